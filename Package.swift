@@ -1,0 +1,82 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+// Layers (see README "Layout"): Domain <- Store <- Engine <- API <- App <- CLI.
+// Each layer is its own target so that the API cannot reach SQL and the domain knows no JSON or HTTP.
+let package = Package(
+    name: "scw-mock",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "scw-mock", targets: ["scw-mock"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+    ],
+    targets: [
+        // Debian's libargon2 (libargon2-dev): Argon2id PHC strings for secret environment variables.
+        .systemLibrary(name: "CArgon2", providers: [.apt(["libargon2-dev"])]),
+        .target(
+            name: "ScwDomain",
+            dependencies: [
+                "CArgon2",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
+        .target(
+            name: "ScwStore",
+            dependencies: ["ScwDomain", .product(name: "GRDB", package: "GRDB.swift")]
+        ),
+        .target(
+            name: "ScwEngine",
+            dependencies: [
+                "ScwDomain", "ScwStore",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .target(
+            name: "ScwAPI",
+            dependencies: [
+                "ScwDomain", "ScwEngine",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+            ]
+        ),
+        .target(
+            name: "ScwMockApp",
+            dependencies: [
+                "ScwDomain", "ScwStore", "ScwEngine", "ScwAPI",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Yams", package: "Yams"),
+            ]
+        ),
+        .executableTarget(
+            name: "scw-mock",
+            dependencies: [
+                "ScwMockApp",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(name: "ScwDomainTests", dependencies: ["ScwDomain"]),
+        .testTarget(name: "ScwStoreTests", dependencies: ["ScwStore", "ScwDomain"]),
+        .testTarget(
+            name: "ScwAPITests",
+            dependencies: [
+                "ScwMockApp", "ScwAPI", "ScwDomain",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
+            resources: [.copy("Golden")]
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

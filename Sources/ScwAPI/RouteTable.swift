@@ -1,0 +1,84 @@
+import Hummingbird
+import ScwDomain
+import ScwEngine
+
+/// Records routes as they are mounted so that a known path with an unknown method answers 405, not 404.
+final class RouteTable: @unchecked Sendable {
+    private let group: RouterGroup<ScwRequestContext>
+    private let prefix: String
+    private(set) var methodsByPath: [String: Set<HTTPRequest.Method>] = [:]
+
+    init(_ group: RouterGroup<ScwRequestContext>, prefix: String) {
+        self.group = group
+        self.prefix = prefix
+    }
+
+    typealias Handler<Output: ResponseGenerator> = @Sendable (Request, ScwRequestContext) async throws -> Output
+
+    func get<O: ResponseGenerator>(_ path: String, _ handler: @escaping Handler<O>) { add(.get, path, handler) }
+    func post<O: ResponseGenerator>(_ path: String, _ handler: @escaping Handler<O>) { add(.post, path, handler) }
+    func patch<O: ResponseGenerator>(_ path: String, _ handler: @escaping Handler<O>) { add(.patch, path, handler) }
+    func delete<O: ResponseGenerator>(_ path: String, _ handler: @escaping Handler<O>) { add(.delete, path, handler) }
+
+    private func add<O: ResponseGenerator>(_ method: HTTPRequest.Method, _ path: String, _ handler: @escaping Handler<O>) {
+        group.on(RouterPath(path), method: method, use: handler)
+        methodsByPath[path, default: []].insert(method)
+    }
+
+    /// Adds 405 handlers for the common methods a path does not serve.
+    func finish() {
+        let all: [HTTPRequest.Method] = [.get, .post, .put, .patch, .delete]
+        for (path, methods) in methodsByPath {
+            for method in all where !methods.contains(method) {
+                group.on(RouterPath(path), method: method) { _, _ -> Response in throw HTTPError(.methodNotAllowed) }
+            }
+        }
+    }
+}
+
+/// The services the API needs, built by the application's composition root.
+public struct APIServices: Sendable {
+    public var authenticator: Authenticator
+    public var namespaces: NamespaceService
+    public var info: MockInfo
+
+    /// Bundles the services.
+    public init(authenticator: Authenticator, namespaces: NamespaceService, info: MockInfo) {
+        self.authenticator = authenticator
+        self.namespaces = namespaces
+        self.info = info
+    }
+}
+
+extension Authenticator: Authenticating {}
+
+/// The whole route table in one place: every API version's routes and the mock's own.
+public func buildRouter(_ services: APIServices) -> Router<ScwRequestContext> {
+    let router = Router(context: ScwRequestContext.self)
+    router.add(middleware: GatewayMiddleware())
+    let auth = AuthMiddleware(authenticator: services.authenticator)
+    var tables: [RouteTable] = []
+
+    // Containers v1beta1 (deprecated but served; spec 3a).
+    let containersV1Beta1 = RouteTable(router.group("containers/v1beta1/regions/:region").add(middleware: auth), prefix: "containers/v1beta1")
+    V1Beta1NamespaceController(kind: .container, service: services.namespaces).mount(on: containersV1Beta1)
+    tables.append(containersV1Beta1)
+
+    // Containers v1 (spec 3b).
+    let containersV1 = RouteTable(router.group("containers/v1/regions/:region").add(middleware: auth), prefix: "containers/v1")
+    V1NamespaceController(service: services.namespaces).mount(on: containersV1)
+    tables.append(containersV1)
+
+    // Functions v1beta1 (spec 3c).
+    let functionsV1Beta1 = RouteTable(router.group("functions/v1beta1/regions/:region").add(middleware: auth), prefix: "functions/v1beta1")
+    V1Beta1NamespaceController(kind: .function, service: services.namespaces).mount(on: functionsV1Beta1)
+    tables.append(functionsV1Beta1)
+
+    // The mock's own routes: no key needed.
+    let mock = RouteTable(router.group("_mock"), prefix: "_mock")
+    MockController(info: services.info).mount(on: mock)
+    tables.append(mock)
+
+    tables.forEach { $0.finish() }
+    return router
+}

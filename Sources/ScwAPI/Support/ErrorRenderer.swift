@@ -1,0 +1,108 @@
+import Foundation
+import Hummingbird
+import ScwDomain
+
+/// Which API's error wording applies; taken from the request path so every layer shares one rule.
+public enum ErrorDialect: Sendable {
+    /// Containers v1beta1: untyped `{"message":"Namespace was not found"}` 404s (spec section 11).
+    case containersV1Beta1
+    /// Functions v1beta1: the same untyped 404s.
+    case functionsV1Beta1
+    /// Containers v1: typed `not_found` 404s.
+    case containersV1
+    /// The mock's own `/_mock` routes and unknown paths: typed bodies.
+    case mock
+
+    /// The dialect of a request path.
+    public init(path: String) {
+        if path.hasPrefix("/containers/v1beta1/") { self = .containersV1Beta1 }
+        else if path.hasPrefix("/containers/v1/") { self = .containersV1 }
+        else if path.hasPrefix("/functions/v1beta1/") { self = .functionsV1Beta1 }
+        else { self = .mock }
+    }
+}
+
+/// The only place that knows status codes and error JSON. Shapes follow spec section 11 and the reliability
+/// catalog's section 0 (scaleway-sdk-go `scw/errors.go`).
+public enum ErrorRenderer {
+    /// Status and body for a domain error in a dialect.
+    public static func render(_ error: ScwError, dialect: ErrorDialect) -> (HTTPResponse.Status, any Encodable & Sendable) {
+        switch error {
+        case .invalidArguments(let problems):
+            return (.badRequest, InvalidArgumentsBody(
+                details: problems.map { .init(argument_name: $0.argumentName, reason: $0.reason.rawValue, help_message: $0.helpMessage) },
+                message: "invalid argument(s)", type: "invalid_arguments"))
+        case .notFound(let kind, let id):
+            switch dialect {
+            case .containersV1Beta1, .functionsV1Beta1:
+                return (.notFound, MessageBody(message: "\(kind.title) was not found"))
+            case .containersV1, .mock:
+                return (.notFound, NotFoundBody(message: "resource is not found", resource: kind.rawValue, resource_id: id, type: "not_found"))
+            }
+        case .permissionsDenied(let details):
+            return (.forbidden, PermissionsDeniedBody(
+                details: details.map { .init(action: $0.action, resource: $0.resource) },
+                message: "insufficient permissions", type: "permissions_denied"))
+        case .deniedAuthentication(let reason):
+            return (.unauthorized, DeniedAuthenticationBody(message: "authentication is denied", method: "api_key",
+                                                            reason: reason.rawValue, type: "denied_authentication"))
+        case .transientState(let kind, let id, let state):
+            return (.conflict, TransientStateBody(current_state: state, message: "resource is in a transient state",
+                                                  resource: kind.rawValue, resource_id: id, type: "transient_state"))
+        case .alreadyExists(let kind, _):
+            // Observed: functions POST namespace with a taken name → 409 {"message":"Namespace already exist"}.
+            return (.conflict, MessageBody(message: "\(kind.title) already exist"))
+        case .quotasExceeded(let resource, let quota, let current):
+            return (.forbidden, QuotasExceededBody(details: [.init(current: current, quota: quota, resource: resource)],
+                                                   message: "quota(s) exceeded for this resource", type: "quotas_exceeded"))
+        case .preconditionFailed(let precondition, let help):
+            return (.preconditionFailed, PreconditionFailedBody(help_message: help, message: "precondition is not respected",
+                                                                precondition: precondition, type: "precondition_failed"))
+        case .unavailable(let message):
+            return (.serviceUnavailable, MessageBody(message: message))
+        }
+    }
+
+    /// Status and body for HTTP-level failures (unknown route, wrong method, body too large, parse errors).
+    public static func render(httpStatus status: HTTPResponse.Status, method: String, path: String) -> (HTTPResponse.Status, any Encodable & Sendable) {
+        switch status {
+        case .notFound:
+            return (.notFound, NotFoundBody(message: "resource is not found", resource: "route", resource_id: "\(method) \(path)", type: "not_found"))
+        case .methodNotAllowed:
+            return (.methodNotAllowed, TypedMessageBody(message: "method \(method) is not allowed on \(path)", type: "method_not_allowed"))
+        case .contentTooLarge:
+            return (.contentTooLarge, TypedMessageBody(message: "request body is larger than \(WireJSON.maxBodyBytes) bytes", type: "request_too_large"))
+        case .internalServerError:
+            return (.internalServerError, TypedMessageBody(message: "internal error", type: "internal"))
+        default:
+            return (status, TypedMessageBody(message: status.reasonPhrase.lowercased(), type: "invalid_request"))
+        }
+    }
+
+    /// A JSON response for a rendered error.
+    public static func response(_ rendered: (HTTPResponse.Status, any Encodable & Sendable)) -> Response {
+        let data = (try? WireJSON.encoder.encode(rendered.1)) ?? Data(#"{"message":"internal error"}"#.utf8)
+        return Response(status: rendered.0, headers: [.contentType: "application/json"],
+                        body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+}
+
+// Error bodies, field names exactly as Scaleway sends them.
+struct MessageBody: Encodable, Sendable { var message: String }
+struct TypedMessageBody: Encodable, Sendable { var message: String; var type: String }
+struct NotFoundBody: Encodable, Sendable { var message, resource, resource_id, type: String }
+struct InvalidArgumentsBody: Encodable, Sendable {
+    struct Detail: Encodable, Sendable { var argument_name, reason, help_message: String }
+    var details: [Detail]; var message, type: String
+}
+struct PermissionsDeniedBody: Encodable, Sendable {
+    struct Detail: Encodable, Sendable { var action, resource: String }
+    var details: [Detail]; var message, type: String
+}
+struct DeniedAuthenticationBody: Encodable, Sendable { var message, method, reason, type: String }
+struct TransientStateBody: Encodable, Sendable { var current_state, message, resource, resource_id, type: String }
+struct QuotasExceededBody: Encodable, Sendable {
+    struct Detail: Encodable, Sendable { var current: Int; var quota: Int; var resource: String }
+    var details: [Detail]; var message, type: String
+}
+struct PreconditionFailedBody: Encodable, Sendable { var help_message, message, precondition, type: String }

@@ -1,0 +1,51 @@
+import Hummingbird
+import ScwDomain
+
+/// Reading and validating path and query arguments, with Scaleway-shaped errors naming the argument.
+extension ScwRequestContext {
+    /// The `{region}` path segment.
+    func region() throws -> Region {
+        let raw = parameters.get("region") ?? ""
+        guard let region = Region(rawValue: raw) else {
+            throw ScwError.invalid("region", .constraint,
+                                   "region must be one of \(Region.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        return region
+    }
+
+    /// A UUID path segment such as `{namespace_id}`.
+    func id<Tag>(_ name: String, as: Tag.Type = Tag.self) throws -> Identifier<Tag> {
+        let raw = parameters.get(name) ?? ""
+        guard let id = Identifier<Tag>(raw) else {
+            throw ScwError.invalid(name, .format, "\(name) must be a UUID")
+        }
+        return id
+    }
+}
+
+extension Request {
+    /// A query argument; empty values count as absent (the SDKs drop `None`).
+    func query(_ name: String) -> String? {
+        guard let value = uri.queryParameters[Substring(name)], !value.isEmpty else { return nil }
+        return String(value)
+    }
+
+    /// A UUID query argument.
+    func queryID<Tag>(_ name: String, as: Tag.Type = Tag.self) throws -> Identifier<Tag>? {
+        guard let raw = query(name) else { return nil }
+        guard let id = Identifier<Tag>(raw) else { throw ScwError.invalid(name, .format, "\(name) must be a UUID") }
+        return id
+    }
+
+    /// `page`, `page_size` and `order_by`.
+    func pageRequest() throws -> PageRequest {
+        try PageRequest.parse(page: query("page"), pageSize: query("page_size"), orderBy: query("order_by"))
+    }
+}
+
+/// Parses an optional UUID field of a request body.
+func bodyID<Tag>(_ raw: String?, argument: String, as: Tag.Type = Tag.self) throws -> Identifier<Tag>? {
+    guard let raw else { return nil }
+    guard let id = Identifier<Tag>(raw) else { throw ScwError.invalid(argument, .format, "\(argument) must be a UUID") }
+    return id
+}

@@ -1,0 +1,100 @@
+import Foundation
+import Hummingbird
+import NIOCore
+import ScwDomain
+
+/// The one JSON configuration of the wire: field names are spelled in the wire types themselves (Scaleway's
+/// snake_case), keys are sorted (as the functions API sends them), and slashes are not escaped (Go does not).
+public enum WireJSON {
+    /// Largest request body accepted before answering 413.
+    public static let maxBodyBytes = 10 * 1024 * 1024
+
+    /// The response encoder.
+    public static let encoder: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return encoder
+    }()
+
+    /// The request decoder.
+    public static let decoder = JSONDecoder()
+
+    /// Decodes a JSON object body into `T`, turning every failure into Scaleway's `invalid_arguments`.
+    /// Any content type is accepted (the SDKs send `application/json` with or without a charset).
+    static func decodeBody<T: Decodable>(_ type: T.Type, from request: Request, context: ScwRequestContext) async throws -> T {
+        let buffer = try await request.body.collect(upTo: maxBodyBytes)
+        let bytes = Data(buffer.readableBytesView)
+        guard let first = bytes.first(where: { !($0 == 0x20 || $0 == 0x09 || $0 == 0x0A || $0 == 0x0D) }) else {
+            throw ScwError.invalid("body", .required, "the request body must be a JSON object")
+        }
+        guard first == UInt8(ascii: "{") else {
+            throw ScwError.invalid("body", .format, "the request body must be a JSON object")
+        }
+        do {
+            return try decoder.decode(T.self, from: bytes)
+        } catch let error as DecodingError {
+            throw ScwError.invalidArguments([problem(for: error)])
+        } catch let error as ScwError {
+            throw error
+        } catch {
+            throw ScwError.invalid("body", .format, "the request body is not valid JSON")
+        }
+    }
+
+    /// Names the argument a decoding error is about, as `a.b.c`.
+    static func problem(for error: DecodingError) -> ArgumentProblem {
+        func path(_ keys: [any CodingKey]) -> String {
+            keys.map { $0.intValue.map(String.init) ?? $0.stringValue }.joined(separator: ".")
+        }
+        switch error {
+        case .typeMismatch(let type, let ctx):
+            return .init(argumentName: path(ctx.codingPath).ifEmpty("body"), reason: .format,
+                         helpMessage: "expected \(describe(type))")
+        case .valueNotFound(let type, let ctx):
+            return .init(argumentName: path(ctx.codingPath).ifEmpty("body"), reason: .required,
+                         helpMessage: "expected \(describe(type)), got null")
+        case .keyNotFound(let key, let ctx):
+            return .init(argumentName: path(ctx.codingPath + [key]), reason: .required, helpMessage: "required key not provided")
+        case .dataCorrupted(let ctx):
+            if ctx.codingPath.isEmpty {
+                return .init(argumentName: "body", reason: .format, helpMessage: "the request body is not valid JSON")
+            }
+            return .init(argumentName: path(ctx.codingPath), reason: .format, helpMessage: ctx.debugDescription)
+        @unknown default:
+            return .init(argumentName: "body", reason: .format, helpMessage: "invalid request body")
+        }
+    }
+
+    private static func describe(_ type: Any.Type) -> String {
+        switch type {
+        case is String.Type: return "a string"
+        case is Int.Type, is Int32.Type, is Int64.Type, is UInt32.Type: return "an integer"
+        case is Bool.Type: return "a boolean"
+        case is [String].Type: return "an array of strings"
+        case is [String: String].Type: return "an object of strings"
+        default:
+            let name = String(describing: type)
+            if name.hasPrefix("Array") { return "an array" }
+            if name.hasPrefix("Dictionary") { return "an object" }
+            return "a value of type \(name)"
+        }
+    }
+}
+
+extension String {
+    fileprivate func ifEmpty(_ fallback: String) -> String { isEmpty ? fallback : self }
+}
+
+/// A field that is always present on the wire, as `null` when it has no value (Scaleway's `error_message: null`).
+public struct Nullable<Wrapped: Encodable & Sendable>: Encodable, Sendable, ExpressibleByNilLiteral {
+    public var value: Wrapped?
+
+    /// Wraps a value.
+    public init(_ value: Wrapped?) { self.value = value }
+    public init(nilLiteral: ()) { self.value = nil }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        if let value { try container.encode(value) } else { try container.encodeNil() }
+    }
+}

@@ -1,0 +1,63 @@
+import Foundation
+
+/// A typed UUID identifier; `Tag` keeps a namespace id from being passed where a project id is expected.
+public struct Identifier<Tag>: Hashable, Sendable, Comparable, CustomStringConvertible {
+    /// The canonical lower-case UUID string, as Scaleway prints ids.
+    public let rawValue: String
+
+    /// Accepts any UUID spelling (upper or lower case) and keeps the canonical lower-case form.
+    public init?(_ string: String) {
+        guard let uuid = UUID(uuidString: string), string.count == 36 else { return nil }
+        self.rawValue = uuid.uuidString.lowercased()
+    }
+
+    /// Wraps a UUID value.
+    public init(uuid: UUID) {
+        self.rawValue = uuid.uuidString.lowercased()
+    }
+
+    /// Wraps a stored value that is already canonical (read back from the store).
+    public init(trusted rawValue: String) {
+        self.rawValue = rawValue
+    }
+
+    public var description: String { rawValue }
+
+    public static func < (lhs: Self, rhs: Self) -> Bool { lhs.rawValue < rhs.rawValue }
+}
+
+/// Tag types for `Identifier`.
+public enum NamespaceTag {}
+/// Tag for project ids.
+public enum ProjectTag {}
+/// Tag for organization ids.
+public enum OrganizationTag {}
+/// Tag for container registry namespace ids (generated alongside v1beta1 namespaces).
+public enum RegistryNamespaceTag {}
+
+/// Id of a container or function namespace.
+public typealias NamespaceID = Identifier<NamespaceTag>
+/// Id of a Scaleway project.
+public typealias ProjectID = Identifier<ProjectTag>
+/// Id of a Scaleway organization.
+public typealias OrganizationID = Identifier<OrganizationTag>
+/// Id of the registry namespace that v1beta1 shows beside a namespace.
+public typealias RegistryNamespaceID = Identifier<RegistryNamespaceTag>
+
+/// Source of fresh ids; injected so that tests can make ids predictable.
+public protocol IDSource: Sendable {
+    /// A new random (version 4) UUID.
+    func next() -> UUID
+}
+
+/// Random version 4 UUIDs, as Scaleway issues them.
+public struct RandomIDSource: IDSource {
+    /// Creates the source.
+    public init() {}
+    public func next() -> UUID { UUID() }
+}
+
+extension IDSource {
+    /// A fresh typed id.
+    public func make<Tag>(_: Tag.Type = Tag.self) -> Identifier<Tag> { Identifier(uuid: next()) }
+}

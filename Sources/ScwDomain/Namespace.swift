@@ -1,0 +1,160 @@
+/// Which product a namespace belongs to. Containers v1beta1 and v1 share container namespaces; functions have their own.
+public enum NamespaceKind: String, Sendable, Codable {
+    case container
+    case function
+
+    /// The resource word used in error bodies.
+    public var resource: ResourceKind { .namespace }
+}
+
+/// The lifecycle phase the mock stores. Each API renders it in its own vocabulary
+/// (v1beta1 and functions say `pending` for both `creating` and `updating`; spec sections 4a, 4b, 9).
+public enum NamespacePhase: String, Sendable, Codable, CaseIterable {
+    case creating, updating, ready, error, deleting
+
+    /// Whether the phase is one a waiter keeps polling through.
+    public var isTransient: Bool { self == .creating || self == .updating || self == .deleting }
+}
+
+/// A secret environment variable as stored: its key and an Argon2id PHC string, never the plain value.
+public struct HashedSecret: Sendable, Equatable, Codable {
+    /// Variable name.
+    public var key: String
+    /// `$argon2id$v=19$...` PHC string.
+    public var hashedValue: String
+
+    /// Creates an entry.
+    public init(key: String, hashedValue: String) {
+        self.key = key
+        self.hashedValue = hashedValue
+    }
+}
+
+/// A container or function namespace.
+public struct Namespace: Sendable, Equatable {
+    public var id: NamespaceID
+    public var kind: NamespaceKind
+    public var name: String
+    public var projectID: ProjectID
+    public var organizationID: OrganizationID
+    public var region: Region
+    public var description: String
+    /// Stored phase; see `observed(at:)` for the phase a reader sees.
+    public var phase: NamespacePhase
+    /// When a transient phase settles (creation or configuration change plus the transition delay).
+    public var settlesAt: Timestamp
+    public var environmentVariables: [String: String]
+    /// In the order the client gave them (v1beta1 echoes request order).
+    public var secrets: [HashedSecret]
+    public var tags: [String]
+    /// Id of the registry namespace v1beta1 shows once ready.
+    public var registryNamespaceID: RegistryNamespaceID
+    /// The 8 characters after the name in generated endpoints (spec section 5).
+    public var endpointSuffix: String
+    public var vpcIntegrationActivated: Bool
+    public var errorMessage: String?
+    public var createdAt: Timestamp
+    public var updatedAt: Timestamp
+
+    /// Creates a namespace value.
+    public init(id: NamespaceID, kind: NamespaceKind, name: String, projectID: ProjectID, organizationID: OrganizationID,
+                region: Region, description: String, phase: NamespacePhase, settlesAt: Timestamp,
+                environmentVariables: [String: String], secrets: [HashedSecret], tags: [String],
+                registryNamespaceID: RegistryNamespaceID, endpointSuffix: String, vpcIntegrationActivated: Bool,
+                errorMessage: String?, createdAt: Timestamp, updatedAt: Timestamp) {
+        self.id = id
+        self.kind = kind
+        self.name = name
+        self.projectID = projectID
+        self.organizationID = organizationID
+        self.region = region
+        self.description = description
+        self.phase = phase
+        self.settlesAt = settlesAt
+        self.environmentVariables = environmentVariables
+        self.secrets = secrets
+        self.tags = tags
+        self.registryNamespaceID = registryNamespaceID
+        self.endpointSuffix = endpointSuffix
+        self.vpcIntegrationActivated = vpcIntegrationActivated
+        self.errorMessage = errorMessage
+        self.createdAt = createdAt
+        self.updatedAt = updatedAt
+    }
+
+    /// The namespace as a reader sees it at `now`: a transient phase whose time has come is settled, and
+    /// `updated_at` moves to the settlement instant (the platform finishing its work).
+    public func observed(at now: Timestamp) -> Namespace {
+        guard phase == .creating || phase == .updating, settlesAt <= now else { return self }
+        var copy = self
+        copy.phase = NamespaceLifecycle.apply(.settled, to: phase).phase
+        copy.updatedAt = max(updatedAt, settlesAt)
+        return copy
+    }
+
+    /// The generated-endpoint prefix: name lower-cased, non `[a-z0-9]` removed, cut to 20, then the suffix (spec section 5).
+    public var endpointPrefix: String {
+        let cleaned = name.lowercased().unicodeScalars.filter { ("a"..."z").contains($0) || ("0"..."9").contains($0) }
+        return String(String.UnicodeScalarView(cleaned.prefix(20))) + endpointSuffix
+    }
+
+    /// v1beta1 `registry_endpoint` once ready: `rg.<region>.scw.cloud/funcscw<prefix>`.
+    public var registryEndpoint: String { "rg.\(region.rawValue).scw.cloud/funcscw\(endpointPrefix)" }
+}
+
+/// What a client asks for when creating a namespace, already translated from its API version's wire shape.
+public struct NamespaceDraft: Sendable {
+    public var name: String?
+    public var projectID: ProjectID?
+    public var description: String?
+    public var environmentVariables: [String: String]
+    /// Plain values in request order; hashed by the service before anything is stored.
+    public var secrets: [(key: String, value: String)]
+    public var tags: [String]
+    public var activateVPCIntegration: Bool
+    /// Which Argon2id parameters this API version answers with.
+    public var hashProfile: SecretHashProfile
+
+    /// Creates a draft.
+    public init(name: String?, projectID: ProjectID?, description: String?, environmentVariables: [String: String],
+                secrets: [(key: String, value: String)], tags: [String], activateVPCIntegration: Bool,
+                hashProfile: SecretHashProfile) {
+        self.name = name
+        self.projectID = projectID
+        self.description = description
+        self.environmentVariables = environmentVariables
+        self.secrets = secrets
+        self.tags = tags
+        self.activateVPCIntegration = activateVPCIntegration
+        self.hashProfile = hashProfile
+    }
+}
+
+/// How a PATCH changes the secrets; the two API versions differ (spec section 6).
+public enum SecretChange: Sendable {
+    /// Field absent or null: untouched.
+    case unchanged
+    /// v1beta1: listed keys are set, a `null` value deletes its key, unlisted keys are kept.
+    case merge([(key: String, value: String?)])
+    /// v1: the map replaces every secret; a key whose value is `""` keeps its current hash.
+    case replace([String: String])
+}
+
+/// What a client asks to change on a namespace; `nil` fields are left as they are.
+public struct NamespaceChange: Sendable {
+    public var description: String?
+    public var environmentVariables: [String: String]?
+    public var secrets: SecretChange
+    public var tags: [String]?
+    public var hashProfile: SecretHashProfile
+
+    /// Creates a change.
+    public init(description: String?, environmentVariables: [String: String]?, secrets: SecretChange, tags: [String]?,
+                hashProfile: SecretHashProfile) {
+        self.description = description
+        self.environmentVariables = environmentVariables
+        self.secrets = secrets
+        self.tags = tags
+        self.hashProfile = hashProfile
+    }
+}

@@ -1,0 +1,60 @@
+import CArgon2
+import Crypto
+import Foundation
+
+/// Argon2id parameter sets Scaleway answers with (spec section 6): containers v1 uses m=65536,t=3,p=64;
+/// containers v1beta1 and functions use m=65536,t=1,p=2. Either way a 16-byte random salt and a 32-byte hash.
+public enum SecretHashProfile: Sendable {
+    case containersV1
+    case legacy
+
+    var timeCost: UInt32 { self == .containersV1 ? 3 : 1 }
+    var memoryKiB: UInt32 { 65536 }
+    var lanes: UInt32 { self == .containersV1 ? 64 : 2 }
+}
+
+/// Hashes secret values into Argon2id PHC strings with Debian's libargon2, and verifies them.
+/// libargon2 is the reference implementation; no Swift package on the mirror provides Argon2.
+public enum SecretHasher {
+    /// Hashes `value` with a fresh random salt; returns `$argon2id$v=19$m=…,t=…,p=…$salt$hash`.
+    public static func hash(_ value: String, profile: SecretHashProfile) -> String {
+        var salt = [UInt8](repeating: 0, count: 16)
+        for i in salt.indices { salt[i] = UInt8.random(in: 0...255) }
+        let password = Array(value.utf8)
+        let encodedLength = argon2_encodedlen(profile.timeCost, profile.memoryKiB, profile.lanes,
+                                              UInt32(salt.count), 32, Argon2_id)
+        var encoded = [CChar](repeating: 0, count: encodedLength)
+        let rc = password.withUnsafeBytes { pw in
+            argon2id_hash_encoded(profile.timeCost, profile.memoryKiB, profile.lanes, pw.baseAddress, pw.count,
+                                  salt, salt.count, 32, &encoded, encodedLength)
+        }
+        precondition(rc == ARGON2_OK.rawValue, "argon2id_hash_encoded failed: \(rc)")
+        return String(decoding: encoded.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
+    /// Whether `encoded` is the Argon2id hash of `value`.
+    public static func verify(_ value: String, against encoded: String) -> Bool {
+        let password = Array(value.utf8)
+        return password.withUnsafeBytes { pw in
+            argon2id_verify(encoded, pw.baseAddress, pw.count) == ARGON2_OK.rawValue
+        }
+    }
+}
+
+/// Constant-time comparison of secrets, so response time does not tell how much of a guess was right.
+public enum ConstantTime {
+    /// True when `a` and `b` are equal; the time taken depends only on their lengths.
+    public static func equals(_ a: String, _ b: String) -> Bool {
+        let x = Array(a.utf8), y = Array(b.utf8)
+        var diff = UInt8(x.count == y.count ? 0 : 1)
+        for i in 0..<max(x.count, y.count) {
+            diff |= (i < x.count ? x[i] : 0) ^ (i < y.count ? y[i] : 0)
+        }
+        return diff == 0
+    }
+
+    /// SHA-256 of a secret as hex, the index the store looks keys up by (so the secret itself is never a query key).
+    public static func digest(_ secret: String) -> String {
+        SHA256.hash(data: Data(secret.utf8)).map { String(format: "%02x", $0) }.joined()
+    }
+}

@@ -1,0 +1,135 @@
+import Foundation
+
+/// A point in time with nanosecond precision, rendered in the precisions Scaleway uses (spec section 8).
+public struct Timestamp: Hashable, Sendable, Comparable {
+    /// Nanoseconds since the Unix epoch.
+    public let nanoseconds: Int64
+
+    /// Wraps a nanosecond count.
+    public init(nanoseconds: Int64) { self.nanoseconds = nanoseconds }
+
+    /// Converts a Foundation date.
+    public init(_ date: Date) {
+        self.nanoseconds = Int64((date.timeIntervalSince1970 * 1_000_000_000).rounded())
+    }
+
+    /// Whole seconds since the epoch (JWT `iat`, `exp`).
+    public var unixSeconds: Int64 { nanoseconds >= 0 ? nanoseconds / 1_000_000_000 : (nanoseconds - 999_999_999) / 1_000_000_000 }
+
+    /// This instant rounded to the microsecond, as Scaleway stores it (a GET shows 6 digits).
+    public var roundedToMicroseconds: Timestamp {
+        Timestamp(nanoseconds: ((nanoseconds + 500) / 1000) * 1000)
+    }
+
+    /// This instant rounded up to the next whole second (v1 `updated_at` after an asynchronous transition).
+    public var ceilingSecond: Timestamp {
+        let s = (nanoseconds + 999_999_999) / 1_000_000_000
+        return Timestamp(nanoseconds: s * 1_000_000_000)
+    }
+
+    /// Adds a duration in nanoseconds.
+    public func adding(nanoseconds delta: Int64) -> Timestamp { Timestamp(nanoseconds: nanoseconds + delta) }
+
+    /// RFC 3339 in UTC with `digits` fractional digits (0, 6 or 9), e.g. `2026-05-05T14:43:10.670343Z`.
+    public func rfc3339(fractionDigits digits: Int) -> String {
+        let seconds = unixSeconds
+        let nanos = nanoseconds - seconds * 1_000_000_000
+        var t = time_t(seconds)
+        var parts = tm()
+        gmtime_r(&t, &parts)
+        var out = String(
+            format: "%04d-%02d-%02dT%02d:%02d:%02d",
+            Int(parts.tm_year) + 1900, Int(parts.tm_mon) + 1, Int(parts.tm_mday),
+            Int(parts.tm_hour), Int(parts.tm_min), Int(parts.tm_sec))
+        switch digits {
+        case 9: out += String(format: ".%09lld", nanos)
+        case 6: out += String(format: ".%06lld", nanos / 1000)
+        default: break
+        }
+        return out + "Z"
+    }
+
+    /// Parses RFC 3339 with any offset and up to 9 fractional digits; nil when malformed.
+    public static func parseRFC3339(_ text: String) -> Timestamp? {
+        // Shape: YYYY-MM-DDTHH:MM:SS(.f{1,9})?(Z|±HH:MM)
+        let bytes = Array(text.utf8)
+        func digits(_ from: Int, _ count: Int) -> Int? {
+            guard from + count <= bytes.count else { return nil }
+            var v = 0
+            for b in bytes[from..<(from + count)] {
+                guard b >= 48, b <= 57 else { return nil }
+                v = v * 10 + Int(b - 48)
+            }
+            return v
+        }
+        guard bytes.count >= 20,
+              let year = digits(0, 4), bytes[4] == UInt8(ascii: "-"),
+              let month = digits(5, 2), bytes[7] == UInt8(ascii: "-"),
+              let day = digits(8, 2), bytes[10] == UInt8(ascii: "T") || bytes[10] == UInt8(ascii: "t"),
+              let hour = digits(11, 2), bytes[13] == UInt8(ascii: ":"),
+              let minute = digits(14, 2), bytes[16] == UInt8(ascii: ":"),
+              let second = digits(17, 2)
+        else { return nil }
+        guard (1...12).contains(month), (1...31).contains(day), hour < 24, minute < 60, second < 60 else { return nil }
+        var index = 19
+        var nanos: Int64 = 0
+        if index < bytes.count, bytes[index] == UInt8(ascii: ".") {
+            index += 1
+            var count = 0
+            while index < bytes.count, bytes[index] >= 48, bytes[index] <= 57 {
+                guard count < 9 else { return nil }
+                nanos = nanos * 10 + Int64(bytes[index] - 48)
+                count += 1
+                index += 1
+            }
+            guard count > 0 else { return nil }
+            for _ in count..<9 { nanos *= 10 }
+        }
+        guard index < bytes.count else { return nil }
+        var offsetSeconds = 0
+        switch bytes[index] {
+        case UInt8(ascii: "Z"), UInt8(ascii: "z"):
+            index += 1
+        case UInt8(ascii: "+"), UInt8(ascii: "-"):
+            let sign = bytes[index] == UInt8(ascii: "+") ? 1 : -1
+            guard let oh = digits(index + 1, 2), index + 3 < bytes.count, bytes[index + 3] == UInt8(ascii: ":"),
+                  let om = digits(index + 4, 2), oh < 24, om < 60 else { return nil }
+            offsetSeconds = sign * (oh * 3600 + om * 60)
+            index += 6
+        default:
+            return nil
+        }
+        guard index == bytes.count else { return nil }
+        // Days from civil (Howard Hinnant's algorithm); validates the day against the month length.
+        let daysInMonth = [31, (year % 4 == 0 && (year % 100 != 0 || year % 400 == 0)) ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]
+        guard day <= daysInMonth[month - 1] else { return nil }
+        let y = month <= 2 ? year - 1 : year
+        let era = (y >= 0 ? y : y - 399) / 400
+        let yoe = y - era * 400
+        let mp = (month + 9) % 12
+        let doy = (153 * mp + 2) / 5 + day - 1
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
+        let days = Int64(era * 146097 + doe - 719468)
+        let secs = days * 86400 + Int64(hour * 3600 + minute * 60 + second) - Int64(offsetSeconds)
+        return Timestamp(nanoseconds: secs * 1_000_000_000 + nanos)
+    }
+
+    public static func < (lhs: Timestamp, rhs: Timestamp) -> Bool { lhs.nanoseconds < rhs.nanoseconds }
+}
+
+/// The mock's clock; injected so that tests (and later `/_mock/clock`) control time.
+public protocol WallClock: Sendable {
+    /// The current instant.
+    func now() -> Timestamp
+}
+
+/// The system clock.
+public struct SystemClock: WallClock {
+    /// Creates the clock.
+    public init() {}
+    public func now() -> Timestamp {
+        var ts = timespec()
+        clock_gettime(CLOCK_REALTIME, &ts)
+        return Timestamp(nanoseconds: Int64(ts.tv_sec) * 1_000_000_000 + Int64(ts.tv_nsec))
+    }
+}

@@ -1,0 +1,43 @@
+import ScwDomain
+import ScwStore
+import Synchronization
+
+/// Checks `X-Auth-Token` values against the API keys in the store (Scaleway IAM's `denied_authentication` rules).
+/// Keys are cached in memory by the SHA-256 of their secret; the cache is reloaded whenever keys are written.
+public final class Authenticator: Sendable {
+    private let database: AppDatabase
+    private let clock: any WallClock
+    private let keys: Mutex<[String: APIKey]>
+
+    /// Loads every key from the store.
+    public init(database: AppDatabase, clock: any WallClock) throws(ScwError) {
+        self.database = database
+        self.clock = clock
+        self.keys = Mutex([:])
+        try reload()
+    }
+
+    /// Re-reads the keys after the store changed (seed applied).
+    public func reload() throws(ScwError) {
+        let all = try database.allAPIKeys()
+        keys.withLock { cache in
+            cache = Dictionary(all.map { (ConstantTime.digest($0.secretKey), $0) }, uniquingKeysWith: { a, _ in a })
+        }
+    }
+
+    /// The principal for a secret key, or the exact `denied_authentication` reason.
+    /// The secret is compared in constant time and never logged.
+    public func authenticate(secretKey: String?) throws(ScwError) -> Principal {
+        guard let secretKey, secretKey.utf8.count == 36, Identifier<Never>(secretKey) != nil else {
+            throw .deniedAuthentication(.invalidArgument)
+        }
+        let digest = ConstantTime.digest(secretKey)
+        guard let key = keys.withLock({ $0[digest] }), ConstantTime.equals(key.secretKey, secretKey) else {
+            throw .deniedAuthentication(.notFound)
+        }
+        if let expiry = key.expiresAt, expiry <= clock.now() {
+            throw .deniedAuthentication(.expired)
+        }
+        return Principal(key: key)
+    }
+}

@@ -1,0 +1,184 @@
+import ScwDomain
+import ScwStore
+
+/// Use cases on container and function namespaces. Version-neutral: each API translates its wire shape into
+/// `NamespaceDraft` / `NamespaceChange` and renders the returned `Namespace` in its own vocabulary.
+public struct NamespaceService: Sendable {
+    let database: AppDatabase
+    let clock: any WallClock
+    let ids: any IDSource
+    let settings: EngineSettings
+
+    /// Creates the service.
+    public init(database: AppDatabase, clock: any WallClock, ids: any IDSource, settings: EngineSettings) {
+        self.database = database
+        self.clock = clock
+        self.ids = ids
+        self.settings = settings
+    }
+
+    /// Creates a namespace in `region` for the principal (in `draft.projectID`, else the key's default project).
+    public func create(kind: NamespaceKind, region: Region, draft: NamespaceDraft, by principal: Principal) async throws(ScwError) -> Namespace {
+        let projectID = draft.projectID ?? principal.defaultProjectID
+        guard let project = try database.project(id: projectID),
+              principal.may(access: project.id, of: project.organizationID)
+        else { throw .permissionsDenied([PermissionDetail(action: "write", resource: "namespace")]) }
+
+        let name = draft.name ?? NameGenerator.make(prefix: kind == .container ? "cns" : "ns")
+        var problems: [ArgumentProblem] = []
+        if let p = NamespaceRules.nameProblem(name) { problems.append(p) }
+        problems += NamespaceRules.metadataProblems(description: draft.description, tags: draft.tags)
+        problems += NamespaceRules.environmentProblems(draft.environmentVariables)
+        problems += NamespaceRules.secretProblems(draft.secrets.map { ($0.key, $0.value) })
+        if !problems.isEmpty { throw .invalidArguments(problems) }
+
+        let profile = draft.hashProfile
+        let plain = draft.secrets
+        let hashed = await offload { plain.map { HashedSecret(key: $0.key, hashedValue: SecretHasher.hash($0.value, profile: profile)) } }
+
+        let now = clock.now()
+        let id: NamespaceID = ids.make()
+        var rng = SystemRandomNumberGenerator()
+        let suffix = kind == .container
+            ? String(id.rawValue.prefix(8))  // container namespaces since 2026-04: first 8 hex chars of the id
+            : NameGenerator.endpointSuffix(using: &rng)
+        let transition = NamespaceLifecycle.apply(.created, to: .creating)
+        let namespace = Namespace(
+            id: id, kind: kind, name: name, projectID: project.id, organizationID: project.organizationID,
+            region: region, description: draft.description ?? "", phase: transition.phase,
+            settlesAt: settlement(from: now, transition), environmentVariables: draft.environmentVariables,
+            secrets: hashed, tags: draft.tags, registryNamespaceID: ids.make(), endpointSuffix: suffix,
+            vpcIntegrationActivated: draft.activateVPCIntegration, errorMessage: nil, createdAt: now, updatedAt: now)
+        try database.createNamespace(namespace)
+        return namespace
+    }
+
+    /// A namespace of `kind` in `region`, as its reader sees it now.
+    public func get(_ id: NamespaceID, kind: NamespaceKind, region: Region, by principal: Principal) throws(ScwError) -> Namespace {
+        guard let ns = try database.namespace(id: id), ns.kind == kind, ns.region == region else {
+            throw .notFound(.namespace, id: id.rawValue)
+        }
+        try authorize(principal, ns, action: "read")
+        return ns.observed(at: clock.now())
+    }
+
+    /// One page of the namespaces the principal may see, filtered as asked.
+    public func list(kind: NamespaceKind, region: Region, name: String?, projectID: ProjectID?,
+                     organizationID: OrganizationID?, page: PageRequest, by principal: Principal) throws(ScwError) -> Page<Namespace> {
+        if let organizationID, organizationID != principal.organizationID {
+            throw .permissionsDenied([PermissionDetail(action: "read", resource: "namespace")])
+        }
+        var projects = principal.projectIDs
+        if let projectID {
+            guard principal.may(access: projectID, of: principal.organizationID) else {
+                throw .permissionsDenied([PermissionDetail(action: "read", resource: "namespace")])
+            }
+            projects = [projectID]
+        }
+        let query = NamespaceQuery(kind: kind, region: region, nameContains: name, projectIDs: projects,
+                                   organizationID: principal.organizationID, page: page)
+        var result = try database.namespaces(matching: query)
+        let now = clock.now()
+        result.items = result.items.map { $0.observed(at: now) }
+        return result
+    }
+
+    /// Applies a change; env or secret changes move the namespace to `updating` until it settles.
+    public func update(_ id: NamespaceID, kind: NamespaceKind, region: Region, change: NamespaceChange,
+                       by principal: Principal) async throws(ScwError) -> Namespace {
+        var problems = NamespaceRules.metadataProblems(description: change.description, tags: change.tags)
+        if let env = change.environmentVariables { problems += NamespaceRules.environmentProblems(env) }
+        switch change.secrets {
+        case .unchanged: break
+        case .merge(let entries): problems += NamespaceRules.secretProblems(entries)
+        case .replace(let map): problems += NamespaceRules.secretProblems(map.sorted { $0.key < $1.key }.map { ($0.key, $0.value) })
+        }
+        if !problems.isEmpty { throw .invalidArguments(problems) }
+
+        // Hash every new value before the transaction opens (Argon2id is slow by design).
+        let profile = change.hashProfile
+        let fresh: [String: String]
+        switch change.secrets {
+        case .unchanged: fresh = [:]
+        case .merge(let entries):
+            let values = entries.compactMap { e in e.value.map { (e.key, $0) } }
+            fresh = await offload { Dictionary(values.map { ($0.0, SecretHasher.hash($0.1, profile: profile)) }, uniquingKeysWith: { a, _ in a }) }
+        case .replace(let map):
+            let values = map.filter { !$0.value.isEmpty }
+            fresh = await offload { values.mapValues { SecretHasher.hash($0, profile: profile) } }
+        }
+
+        let now = clock.now()
+        let delay = settings.transitionDelayNanoseconds
+        let principalCopy = principal
+        let updated = try database.updateNamespace(id: id) { ns in
+            guard ns.kind == kind, ns.region == region else { throw ScwError.notFound(.namespace, id: id.rawValue) }
+            try Self.authorize(principalCopy, ns, action: "write")
+            ns = ns.observed(at: now)
+            if let description = change.description { ns.description = description }
+            if let tags = change.tags { ns.tags = tags }
+            if let env = change.environmentVariables { ns.environmentVariables = env }
+            ns.secrets = Self.apply(change.secrets, to: ns.secrets, fresh: fresh)
+            let runtimeChange: Bool
+            if case .unchanged = change.secrets { runtimeChange = change.environmentVariables != nil } else { runtimeChange = true }
+            let transition = NamespaceLifecycle.apply(runtimeChange ? .configurationChanged : .metadataChanged, to: ns.phase)
+            ns.phase = transition.phase
+            if transition.effects.contains(.scheduleSettlement) { ns.settlesAt = now.adding(nanoseconds: delay) }
+            ns.updatedAt = now
+        }
+        guard let updated else { throw .notFound(.namespace, id: id.rawValue) }
+        return updated
+    }
+
+    /// Deletes a namespace and everything in it; returns it as it was, in `deleting`.
+    public func delete(_ id: NamespaceID, kind: NamespaceKind, region: Region, by principal: Principal) throws(ScwError) -> Namespace {
+        let principalCopy = principal
+        guard let deleted = try database.deleteNamespace(id: id, { ns in
+            guard ns.kind == kind, ns.region == region else { throw ScwError.notFound(.namespace, id: id.rawValue) }
+            try Self.authorize(principalCopy, ns, action: "write")
+        }) else { throw .notFound(.namespace, id: id.rawValue) }
+        var shown = deleted.observed(at: clock.now())
+        shown.phase = NamespaceLifecycle.apply(.deleteRequested, to: shown.phase).phase
+        return shown
+    }
+
+    /// Secret semantics of spec section 6: merge (v1beta1) or replace keeping `""` values (v1).
+    static func apply(_ change: SecretChange, to current: [HashedSecret], fresh: [String: String]) -> [HashedSecret] {
+        switch change {
+        case .unchanged:
+            return current
+        case .merge(let entries):
+            var result = current
+            for (key, value) in entries {
+                if value == nil {
+                    result.removeAll { $0.key == key }
+                } else if let hash = fresh[key] {
+                    if let i = result.firstIndex(where: { $0.key == key }) { result[i].hashedValue = hash } else {
+                        result.append(HashedSecret(key: key, hashedValue: hash))
+                    }
+                }
+            }
+            return result
+        case .replace(let map):
+            return map.keys.sorted().compactMap { key in
+                if let hash = fresh[key] { return HashedSecret(key: key, hashedValue: hash) }
+                // "" keeps the current secret; a new key with "" has nothing to keep.
+                return current.first { $0.key == key }
+            }
+        }
+    }
+
+    private func settlement(from now: Timestamp, _ transition: NamespaceLifecycle.Transition) -> Timestamp {
+        transition.effects.contains(.scheduleSettlement) ? now.adding(nanoseconds: settings.transitionDelayNanoseconds) : now
+    }
+
+    private func authorize(_ principal: Principal, _ ns: Namespace, action: String) throws(ScwError) {
+        try Self.authorize(principal, ns, action: action)
+    }
+
+    static func authorize(_ principal: Principal, _ ns: Namespace, action: String) throws(ScwError) {
+        guard principal.may(access: ns.projectID, of: ns.organizationID) else {
+            throw .permissionsDenied([PermissionDetail(action: action, resource: "namespace")])
+        }
+    }
+}

@@ -1,0 +1,66 @@
+import Foundation
+import Hummingbird
+import HummingbirdCore
+import Logging
+import NIOCore
+import ScwAPI
+import ScwDomain
+import ScwEngine
+import ScwStore
+import ServiceLifecycle
+
+/// The composition root: opens the store, applies the identity and the seeds, builds the services and the
+/// router, and returns the application. Nothing listens until this has succeeded, so the first answer of
+/// `/_mock/health` means ready.
+public func buildApplication(
+    _ configuration: MockConfiguration,
+    clock: any WallClock = SystemClock(),
+    ids: any IDSource = RandomIDSource(),
+    logger: Logger = Logger(label: "scw-mock"),
+    onServerRunning: @escaping @Sendable (_ port: Int) async -> Void = { _ in }
+) async throws -> some ApplicationProtocol {
+    let database = try AppDatabase.open(path: configuration.databasePath)
+    try database.saveIdentity(organizations: [(WellKnownIdentity.organizationID, "default")],
+                              projects: [WellKnownIdentity.project], apiKeys: [WellKnownIdentity.apiKey])
+    try SeedLoader.apply(paths: configuration.seedPaths, to: database)
+
+    let settings = EngineSettings(transitionDelayNanoseconds: Int64(configuration.transitionDelaySeconds * 1e9))
+    let services = APIServices(
+        authenticator: try Authenticator(database: database, clock: clock),
+        namespaces: NamespaceService(database: database, clock: clock, ids: ids, settings: settings),
+        info: MockInfo(version: scwMockVersion, databasePath: database.path, authEnforced: true))
+    let router = buildRouter(services)
+
+    var serverConfiguration = HTTP1Channel.Configuration()
+    // Idle keep-alive connections are closed after a while so slow or idle clients cannot pile up.
+    serverConfiguration.idleTimeout = .seconds(60)
+    return Application(
+        router: router,
+        server: .http1(configuration: serverConfiguration),
+        configuration: .init(address: .hostname(configuration.host, port: configuration.port),
+                             serverName: "Scaleway API Gateway (scw-mock)"),
+        // Listed first so that it is shut down last, after the server has drained its requests.
+        services: [DatabaseService(database: database, logger: logger)],
+        onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? configuration.port) },
+        logger: logger)
+}
+
+/// Keeps the database open for the life of the application and closes it cleanly at shutdown.
+struct DatabaseService: Service {
+    let database: AppDatabase
+    let logger: Logger
+
+    func run() async throws {
+        try? await gracefulShutdown()
+        try database.close()
+        logger.info("database closed", metadata: ["path": "\(database.path)"])
+    }
+}
+
+/// The line printed at start that points clients at the mock.
+public func exportLine(host: String, port: Int) -> String {
+    let shownHost = host == "0.0.0.0" || host == "::" ? "127.0.0.1" : host
+    return "export SCW_API_URL=http://\(shownHost):\(port) SCW_ACCESS_KEY=\(WellKnownIdentity.accessKey) "
+        + "SCW_SECRET_KEY=\(WellKnownIdentity.secretKey) SCW_DEFAULT_PROJECT_ID=\(WellKnownIdentity.projectID.rawValue) "
+        + "SCW_DEFAULT_REGION=fr-par"
+}

@@ -1,0 +1,23 @@
+import Logging
+
+/// Everything `scw-mock serve` can be told, with the embedded defaults.
+public struct MockConfiguration: Sendable {
+    /// Interface to bind; loopback by default so the mock is never reachable from the network by accident.
+    public var host: String = "127.0.0.1"
+    /// Port; 0 picks a free one (printed at start).
+    public var port: Int = 7290
+    /// SQLite file, or `:memory:`.
+    public var databasePath: String = ".scw-mock/state.sqlite"
+    /// Fixture files or folders, applied in order after the well-known identity.
+    public var seedPaths: [String] = []
+    /// Log level of the server's own log (stderr).
+    public var logLevel: Logger.Level = .info
+    /// Seconds a transient status lasts before it settles.
+    public var transitionDelaySeconds: Double = 0
+
+    /// The defaults.
+    public init() {}
+}
+
+/// The version `/_mock/health` reports.
+public let scwMockVersion = "0.1.0"

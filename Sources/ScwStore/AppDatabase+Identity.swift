@@ -1,0 +1,37 @@
+import GRDB
+import ScwDomain
+
+extension AppDatabase {
+    /// Inserts or replaces organizations, projects and API keys in one transaction (seed application).
+    public func saveIdentity(organizations: [(id: OrganizationID, name: String)], projects: [Project], apiKeys: [APIKey]) throws(ScwError) {
+        try write { db in
+            for org in organizations {
+                try OrganizationRecord(id: org.id.rawValue, name: org.name).save(db, onConflict: .replace)
+            }
+            for p in projects {
+                try ProjectRecord(id: p.id.rawValue, organization_id: p.organizationID.rawValue, name: p.name)
+                    .save(db, onConflict: .replace)
+            }
+            for key in apiKeys {
+                // A key's secret may change between seeds: drop any other row holding the same secret first.
+                try APIKeyRecord.filter(Column("secret_digest") == ConstantTime.digest(key.secretKey)).deleteAll(db)
+                try APIKeyRecord(key).save(db, onConflict: .replace)
+            }
+        }
+    }
+
+    /// Every API key (loaded once at start into the authenticator's cache).
+    public func allAPIKeys() throws(ScwError) -> [APIKey] {
+        try read { db in try APIKeyRecord.fetchAll(db).map(\.apiKey) }
+    }
+
+    /// A project by id.
+    public func project(id: ProjectID) throws(ScwError) -> Project? {
+        try read { db in try ProjectRecord.fetchOne(db, key: id.rawValue)?.project }
+    }
+
+    /// Every project.
+    public func allProjects() throws(ScwError) -> [Project] {
+        try read { db in try ProjectRecord.order(Column("id")).fetchAll(db).map(\.project) }
+    }
+}

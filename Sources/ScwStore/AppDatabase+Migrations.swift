@@ -1,0 +1,55 @@
+import GRDB
+
+extension AppDatabase {
+    /// The one migrator. Migrations are named and never edited once they land; add a new one instead.
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1 identity") { db in
+            try db.create(table: "organization") { t in
+                t.primaryKey("id", .text)
+                t.column("name", .text).notNull()
+            }
+            try db.create(table: "project") { t in
+                t.primaryKey("id", .text)
+                t.column("organization_id", .text).notNull().references("organization", onDelete: .cascade)
+                t.column("name", .text).notNull()
+            }
+            try db.create(table: "api_key") { t in
+                t.primaryKey("access_key", .text)
+                t.column("secret_digest", .text).notNull().unique()
+                t.column("secret_key", .text).notNull()
+                t.column("organization_id", .text).notNull().references("organization", onDelete: .cascade)
+                t.column("project_ids", .text)  // JSON array; NULL = every project of the organization
+                t.column("default_project_id", .text).notNull()
+                t.column("expires_at", .integer)
+            }
+        }
+        migrator.registerMigration("v1 namespaces") { db in
+            try db.create(table: "namespace") { t in
+                t.primaryKey("id", .text)
+                t.column("kind", .text).notNull()
+                t.column("name", .text).notNull()
+                t.column("project_id", .text).notNull()
+                t.column("organization_id", .text).notNull()
+                t.column("region", .text).notNull()
+                t.column("description", .text).notNull()
+                t.column("phase", .text).notNull()
+                t.column("settles_at", .integer).notNull()
+                t.column("environment_variables", .text).notNull()
+                t.column("secrets", .text).notNull()
+                t.column("tags", .text).notNull()
+                t.column("registry_namespace_id", .text).notNull()
+                t.column("endpoint_suffix", .text).notNull()
+                t.column("vpc_integration_activated", .boolean).notNull()
+                t.column("error_message", .text)
+                t.column("created_at", .integer).notNull()
+                t.column("updated_at", .integer).notNull()
+            }
+            // Names are unique per kind, region and project (functions answer 409 "Namespace already exist").
+            try db.create(index: "namespace_unique_name", on: "namespace",
+                          columns: ["kind", "region", "project_id", "name"], unique: true)
+            try db.create(index: "namespace_listing", on: "namespace", columns: ["kind", "region", "created_at", "id"])
+        }
+        return migrator
+    }
+}

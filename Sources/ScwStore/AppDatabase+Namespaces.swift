@@ -1,0 +1,76 @@
+import GRDB
+import ScwDomain
+
+extension AppDatabase {
+    /// Stores a new namespace; a name already used by the same kind, region and project is `alreadyExists`.
+    public func createNamespace(_ namespace: Namespace) throws(ScwError) {
+        try write { db in
+            let taken = try NamespaceRecord
+                .filter(Column("kind") == namespace.kind.rawValue && Column("region") == namespace.region.rawValue
+                        && Column("project_id") == namespace.projectID.rawValue && Column("name") == namespace.name)
+                .fetchCount(db) > 0
+            if taken { throw ScwError.alreadyExists(.namespace, name: namespace.name) }
+            try NamespaceRecord(namespace).insert(db)
+        }
+    }
+
+    /// A namespace by id, whatever its kind or region (the caller checks both).
+    public func namespace(id: NamespaceID) throws(ScwError) -> Namespace? {
+        try read { db in try NamespaceRecord.fetchOne(db, key: id.rawValue)?.namespace }
+    }
+
+    /// One page of namespaces matching `query`, and the count of all matches.
+    public func namespaces(matching query: NamespaceQuery) throws(ScwError) -> Page<Namespace> {
+        try read { db in
+            var request = NamespaceRecord
+                .filter(Column("kind") == query.kind.rawValue && Column("region") == query.region.rawValue)
+            if let projects = query.projectIDs {
+                request = request.filter(projects.map(\.rawValue).contains(Column("project_id")))
+            }
+            if let org = query.organizationID {
+                request = request.filter(Column("organization_id") == org.rawValue)
+            }
+            if let name = query.nameContains, !name.isEmpty {
+                request = request.filter(Column("name").like("%\(Self.escapeLike(name))%", escape: "\\"))
+            }
+            let total = try request.fetchCount(db)
+            let ordered: QueryInterfaceRequest<NamespaceRecord>
+            switch query.page.order {
+            case .createdAtAsc: ordered = request.order(Column("created_at").asc, Column("id").asc)
+            case .createdAtDesc: ordered = request.order(Column("created_at").desc, Column("id").desc)
+            case .nameAsc: ordered = request.order(Column("name").asc, Column("id").asc)
+            case .nameDesc: ordered = request.order(Column("name").desc, Column("id").desc)
+            }
+            let rows = try ordered.limit(query.page.pageSize, offset: query.page.offset).fetchAll(db)
+            return Page(items: rows.map(\.namespace), totalCount: total)
+        }
+    }
+
+    /// Reads, changes and writes one namespace in a single transaction, so concurrent updates are serialised.
+    /// `change` may throw a domain error to refuse; nothing is written then.
+    public func updateNamespace(id: NamespaceID, _ change: @Sendable (inout Namespace) throws -> Void) throws(ScwError) -> Namespace? {
+        try write { db in
+            guard let record = try NamespaceRecord.fetchOne(db, key: id.rawValue) else { return nil }
+            var namespace = record.namespace
+            try change(&namespace)
+            try NamespaceRecord(namespace).update(db)
+            return namespace
+        }
+    }
+
+    /// Deletes a namespace (and, through the schema's cascades, everything in it); returns what was deleted.
+    public func deleteNamespace(id: NamespaceID, _ check: @Sendable (Namespace) throws -> Void) throws(ScwError) -> Namespace? {
+        try write { db in
+            guard let record = try NamespaceRecord.fetchOne(db, key: id.rawValue) else { return nil }
+            try check(record.namespace)
+            try record.delete(db)
+            return record.namespace
+        }
+    }
+
+    /// Escapes `%`, `_` and `\` for a LIKE pattern.
+    static func escapeLike(_ text: String) -> String {
+        text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%")
+            .replacingOccurrences(of: "_", with: "\\_")
+    }
+}

@@ -1,0 +1,66 @@
+import Foundation
+import GRDB
+import ScwDomain
+
+/// Owns the database writer and the migrator (the GRDB demo app's `AppDatabase` pattern). Every method is named after
+/// its intent and runs in one transaction, so a response sent after it returns describes committed data.
+public struct AppDatabase: Sendable {
+    /// The GRDB writer: a `DatabasePool` (WAL) for files, a `DatabaseQueue` for `:memory:`.
+    let writer: any DatabaseWriter
+    /// Where the data lives (`:memory:` for a throwaway store).
+    public let path: String
+
+    /// Opens (creating it and its folder if needed) and migrates the database at `path`.
+    public static func open(path: String) throws -> AppDatabase {
+        var config = Configuration()
+        config.busyMode = .timeout(5)
+        config.foreignKeysEnabled = true
+        if path == ":memory:" {
+            return try AppDatabase(writer: DatabaseQueue(configuration: config), path: path)
+        }
+        let url = URL(fileURLWithPath: path)
+        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        let pool = try DatabasePool(path: path, configuration: config)
+        return try AppDatabase(writer: pool, path: path)
+    }
+
+    /// Wraps a writer and applies the migrations.
+    init(writer: any DatabaseWriter, path: String) throws {
+        self.writer = writer
+        self.path = path
+        try Self.migrator.migrate(writer)
+    }
+
+    /// Closes the database; later calls fail. Used at graceful shutdown so the WAL is checkpointed.
+    public func close() throws {
+        if let pool = writer as? DatabasePool {
+            try? pool.writeWithoutTransaction { try $0.checkpoint(.truncate) }
+            try pool.close()
+        } else if let queue = writer as? DatabaseQueue {
+            try queue.close()
+        }
+    }
+
+    /// Runs a read, translating SQLite failures at this layer's edge.
+    func read<T>(_ body: @Sendable (Database) throws -> T) throws(ScwError) -> T {
+        do { return try writer.read(body) } catch { throw Self.translate(error) }
+    }
+
+    /// Runs a write transaction, translating SQLite failures at this layer's edge.
+    func write<T>(_ body: @Sendable (Database) throws -> T) throws(ScwError) -> T {
+        do { return try writer.write(body) } catch { throw Self.translate(error) }
+    }
+
+    /// Maps store failures to the domain error; domain errors thrown inside a transaction pass through.
+    static func translate(_ error: any Error) -> ScwError {
+        if let scw = error as? ScwError { return scw }
+        if let db = error as? DatabaseError {
+            switch db.resultCode {
+            case .SQLITE_BUSY, .SQLITE_LOCKED: return .unavailable("the database is busy, please retry")
+            case .SQLITE_FULL: return .unavailable("the database is full")
+            default: return .unavailable("database error: \(db.resultCode)")
+            }
+        }
+        return .unavailable("storage error")
+    }
+}

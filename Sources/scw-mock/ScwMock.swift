@@ -1,0 +1,71 @@
+import ArgumentParser
+import Foundation
+import Logging
+import ScwMockApp
+
+/// `scw-mock`: a local stand-in for Scaleway's Serverless Containers and Functions APIs.
+@main
+struct ScwMock: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "scw-mock",
+        abstract: "A local, faithful stand-in for Scaleway's Serverless Containers and Functions APIs.",
+        version: scwMockVersion,
+        subcommands: [Serve.self],
+        defaultSubcommand: Serve.self)
+}
+
+/// `scw-mock serve`: runs the server. Each flag can also come from `SCW_MOCK_<NAME>`; the flag wins.
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Run the mock server.")
+
+    @Option(help: "Interface to bind (env SCW_MOCK_HOST). Default 127.0.0.1.")
+    var host: String?
+    @Option(help: "Port; 0 picks a free one and prints it (env SCW_MOCK_PORT). Default 7290.")
+    var port: Int?
+    @Option(help: "SQLite file, or :memory: (env SCW_MOCK_DATABASE). Default .scw-mock/state.sqlite.")
+    var database: String?
+    @Option(help: "Fixture file or folder; repeatable (env SCW_MOCK_SEED, paths separated by ':').")
+    var seed: [String] = []
+    @Option(help: "trace, debug, info, notice, warning, error or critical (env SCW_MOCK_LOG_LEVEL). Default info.")
+    var logLevel: String?
+    @Option(help: "Seconds a transient status lasts before it settles (env SCW_MOCK_TRANSITION_DELAY). Default 0.")
+    var transitionDelay: Double?
+
+    func run() async throws {
+        let env = ProcessInfo.processInfo.environment
+        var config = MockConfiguration()
+        config.host = host ?? env["SCW_MOCK_HOST"] ?? config.host
+        if let raw = port.map(String.init) ?? env["SCW_MOCK_PORT"] {
+            guard let value = Int(raw), (0...65535).contains(value) else { throw ValidationError("port must be 0-65535, got \(raw)") }
+            config.port = value
+        }
+        config.databasePath = database ?? env["SCW_MOCK_DATABASE"] ?? config.databasePath
+        config.seedPaths = !seed.isEmpty ? seed : (env["SCW_MOCK_SEED"].map { $0.split(separator: ":").map(String.init) } ?? [])
+        if let raw = logLevel ?? env["SCW_MOCK_LOG_LEVEL"] {
+            guard let level = Logger.Level(rawValue: raw) else { throw ValidationError("unknown log level \(raw)") }
+            config.logLevel = level
+        }
+        if let raw = transitionDelay.map({ String($0) }) ?? env["SCW_MOCK_TRANSITION_DELAY"] {
+            guard let value = Double(raw), value >= 0 else { throw ValidationError("transition delay must be >= 0 seconds") }
+            config.transitionDelaySeconds = value
+        }
+
+        let level = config.logLevel
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        let logger = Logger(label: "scw-mock")
+        let host = config.host
+        do {
+            let app = try await buildApplication(config, logger: logger) { port in
+                FileHandle.standardOutput.write(Data((exportLine(host: host, port: port) + "\n").utf8))
+            }
+            try await app.runService()
+        } catch let error as SeedError {
+            FileHandle.standardError.write(Data("scw-mock: the fixtures have problems:\n\(error.description)\n".utf8))
+            throw ExitCode(2)
+        }
+    }
+}
