@@ -75,7 +75,7 @@ let package = Package(
                 "ScwMockApp", "ScwAPI", "ScwDomain",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
-            resources: [.copy("Golden")]
+            exclude: ["Golden"]
         ),
     ],
     swiftLanguageModes: [.v6]

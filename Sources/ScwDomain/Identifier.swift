@@ -48,6 +48,8 @@ public typealias RegistryNamespaceID = Identifier<RegistryNamespaceTag>
 public protocol IDSource: Sendable {
     /// A new random (version 4) UUID.
     func next() -> UUID
+    /// Eight random characters of `[a-z0-9]` (the endpoint suffix of function namespaces, spec section 5).
+    func nextSuffix() -> String
 }
 
 /// Random version 4 UUIDs, as Scaleway issues them.
@@ -55,6 +57,10 @@ public struct RandomIDSource: IDSource {
     /// Creates the source.
     public init() {}
     public func next() -> UUID { UUID() }
+    public func nextSuffix() -> String {
+        var rng = SystemRandomNumberGenerator()
+        return NameGenerator.endpointSuffix(using: &rng)
+    }
 }
 
 extension IDSource {

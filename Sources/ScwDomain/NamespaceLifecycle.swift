@@ -19,6 +19,12 @@ public enum NamespaceLifecycle {
     public struct Transition: Sendable, Equatable {
         public var phase: NamespacePhase
         public var effects: [Effect]
+
+        /// Creates a transition.
+        public init(phase: NamespacePhase, effects: [Effect]) {
+            self.phase = phase
+            self.effects = effects
+        }
     }
 
     /// Applies `event` to a namespace in `phase` (for `created`, the phase is ignored).

@@ -38,10 +38,9 @@ public struct NamespaceService: Sendable {
 
         let now = clock.now()
         let id: NamespaceID = ids.make()
-        var rng = SystemRandomNumberGenerator()
         let suffix = kind == .container
             ? String(id.rawValue.prefix(8))  // container namespaces since 2026-04: first 8 hex chars of the id
-            : NameGenerator.endpointSuffix(using: &rng)
+            : ids.nextSuffix()
         let transition = NamespaceLifecycle.apply(.created, to: .creating)
         let namespace = Namespace(
             id: id, kind: kind, name: name, projectID: project.id, organizationID: project.organizationID,

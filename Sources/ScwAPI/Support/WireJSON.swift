@@ -22,7 +22,12 @@ public enum WireJSON {
     /// Decodes a JSON object body into `T`, turning every failure into Scaleway's `invalid_arguments`.
     /// Any content type is accepted (the SDKs send `application/json` with or without a charset).
     static func decodeBody<T: Decodable>(_ type: T.Type, from request: Request, context: ScwRequestContext) async throws -> T {
-        let buffer = try await request.body.collect(upTo: maxBodyBytes)
+        let buffer: ByteBuffer
+        do {
+            buffer = try await request.body.collect(upTo: maxBodyBytes)
+        } catch is NIOTooManyBytesError {
+            throw HTTPError(.contentTooLarge)
+        }
         let bytes = Data(buffer.readableBytesView)
         guard let first = bytes.first(where: { !($0 == 0x20 || $0 == 0x09 || $0 == 0x0A || $0 == 0x0D) }) else {
             throw ScwError.invalid("body", .required, "the request body must be a JSON object")

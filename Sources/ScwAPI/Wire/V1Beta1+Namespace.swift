@@ -68,16 +68,16 @@ extension V1Beta1.Namespace {
     init(_ ns: ScwDomain.Namespace, written: Bool) {
         let digits = written ? 9 : 6
         func time(_ t: Timestamp) -> String { (written ? t : t.roundedToMicroseconds).rfc3339(fractionDigits: digits) }
-        let settled = !ns.phase.isTransient
+        // Registry fields are "" until the namespace's creation settles (spec section 4a).
+        let registryReady = ns.phase != .creating
         self.init(
             id: ns.id.rawValue, name: ns.name, organization_id: ns.organizationID.rawValue,
             project_id: ns.projectID.rawValue, description: ns.description,
             status: V1Beta1.status(ns.phase),
             environment_variables: ns.environmentVariables,
             secret_environment_variables: ns.secrets.map { .init(key: $0.key, hashed_value: $0.hashedValue) },
-            // Registry fields are "" while pending (spec section 4a).
-            registry_namespace_id: settled || ns.phase == .updating ? ns.registryNamespaceID.rawValue : "",
-            registry_endpoint: settled || ns.phase == .updating ? ns.registryEndpoint : "",
+            registry_namespace_id: registryReady ? ns.registryNamespaceID.rawValue : "",
+            registry_endpoint: registryReady ? ns.registryEndpoint : "",
             error_message: Nullable(ns.errorMessage), tags: ns.tags,
             created_at: time(ns.createdAt), updated_at: time(ns.updatedAt),
             vpc_integration_activated: ns.vpcIntegrationActivated, region: ns.region.rawValue)

@@ -1,0 +1,108 @@
+import Foundation
+import ScwDomain
+import ScwStore
+import Testing
+
+@Suite struct AppDatabaseTests {
+    static func namespace(_ name: String, kind: NamespaceKind = .container, project: ProjectID = WellKnownIdentity.projectID,
+                          region: Region = .frPar, createdAt: Int64 = 1) -> Namespace {
+        Namespace(id: NamespaceID(uuid: UUID()), kind: kind, name: name, projectID: project,
+                  organizationID: WellKnownIdentity.organizationID, region: region, description: "", phase: .creating,
+                  settlesAt: Timestamp(nanoseconds: createdAt), environmentVariables: ["A": "1"],
+                  secrets: [HashedSecret(key: "S", hashedValue: "$argon2id$x")], tags: ["t"],
+                  registryNamespaceID: RegistryNamespaceID(uuid: UUID()), endpointSuffix: "abcdefgh",
+                  vpcIntegrationActivated: false, errorMessage: nil, createdAt: Timestamp(nanoseconds: createdAt),
+                  updatedAt: Timestamp(nanoseconds: createdAt))
+    }
+
+    func query(_ kind: NamespaceKind = .container, region: Region = .frPar, name: String? = nil, projects: Set<ProjectID>? = nil,
+               page: PageRequest = PageRequest()) -> NamespaceQuery {
+        NamespaceQuery(kind: kind, region: region, nameContains: name, projectIDs: projects, organizationID: nil, page: page)
+    }
+
+    @Test func roundTripsEveryField() throws {
+        let db = try AppDatabase.open(path: ":memory:")
+        let ns = Self.namespace("round-trip")
+        try db.createNamespace(ns)
+        #expect(try db.namespace(id: ns.id) == ns)
+    }
+
+    @Test func duplicateNamesAreRefusedPerKindRegionAndProject() throws {
+        let db = try AppDatabase.open(path: ":memory:")
+        try db.createNamespace(Self.namespace("dup"))
+        #expect(throws: ScwError.alreadyExists(.namespace, name: "dup")) { try db.createNamespace(Self.namespace("dup")) }
+        try db.createNamespace(Self.namespace("dup", kind: .function))
+        try db.createNamespace(Self.namespace("dup", region: .nlAms))
+        #expect(try db.namespaces(matching: query()).totalCount == 1)
+    }
+
+    @Test func listsPageOrderAndFilter() throws {
+        let db = try AppDatabase.open(path: ":memory:")
+        for (i, name) in ["charlie", "alpha", "bravo", "alpha-two"].enumerated() {
+            try db.createNamespace(Self.namespace(name, createdAt: Int64(i + 1)))
+        }
+        try db.createNamespace(Self.namespace("other-kind", kind: .function))
+        let all = try db.namespaces(matching: query())
+        #expect(all.totalCount == 4)
+        #expect(all.items.map(\.name) == ["charlie", "alpha", "bravo", "alpha-two"])
+        #expect(try db.namespaces(matching: query(page: PageRequest(page: 1, pageSize: 10, order: .nameAsc))).items.map(\.name)
+                == ["alpha", "alpha-two", "bravo", "charlie"])
+        #expect(try db.namespaces(matching: query(page: PageRequest(page: 1, pageSize: 10, order: .createdAtDesc))).items.first?.name == "alpha-two")
+        let page2 = try db.namespaces(matching: query(page: PageRequest(page: 2, pageSize: 3, order: .nameDesc)))
+        #expect(page2.items.map(\.name) == ["alpha"])
+        #expect(page2.totalCount == 4)
+        let past = try db.namespaces(matching: query(page: PageRequest(page: 9, pageSize: 3)))
+        #expect(past.items.isEmpty && past.totalCount == 4)
+        let filtered = try db.namespaces(matching: query(name: "ALPHA"))
+        #expect(filtered.items.map(\.name) == ["alpha", "alpha-two"] && filtered.totalCount == 2)
+        // LIKE wildcards in the filter are literal.
+        #expect(try db.namespaces(matching: query(name: "%")).totalCount == 0)
+        #expect(try db.namespaces(matching: query(projects: [ProjectID(uuid: UUID())])).totalCount == 0)
+    }
+
+    @Test func refusedUpdateWritesNothing() throws {
+        let db = try AppDatabase.open(path: ":memory:")
+        let ns = Self.namespace("refuse")
+        try db.createNamespace(ns)
+        #expect(throws: ScwError.self) {
+            _ = try db.updateNamespace(id: ns.id) { n in
+                n.description = "changed"
+                throw ScwError.invalid("x", .format, "no")
+            }
+        }
+        #expect(try db.namespace(id: ns.id)?.description == "")
+    }
+
+    @Test func deleteReturnsTheRowAndRemovesIt() throws {
+        let db = try AppDatabase.open(path: ":memory:")
+        let ns = Self.namespace("gone")
+        try db.createNamespace(ns)
+        #expect(try db.deleteNamespace(id: ns.id) { _ in } == ns)
+        #expect(try db.namespace(id: ns.id) == nil)
+        #expect(try db.deleteNamespace(id: ns.id) { _ in } == nil)
+    }
+
+    @Test func fileDatabaseSurvivesReopen() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("scwmock-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let path = dir.appendingPathComponent("nested/state.sqlite").path
+        let ns = Self.namespace("durable")
+        do {
+            let db = try AppDatabase.open(path: path)
+            try db.createNamespace(ns)
+            try db.close()
+        }
+        let again = try AppDatabase.open(path: path)
+        #expect(try again.namespace(id: ns.id) == ns)
+    }
+
+    @Test func identityIsUpsertedIdempotently() throws {
+        let db = try AppDatabase.open(path: ":memory:")
+        for _ in 0..<2 {
+            try db.saveIdentity(organizations: [(WellKnownIdentity.organizationID, "default")],
+                                projects: [WellKnownIdentity.project], apiKeys: [WellKnownIdentity.apiKey])
+        }
+        #expect(try db.allAPIKeys() == [WellKnownIdentity.apiKey])
+        #expect(try db.allProjects() == [WellKnownIdentity.project])
+    }
+}

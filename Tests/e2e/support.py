@@ -1,0 +1,396 @@
+"""Shared helpers for the scw-mock end-to-end suite.
+
+The suite drives the real `scw-mock` binary: it is started on `--port 0`, the single `export ...` line it prints on
+stdout is parsed, and the tests talk to it through the official Scaleway Python SDK and through `requests`.
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import re
+import signal
+import subprocess
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Optional
+
+import requests
+from argon2 import PasswordHasher
+from argon2.exceptions import VerifyMismatchError
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+DEFAULT_BINARY = REPO_ROOT / ".build" / "debug" / "scw-mock"
+
+STARTUP_DEADLINE = 15.0  # seconds to wait for the export line
+SHUTDOWN_DEADLINE = 15.0  # seconds to wait for a graceful exit after SIGTERM
+HTTP_TIMEOUT = 30.0
+
+# --- identities ------------------------------------------------------------------------------------------------------
+
+# Always present in the mock.
+DEFAULT_ACCESS_KEY = "SCWMOCK0000000000000"
+DEFAULT_SECRET_KEY = "00000000-0000-4000-8000-000000000000"
+DEFAULT_PROJECT = "00000000-0000-4000-8000-000000000001"
+DEFAULT_ORG = DEFAULT_PROJECT
+
+# Written to the seed file by the fixtures.
+OTHER_PROJECT = "11111111-1111-4111-8111-111111111111"
+OTHER_ORG = OTHER_PROJECT
+OTHER_ACCESS_KEY = "SCWOTHER000000000000"
+OTHER_SECRET_KEY = "22222222-2222-4222-8222-222222222222"
+
+EXPIRED_ACCESS_KEY = "SCWEXPIRED0000000000"
+EXPIRED_SECRET_KEY = "33333333-3333-4333-8333-333333333333"
+
+UNKNOWN_SECRET_KEY = "44444444-4444-4444-8444-444444444444"
+
+SEED_YAML = f"""\
+projects:
+  - id: {OTHER_PROJECT}
+    name: other
+api_keys:
+  - access_key: {OTHER_ACCESS_KEY}
+    secret_key: {OTHER_SECRET_KEY}
+    projects: [{OTHER_PROJECT}]
+  - access_key: {EXPIRED_ACCESS_KEY}
+    secret_key: {EXPIRED_SECRET_KEY}
+    projects: [{DEFAULT_PROJECT}]
+    expires_at: "2020-01-01T00:00:00Z"
+"""
+
+EXPORT_LINE_RE = re.compile(
+    r"^export SCW_API_URL=http://127\.0\.0\.1:(?P<port>[0-9]+) "
+    r"SCW_ACCESS_KEY=SCWMOCK0000000000000 "
+    r"SCW_SECRET_KEY=00000000-0000-4000-8000-000000000000 "
+    r"SCW_DEFAULT_PROJECT_ID=00000000-0000-4000-8000-000000000001 "
+    r"SCW_DEFAULT_REGION=fr-par$"
+)
+
+UUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+
+# --- API kinds -------------------------------------------------------------------------------------------------------
+
+# "cb" = containers v1beta1, "c1" = containers v1, "fn" = functions v1beta1
+API_PREFIX = {
+    "cb": "/containers/v1beta1",
+    "c1": "/containers/v1",
+    "fn": "/functions/v1beta1",
+}
+ALL_APIS = ("cb", "c1", "fn")
+BETA_APIS = ("cb", "fn")
+
+ARGON_V1BETA1_PREFIX = "$argon2id$v=19$m=65536,t=1,p=2$"
+ARGON_V1_PREFIX = "$argon2id$v=19$m=65536,t=3,p=64$"
+
+V1BETA1_NOT_FOUND = {"message": "Namespace was not found"}
+
+
+def v1_not_found(ns_id: str) -> dict:
+    return {"message": "resource is not found", "resource": "namespace", "resource_id": ns_id, "type": "not_found"}
+
+
+def not_found_body(api: str, ns_id: str) -> dict:
+    return v1_not_found(ns_id) if api == "c1" else V1BETA1_NOT_FOUND
+
+
+def denied(reason: str) -> dict:
+    return {
+        "message": "authentication is denied",
+        "method": "api_key",
+        "reason": reason,
+        "type": "denied_authentication",
+    }
+
+
+def permissions_denied(action: str) -> dict:
+    return {
+        "details": [{"action": action, "resource": "namespace"}],
+        "message": "insufficient permissions",
+        "type": "permissions_denied",
+    }
+
+
+CONFLICT_BODY = {"message": "Namespace already exist"}
+
+
+def ns_path(api: str, region: str = "fr-par", ns_id: Optional[str] = None) -> str:
+    path = f"{API_PREFIX[api]}/regions/{region}/namespaces"
+    return f"{path}/{ns_id}" if ns_id else path
+
+
+def uniq(prefix: str = "e2e") -> str:
+    """A namespace name nobody else in the session uses: `<prefix>-<10 hex>`."""
+    return f"{prefix}-{uuid.uuid4().hex[:10]}"
+
+
+def registry_prefix(name: str) -> str:
+    """Name lowercased, alphanumerics only, first 20 characters (spec section 5)."""
+    return re.sub(r"[^a-z0-9]", "", name.lower())[:20]
+
+
+# --- argon2 ----------------------------------------------------------------------------------------------------------
+
+_hasher = PasswordHasher()
+
+
+def verifies(phc: str, plaintext: str) -> bool:
+    try:
+        return _hasher.verify(phc, plaintext)
+    except VerifyMismatchError:
+        return False
+
+
+# --- timestamps ------------------------------------------------------------------------------------------------------
+
+TS_RE = re.compile(r"^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(?:\.(\d+))?Z$")
+
+
+def fraction_digits(ts: str) -> int:
+    m = TS_RE.match(ts)
+    assert m, f"not an RFC 3339 UTC timestamp: {ts!r}"
+    return len(m.group(2) or "")
+
+
+def round_to_micros(ts9: str) -> str:
+    """'2025-10-31T16:31:42.206272634Z' -> '2025-10-31T16:31:42.206273Z' (half-up, with carry)."""
+    import datetime as dt
+
+    m = TS_RE.match(ts9)
+    assert m and len(m.group(2)) == 9, ts9
+    base = dt.datetime.strptime(m.group(1), "%Y-%m-%dT%H:%M:%S")
+    nanos = int(m.group(2))
+    micros = (nanos + 500) // 1000
+    t = base + dt.timedelta(microseconds=micros)
+    return t.strftime("%Y-%m-%dT%H:%M:%S.") + f"{t.microsecond:06d}Z"
+
+
+# --- server process --------------------------------------------------------------------------------------------------
+
+
+def binary_path() -> Path:
+    return Path(os.environ.get("SCW_MOCK_BIN", str(DEFAULT_BINARY)))
+
+
+@dataclass
+class Key:
+    access_key: str
+    secret_key: str
+    project_id: str
+
+
+DEFAULT_KEY = Key(DEFAULT_ACCESS_KEY, DEFAULT_SECRET_KEY, DEFAULT_PROJECT)
+OTHER_KEY = Key(OTHER_ACCESS_KEY, OTHER_SECRET_KEY, OTHER_PROJECT)
+EXPIRED_KEY = Key(EXPIRED_ACCESS_KEY, EXPIRED_SECRET_KEY, DEFAULT_PROJECT)
+
+
+@dataclass
+class MockServer:
+    """One running scw-mock process."""
+
+    db_path: Path
+    seed_paths: list[Path]
+    workdir: Path
+    transition_delay: Optional[float] = None
+    proc: Optional[subprocess.Popen] = None
+    export_line: str = ""
+    env: dict[str, str] = field(default_factory=dict)
+    url: str = ""
+    port: int = 0
+    stderr_path: Optional[Path] = None
+    returncode: Optional[int] = None
+    keys: dict[str, Key] = field(
+        default_factory=lambda: {"default": DEFAULT_KEY, "other": OTHER_KEY, "expired": EXPIRED_KEY}
+    )
+
+    # -- lifecycle --
+
+    def start(self) -> "MockServer":
+        binary = binary_path()
+        assert binary.is_file(), f"scw-mock binary not found at {binary} (set SCW_MOCK_BIN)"
+        args = [str(binary), "serve", "--port", "0", "--database", str(self.db_path)]
+        for seed in self.seed_paths:
+            args += ["--seed", str(seed)]
+        if self.transition_delay is not None:
+            args += ["--transition-delay", str(self.transition_delay)]
+        self.stderr_path = self.workdir / f"scw-mock-{uuid.uuid4().hex[:6]}.stderr.log"
+        stderr = open(self.stderr_path, "wb")
+        env = {k: v for k, v in os.environ.items() if not k.startswith("SCW_MOCK_")}
+        self.proc = subprocess.Popen(
+            args, stdout=subprocess.PIPE, stderr=stderr, stdin=subprocess.DEVNULL, env=env, text=True
+        )
+        stderr.close()
+
+        lines: "queue.Queue[str]" = queue.Queue()
+        proc = self.proc
+
+        def reader() -> None:
+            lines.put(proc.stdout.readline())
+
+        threading.Thread(target=reader, daemon=True).start()
+        deadline = time.monotonic() + STARTUP_DEADLINE
+        line: Optional[str] = None
+        while time.monotonic() < deadline:
+            try:
+                line = lines.get(timeout=0.05)
+                break
+            except queue.Empty:
+                if proc.poll() is not None and lines.empty():
+                    # the reader may still deliver "" for EOF; give it one more chance
+                    try:
+                        line = lines.get(timeout=0.5)
+                    except queue.Empty:
+                        pass
+                    break
+        if not line:
+            self._kill()
+            raise AssertionError(
+                f"scw-mock did not print its export line within {STARTUP_DEADLINE}s "
+                f"(exit code {proc.returncode}); stderr:\n{self.stderr_tail()}"
+            )
+        self.export_line = line.rstrip("\n")
+        m = EXPORT_LINE_RE.match(self.export_line)
+        if not m:
+            self._kill()
+            raise AssertionError(f"unexpected export line: {self.export_line!r}")
+        self.port = int(m.group("port"))
+        self.env = dict(kv.split("=", 1) for kv in self.export_line[len("export ") :].split(" "))
+        self.url = self.env["SCW_API_URL"]
+        return self
+
+    def stop(self) -> int:
+        """SIGTERM, wait for a graceful exit, return the exit code (kill and fail if it hangs)."""
+        proc = self.proc
+        assert proc is not None
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(timeout=SHUTDOWN_DEADLINE)
+            except subprocess.TimeoutExpired:
+                self._kill()
+                raise AssertionError(
+                    f"scw-mock did not exit within {SHUTDOWN_DEADLINE}s of SIGTERM; stderr:\n{self.stderr_tail()}"
+                )
+        self.returncode = proc.returncode
+        self.trailing_stdout = proc.stdout.read()
+        proc.stdout.close()
+        return proc.returncode
+
+    def running(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def _kill(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(timeout=10)
+
+    def stderr_tail(self, n: int = 40) -> str:
+        if not self.stderr_path or not self.stderr_path.exists():
+            return ""
+        return "\n".join(self.stderr_path.read_text(errors="replace").splitlines()[-n:])
+
+    # -- raw HTTP --
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        token: Optional[str] = DEFAULT_SECRET_KEY,
+        json_body: Any = None,
+        data: Any = None,
+        params: Any = None,
+        headers: Optional[dict] = None,
+    ) -> requests.Response:
+        h = dict(headers or {})
+        if token is not None:
+            h["X-Auth-Token"] = token
+        if json_body is not None:
+            import json as _json
+
+            data = _json.dumps(json_body)
+            h.setdefault("Content-Type", "application/json")
+        return requests.request(
+            method, self.url + path, data=data, params=params, headers=h, timeout=HTTP_TIMEOUT
+        )
+
+    def get(self, path: str, **kw) -> requests.Response:
+        return self.request("GET", path, **kw)
+
+    def post(self, path: str, body: Any = None, **kw) -> requests.Response:
+        return self.request("POST", path, json_body=body, **kw)
+
+    def patch(self, path: str, body: Any = None, **kw) -> requests.Response:
+        return self.request("PATCH", path, json_body=body, **kw)
+
+    def delete(self, path: str, **kw) -> requests.Response:
+        return self.request("DELETE", path, **kw)
+
+    # -- convenience --
+
+    def create_ns(self, api: str, body: Optional[dict] = None, *, region: str = "fr-par", token: str = DEFAULT_SECRET_KEY) -> dict:
+        body = dict(body or {})
+        body.setdefault("name", uniq())
+        r = self.post(ns_path(api, region), body, token=token)
+        assert r.status_code == 200, f"create failed: {r.status_code} {r.text}"
+        return r.json()
+
+    def get_ns(self, api: str, ns_id: str, *, region: str = "fr-par", token: str = DEFAULT_SECRET_KEY) -> dict:
+        r = self.get(ns_path(api, region, ns_id), token=token)
+        assert r.status_code == 200, f"get failed: {r.status_code} {r.text}"
+        return r.json()
+
+    def list_ns(self, api: str, *, region: str = "fr-par", token: str = DEFAULT_SECRET_KEY, **params) -> dict:
+        r = self.get(ns_path(api, region), params=params, token=token)
+        assert r.status_code == 200, f"list failed: {r.status_code} {r.text}"
+        return r.json()
+
+
+def poll_until(fetch: Callable[[], Any], done: Callable[[Any], bool], deadline_s: float, interval: float = 0.05):
+    """Call fetch() until done(value) or the deadline passes; returns (value, seconds elapsed)."""
+    start = time.monotonic()
+    while True:
+        value = fetch()
+        if done(value):
+            return value, time.monotonic() - start
+        if time.monotonic() - start > deadline_s:
+            raise AssertionError(f"condition not reached within {deadline_s}s; last value: {value!r}")
+        time.sleep(interval)
+
+
+# --- SDK -------------------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Sdk:
+    client: Any
+    cb: Any  # ContainerV1Beta1API
+    c1: Any  # ContainerV1API
+    fn: Any  # FunctionV1Beta1API
+
+    def api(self, kind: str):
+        return getattr(self, kind)
+
+
+def make_client(server: MockServer, key: Key = DEFAULT_KEY):
+    from scaleway import Client
+
+    return Client(
+        access_key=key.access_key,
+        secret_key=key.secret_key,
+        api_url=server.url,
+        default_project_id=key.project_id,
+        default_region="fr-par",
+    )
+
+
+def make_sdk(server: MockServer, key: Key = DEFAULT_KEY) -> Sdk:
+    from scaleway.container.v1 import ContainerV1API
+    from scaleway.container.v1beta1 import ContainerV1Beta1API
+    from scaleway.function.v1beta1 import FunctionV1Beta1API
+
+    client = make_client(server, key)
+    return Sdk(client=client, cb=ContainerV1Beta1API(client), c1=ContainerV1API(client), fn=FunctionV1Beta1API(client))
