@@ -29,6 +29,14 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
+        // RSA keys, Scaleway-exact RS256 tokens and the strict verifier.
+        .target(
+            name: "ScwKeys",
+            dependencies: [
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+            ]
+        ),
         .target(
             name: "ScwStore",
             dependencies: ["ScwDomain", .product(name: "GRDB", package: "GRDB.swift")]
@@ -68,6 +76,7 @@ let package = Package(
             ]
         ),
         .testTarget(name: "ScwDomainTests", dependencies: ["ScwDomain"]),
+        .testTarget(name: "ScwKeysTests", dependencies: ["ScwKeys"]),
         .testTarget(name: "ScwStoreTests", dependencies: ["ScwStore", "ScwDomain"]),
         .testTarget(
             name: "ScwAPITests",

@@ -12,23 +12,15 @@
 from __future__ import annotations
 
 import sys
-import uuid
 from pathlib import Path
-from typing import Callable, Optional
+from typing import Callable
 
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import support  # noqa: E402
-from support import MockServer, make_sdk  # noqa: E402
-
-
-def _write_seed(directory: Path) -> Path:
-    seed = directory / "seed.yaml"
-    if not seed.exists():
-        seed.write_text(support.SEED_YAML)
-    return seed
+from support import MockServer, ServerFactory, make_sdk, write_seed  # noqa: E402
 
 
 def _stop_and_check(server: MockServer) -> None:
@@ -39,41 +31,9 @@ def _stop_and_check(server: MockServer) -> None:
 @pytest.fixture(scope="session")
 def server(tmp_path_factory) -> MockServer:
     workdir = tmp_path_factory.mktemp("scw-mock-session")
-    srv = MockServer(db_path=workdir / "state.sqlite", seed_paths=[_write_seed(workdir)], workdir=workdir).start()
+    srv = MockServer(db_path=workdir / "state.sqlite", seed_paths=[write_seed(workdir)], workdir=workdir).start()
     yield srv
     _stop_and_check(srv)
-
-
-class ServerFactory:
-    def __init__(self, workdir: Path):
-        self.workdir = workdir
-        self.started: list[MockServer] = []
-
-    def __call__(
-        self,
-        *,
-        db_path: Optional[Path] = None,
-        transition_delay: Optional[float] = None,
-        extra_seeds: Optional[list[Path]] = None,
-    ) -> MockServer:
-        db = db_path or self.workdir / f"state-{uuid.uuid4().hex[:8]}.sqlite"
-        seeds = [_write_seed(self.workdir)] + list(extra_seeds or [])
-        srv = MockServer(db_path=db, seed_paths=seeds, workdir=self.workdir, transition_delay=transition_delay)
-        srv.start()
-        self.started.append(srv)
-        return srv
-
-    def stop_all(self) -> None:
-        failures = []
-        for srv in self.started:
-            if srv.proc is not None and srv.returncode is None:
-                try:
-                    rc = srv.stop()
-                    if rc != 0:
-                        failures.append(f"{srv.url}: exit code {rc}\n{srv.stderr_tail()}")
-                except AssertionError as e:  # hung
-                    failures.append(str(e))
-        assert not failures, "scw-mock did not shut down cleanly:\n" + "\n".join(failures)
 
 
 @pytest.fixture

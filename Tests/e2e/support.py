@@ -394,3 +394,42 @@ def make_sdk(server: MockServer, key: Key = DEFAULT_KEY) -> Sdk:
 
     client = make_client(server, key)
     return Sdk(client=client, cb=ContainerV1Beta1API(client), c1=ContainerV1API(client), fn=FunctionV1Beta1API(client))
+
+
+def write_seed(directory: Path) -> Path:
+    seed = directory / "seed.yaml"
+    if not seed.exists():
+        seed.write_text(SEED_YAML)
+    return seed
+
+
+class ServerFactory:
+    def __init__(self, workdir: Path):
+        self.workdir = workdir
+        self.started: list[MockServer] = []
+
+    def __call__(
+        self,
+        *,
+        db_path: Optional[Path] = None,
+        transition_delay: Optional[float] = None,
+        extra_seeds: Optional[list[Path]] = None,
+    ) -> MockServer:
+        db = db_path or self.workdir / f"state-{uuid.uuid4().hex[:8]}.sqlite"
+        seeds = [write_seed(self.workdir)] + list(extra_seeds or [])
+        srv = MockServer(db_path=db, seed_paths=seeds, workdir=self.workdir, transition_delay=transition_delay)
+        srv.start()
+        self.started.append(srv)
+        return srv
+
+    def stop_all(self) -> None:
+        failures = []
+        for srv in self.started:
+            if srv.proc is not None and srv.returncode is None:
+                try:
+                    rc = srv.stop()
+                    if rc != 0:
+                        failures.append(f"{srv.url}: exit code {rc}\n{srv.stderr_tail()}")
+                except AssertionError as e:  # hung
+                    failures.append(str(e))
+        assert not failures, "scw-mock did not shut down cleanly:\n" + "\n".join(failures)
