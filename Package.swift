@@ -44,7 +44,7 @@ let package = Package(
         .target(
             name: "ScwEngine",
             dependencies: [
-                "ScwDomain", "ScwStore",
+                "ScwDomain", "ScwStore", "ScwKeys",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
@@ -52,7 +52,7 @@ let package = Package(
         .target(
             name: "ScwAPI",
             dependencies: [
-                "ScwDomain", "ScwEngine",
+                "ScwDomain", "ScwEngine", "ScwKeys",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
             ]
@@ -60,7 +60,7 @@ let package = Package(
         .target(
             name: "ScwMockApp",
             dependencies: [
-                "ScwDomain", "ScwStore", "ScwEngine", "ScwAPI",
+                "ScwDomain", "ScwStore", "ScwEngine", "ScwAPI", "ScwKeys",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -81,7 +81,7 @@ let package = Package(
         .testTarget(
             name: "ScwAPITests",
             dependencies: [
-                "ScwMockApp", "ScwAPI", "ScwDomain",
+                "ScwMockApp", "ScwAPI", "ScwDomain", "ScwKeys",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
             exclude: ["Golden"]

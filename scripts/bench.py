@@ -22,6 +22,7 @@ import http.client
 import json
 import os
 import re
+import resource
 import shutil
 import signal
 import socket
@@ -155,6 +156,58 @@ def health_status(port: int, timeout: float = 1.0) -> Optional[int]:
         return None
     m = re.match(rb"HTTP/1\.[01] (\d{3})", data)
     return int(m.group(1)) if m else None
+
+
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def process_cpu_seconds(pid: int) -> float:
+    """utime + stime of a process, in seconds."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS  # fields 14 and 15 of stat(5)
+
+
+def machine_busy_seconds() -> float:
+    """CPU seconds spent not idle by the whole machine (all cores), from /proc/stat."""
+    with open("/proc/stat") as f:
+        user, nice, system, idle, iowait, irq, softirq, steal = (int(x) for x in f.readline().split()[1:9])
+    return (user + nice + system + irq + softirq + steal) / CLOCK_TICKS
+
+
+def children_cpu_seconds() -> float:
+    """CPU of the reaped children of this process (wrk, once subprocess.run has returned)."""
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
+@dataclasses.dataclass
+class CpuShare:
+    """Where the cores went during a measured run, in percent of one core (so 2 cores = 200)."""
+    server: float
+    wrk: float
+    other: float  # everything else on the machine: a high value means the figures are disturbed
+
+    def line(self) -> str:
+        return (f"cpu_pct server={self.server:.0f} wrk={self.wrk:.0f} other={self.other:.0f}"
+                f" (of {os.cpu_count() * 100})")
+
+
+class CpuMeter:
+    def __init__(self, server_pid: int):
+        self.pid = server_pid
+        self.t = time.monotonic()
+        self.server = process_cpu_seconds(server_pid)
+        self.machine = machine_busy_seconds()
+        self.children = children_cpu_seconds()
+
+    def stop(self) -> CpuShare:
+        wall = time.monotonic() - self.t
+        server = process_cpu_seconds(self.pid) - self.server
+        kids = children_cpu_seconds() - self.children
+        machine = machine_busy_seconds() - self.machine
+        pct = lambda x: 100.0 * x / wall
+        return CpuShare(server=pct(server), wrk=pct(kids), other=max(0.0, pct(machine - server - kids)))
 
 
 def read_vm(pid: int) -> dict[str, float]:
@@ -343,6 +396,7 @@ class WrkResult:
     non_2xx: int
     socket_errors: str  # "" when none
     raw: str
+    cpu: Optional[CpuShare] = None
 
 
 def run_wrk(url: str, b: "Bench", duration: int, headers: dict[str, str]) -> WrkResult:
@@ -426,12 +480,19 @@ class Bench:
             log(f"shared server pid {s.proc.pid} on {s.base_url}, idle RSS {self.rss_idle['VmRSS']:.1f} MiB")
         return self._server
 
-    def wrk(self, url: str) -> WrkResult:
-        """A warm-up run (if configured) and then the measured run."""
+    def wrk(self, server: Server, path: str) -> WrkResult:
+        """A warm-up run (if configured), then the measured run with the CPU share of server, wrk and the rest."""
         require_wrk()
+        url = server.base_url + path
         if self.settings.warmup > 0:
             run_wrk(url, self, self.settings.warmup, {"X-Auth-Token": TOKEN})
-        return run_wrk(url, self, self.settings.duration, {"X-Auth-Token": TOKEN})
+        meter = CpuMeter(server.proc.pid)
+        result = run_wrk(url, self, self.settings.duration, {"X-Auth-Token": TOKEN})
+        result.cpu = meter.stop()
+        if result.cpu.other > 25:
+            log(f"warning: other processes used {result.cpu.other:.0f}% of a core during the run; "
+                "the figures are disturbed (run on an idle machine)")
+        return result
 
     def cleanup(self) -> None:
         for s in self._servers:
@@ -509,7 +570,7 @@ def bench_get_namespace(b: Bench) -> list[str]:
     if status != 200:
         raise BenchError(f"GET {path} answered {status}: {got}")
 
-    r = b.wrk(s.base_url + path)
+    r = b.wrk(s, path)
     b.load_sections.append("get_namespace")
     b.figures["get_namespace"] = dataclasses.asdict(r)
     lines = [
@@ -518,6 +579,7 @@ def bench_get_namespace(b: Bench) -> list[str]:
         f"  [target >=20000 rps: {verdict(r.rps >= 20000)}, p99<5ms: {verdict(r.p99_ms < 5)}]",
         f"  get_namespace_requests={r.requests} p90_ms={r.p90_ms:.2f} max_ms={r.max_ms:.2f}"
         f" non_2xx={r.non_2xx} socket_errors={r.socket_errors or 'none'}",
+        f"  get_namespace_{r.cpu.line()}",
     ]
     if r.non_2xx or r.socket_errors:
         log(f"get_namespace: wrk saw errors:\n{r.raw}")
@@ -554,6 +616,7 @@ def main(argv: list[str]) -> int:
     signal.signal(signal.SIGTERM, interrupted)
     signal.signal(signal.SIGHUP, interrupted)
 
+    load_start = f"{os.getloadavg()[0]:.2f}"
     b = Bench(settings)
     summary: list[str] = []
     failed: list[str] = []
@@ -580,7 +643,8 @@ def main(argv: list[str]) -> int:
         with open(settings.json_path, "w") as f:
             json.dump(b.figures, f, indent=2)
     print()
-    print(f"== scw-mock bench ({os.path.basename(settings.binary)}, {os.cpu_count()} cpus, 127.0.0.1) ==")
+    print(f"== scw-mock bench ({settings.binary}, {os.cpu_count()} cpus, 127.0.0.1;"
+          f" loadavg at start {load_start}, at end {os.getloadavg()[0]:.2f}) ==")
     for line in summary:
         print(line)
     return 1 if failed else 0

@@ -40,12 +40,16 @@ final class RouteTable: @unchecked Sendable {
 public struct APIServices: Sendable {
     public var authenticator: Authenticator
     public var namespaces: NamespaceService
+    public var tokens: TokenService
+    public var clock: any WallClock
     public var info: MockInfo
 
     /// Bundles the services.
-    public init(authenticator: Authenticator, namespaces: NamespaceService, info: MockInfo) {
+    public init(authenticator: Authenticator, namespaces: NamespaceService, tokens: TokenService, clock: any WallClock, info: MockInfo) {
         self.authenticator = authenticator
         self.namespaces = namespaces
+        self.tokens = tokens
+        self.clock = clock
         self.info = info
     }
 }
@@ -62,6 +66,7 @@ public func buildRouter(_ services: APIServices) -> Router<ScwRequestContext> {
     // Containers v1beta1 (deprecated but served; spec 3a).
     let containersV1Beta1 = RouteTable(router.group("containers/v1beta1/regions/:region").add(middleware: auth), prefix: "containers/v1beta1")
     V1Beta1NamespaceController(kind: .container, service: services.namespaces).mount(on: containersV1Beta1)
+    TokenController(api: .containers, service: services.tokens, clock: services.clock).mount(on: containersV1Beta1)
     tables.append(containersV1Beta1)
 
     // Containers v1 (spec 3b).
@@ -72,11 +77,12 @@ public func buildRouter(_ services: APIServices) -> Router<ScwRequestContext> {
     // Functions v1beta1 (spec 3c).
     let functionsV1Beta1 = RouteTable(router.group("functions/v1beta1/regions/:region").add(middleware: auth), prefix: "functions/v1beta1")
     V1Beta1NamespaceController(kind: .function, service: services.namespaces).mount(on: functionsV1Beta1)
+    TokenController(api: .functions, service: services.tokens, clock: services.clock).mount(on: functionsV1Beta1)
     tables.append(functionsV1Beta1)
 
     // The mock's own routes: no key needed.
     let mock = RouteTable(router.group("_mock"), prefix: "_mock")
-    MockController(info: services.info).mount(on: mock)
+    MockController(info: services.info, tokens: services.tokens).mount(on: mock)
     tables.append(mock)
 
     tables.forEach { $0.finish() }

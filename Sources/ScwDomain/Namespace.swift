@@ -55,13 +55,15 @@ public struct Namespace: Sendable, Equatable {
     public var errorMessage: String?
     public var createdAt: Timestamp
     public var updatedAt: Timestamp
+    /// Whether the namespace's RSA key exists; creation only settles once it does (issue 3).
+    public var keyReady: Bool
 
     /// Creates a namespace value.
     public init(id: NamespaceID, kind: NamespaceKind, name: String, projectID: ProjectID, organizationID: OrganizationID,
                 region: Region, description: String, phase: NamespacePhase, settlesAt: Timestamp,
                 environmentVariables: [String: String], secrets: [HashedSecret], tags: [String],
                 registryNamespaceID: RegistryNamespaceID, endpointSuffix: String, vpcIntegrationActivated: Bool,
-                errorMessage: String?, createdAt: Timestamp, updatedAt: Timestamp) {
+                errorMessage: String?, createdAt: Timestamp, updatedAt: Timestamp, keyReady: Bool) {
         self.id = id
         self.kind = kind
         self.name = name
@@ -80,12 +82,13 @@ public struct Namespace: Sendable, Equatable {
         self.errorMessage = errorMessage
         self.createdAt = createdAt
         self.updatedAt = updatedAt
+        self.keyReady = keyReady
     }
 
-    /// The namespace as a reader sees it at `now`: a transient phase whose time has come is settled, and
-    /// `updated_at` moves to the settlement instant (the platform finishing its work).
+    /// The namespace as a reader sees it at `now`: a transient phase whose time has come (and whose key exists)
+    /// is settled, and `updated_at` moves to the settlement instant (the platform finishing its work).
     public func observed(at now: Timestamp) -> Namespace {
-        guard phase == .creating || phase == .updating, settlesAt <= now else { return self }
+        guard phase == .creating || phase == .updating, settlesAt <= now, keyReady else { return self }
         var copy = self
         copy.phase = NamespaceLifecycle.apply(.settled, to: phase).phase
         copy.updatedAt = max(updatedAt, settlesAt)

@@ -1,4 +1,5 @@
 import ScwDomain
+import ScwKeys
 import ScwStore
 
 /// Use cases on container and function namespaces. Version-neutral: each API translates its wire shape into
@@ -8,17 +9,22 @@ public struct NamespaceService: Sendable {
     let clock: any WallClock
     let ids: any IDSource
     let settings: EngineSettings
+    let keys: KeyRing
 
     /// Creates the service.
-    public init(database: AppDatabase, clock: any WallClock, ids: any IDSource, settings: EngineSettings) {
+    public init(database: AppDatabase, clock: any WallClock, ids: any IDSource, settings: EngineSettings, keys: KeyRing) {
         self.database = database
         self.clock = clock
         self.ids = ids
         self.settings = settings
+        self.keys = keys
     }
 
     /// Creates a namespace in `region` for the principal (in `draft.projectID`, else the key's default project).
-    public func create(kind: NamespaceKind, region: Region, draft: NamespaceDraft, by principal: Principal) async throws(ScwError) -> Namespace {
+    /// Its RSA key comes from the pool when one is ready (else the forge makes one and the namespace stays
+    /// `creating`/`pending` until then); seeds may fix the id and give the key.
+    public func create(kind: NamespaceKind, region: Region, draft: NamespaceDraft, by principal: Principal,
+                       fixedID: NamespaceID? = nil, key providedKey: ScwKeys.NamespaceKey? = nil) async throws(ScwError) -> Namespace {
         let projectID = draft.projectID ?? principal.defaultProjectID
         guard let project = try database.project(id: projectID),
               principal.may(access: project.id, of: project.organizationID)
@@ -37,7 +43,7 @@ public struct NamespaceService: Sendable {
         let hashed = await offload { plain.map { HashedSecret(key: $0.key, hashedValue: SecretHasher.hash($0.value, profile: profile)) } }
 
         let now = clock.now()
-        let id: NamespaceID = ids.make()
+        let id: NamespaceID = fixedID ?? ids.make()
         let suffix = kind == .container
             ? String(id.rawValue.prefix(8))  // container namespaces since 2026-04: first 8 hex chars of the id
             : ids.nextSuffix()
@@ -47,9 +53,14 @@ public struct NamespaceService: Sendable {
             region: region, description: draft.description ?? "", phase: transition.phase,
             settlesAt: settlement(from: now, transition), environmentVariables: draft.environmentVariables,
             secrets: hashed, tags: draft.tags, registryNamespaceID: ids.make(), endpointSuffix: suffix,
-            vpcIntegrationActivated: draft.activateVPCIntegration, errorMessage: nil, createdAt: now, updatedAt: now)
-        try database.createNamespace(namespace)
-        return namespace
+            vpcIntegrationActivated: draft.activateVPCIntegration, errorMessage: nil, createdAt: now, updatedAt: now,
+            keyReady: false)
+        let forge = keys.forge
+        let source: KeySource = providedKey.map { .provided(pem: $0.privatePEM, bits: $0.publicKey.bits) } ?? .pool(bits: forge.bits)
+        let stored = try database.createNamespace(namespace, key: source)
+        // Refill the pool, or make this namespace's key.
+        await forge.kick()
+        return stored
     }
 
     /// A namespace of `kind` in `region`, as its reader sees it now.
@@ -136,6 +147,7 @@ public struct NamespaceService: Sendable {
             guard ns.kind == kind, ns.region == region else { throw ScwError.notFound(.namespace, id: id.rawValue) }
             try Self.authorize(principalCopy, ns, action: "write")
         }) else { throw .notFound(.namespace, id: id.rawValue) }
+        keys.forget(id)
         var shown = deleted.observed(at: clock.now())
         shown.phase = NamespaceLifecycle.apply(.deleteRequested, to: shown.phase).phase
         return shown

@@ -22,12 +22,20 @@ public func buildApplication(
     let database = try AppDatabase.open(path: configuration.databasePath)
     try database.saveIdentity(organizations: [(WellKnownIdentity.organizationID, "default")],
                               projects: [WellKnownIdentity.project], apiKeys: [WellKnownIdentity.apiKey])
-    try SeedLoader.apply(paths: configuration.seedPaths, to: database)
 
     let settings = EngineSettings(transitionDelayNanoseconds: Int64(configuration.transitionDelaySeconds * 1e9))
+    let forge = KeyForge(database: database, bits: configuration.keyBits, poolTarget: configuration.keyPoolSize, logger: logger)
+    let keyRing = KeyRing(database: database, forge: forge)
+    let namespaces = NamespaceService(database: database, clock: clock, ids: ids, settings: settings, keys: keyRing)
+    try await SeedLoader.apply(paths: configuration.seedPaths, to: database, namespaces: namespaces)
+    // Fill the key pool (and key any seeded namespace without a key file) in the background.
+    await forge.kick()
+
     let services = APIServices(
         authenticator: try Authenticator(database: database, clock: clock),
-        namespaces: NamespaceService(database: database, clock: clock, ids: ids, settings: settings),
+        namespaces: namespaces,
+        tokens: TokenService(database: database, clock: clock, ids: ids, settings: settings, keys: keyRing),
+        clock: clock,
         info: MockInfo(version: scwMockVersion, databasePath: database.path, authEnforced: true))
     let router = buildRouter(services)
 
@@ -40,7 +48,7 @@ public func buildApplication(
         configuration: .init(address: .hostname(configuration.host, port: configuration.port),
                              serverName: "Scaleway API Gateway (scw-mock)"),
         // Listed first so that it is shut down last, after the server has drained its requests.
-        services: [DatabaseService(database: database, logger: logger)],
+        services: [DatabaseService(database: database, logger: logger), KeyForgeService(forge: forge)],
         onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? configuration.port) },
         logger: logger)
 }
@@ -54,6 +62,16 @@ struct DatabaseService: Service {
         try? await gracefulShutdown()
         try database.close()
         logger.info("database closed", metadata: ["path": "\(database.path)"])
+    }
+}
+
+/// Stops key generation at shutdown, before the database closes.
+struct KeyForgeService: Service {
+    let forge: KeyForge
+
+    func run() async throws {
+        try? await gracefulShutdown()
+        await forge.stop()
     }
 }
 

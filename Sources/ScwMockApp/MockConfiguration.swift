@@ -14,6 +14,10 @@ public struct MockConfiguration: Sendable {
     public var logLevel: Logger.Level = .info
     /// Seconds a transient status lasts before it settles.
     public var transitionDelaySeconds: Double = 0
+    /// RSA key size of new namespace keys (Scaleway: 4096).
+    public var keyBits: Int = 4096
+    /// How many pre-generated keys to keep ready, so namespace creation never waits for RSA generation.
+    public var keyPoolSize: Int = 3
 
     /// The defaults.
     public init() {}

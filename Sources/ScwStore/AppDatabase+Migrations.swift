@@ -50,6 +50,48 @@ extension AppDatabase {
                           columns: ["kind", "region", "project_id", "name"], unique: true)
             try db.create(index: "namespace_listing", on: "namespace", columns: ["kind", "region", "created_at", "id"])
         }
+        registerKeyMigrations(&migrator)
         return migrator
+    }
+}
+
+extension AppDatabase {
+    /// Keys and tokens (issue 3): one RSA key per namespace, a pool of pre-generated keys, API tokens and
+    /// the ids of revoked tokens.
+    static func registerKeyMigrations(_ migrator: inout DatabaseMigrator) {
+        migrator.registerMigration("v2 keys and tokens") { db in
+            try db.alter(table: "namespace") { t in
+                t.add(column: "has_key", .boolean).notNull().defaults(to: false)
+            }
+            try db.create(table: "namespace_key") { t in
+                t.primaryKey("namespace_id", .text).references("namespace", onDelete: .cascade)
+                t.column("private_pem", .text).notNull()
+                t.column("bits", .integer).notNull()
+            }
+            try db.create(table: "key_pool") { t in
+                t.autoIncrementedPrimaryKey("id")
+                t.column("private_pem", .text).notNull()
+                t.column("bits", .integer).notNull()
+            }
+            try db.create(table: "token") { t in
+                t.primaryKey("id", .text)
+                t.column("api", .text).notNull()
+                t.column("region", .text).notNull()
+                t.column("namespace_id", .text).notNull().references("namespace", onDelete: .cascade)
+                t.column("scope", .text).notNull()
+                t.column("application_id", .text)
+                t.column("project_id", .text).notNull()
+                t.column("organization_id", .text).notNull()
+                t.column("description", .text).notNull()
+                t.column("expires_at", .integer)
+                t.column("created_at", .integer).notNull()
+                t.column("settles_at", .integer).notNull()
+            }
+            try db.create(index: "token_listing", on: "token", columns: ["api", "region", "created_at", "id"])
+            try db.create(table: "revoked_token") { t in
+                t.primaryKey("jti", .text)
+                t.column("revoked_at", .integer).notNull()
+            }
+        }
     }
 }

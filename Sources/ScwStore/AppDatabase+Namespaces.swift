@@ -2,21 +2,34 @@ import GRDB
 import ScwDomain
 
 extension AppDatabase {
-    /// Stores a new namespace; a name already used by the same kind, region and project is `alreadyExists`.
-    public func createNamespace(_ namespace: Namespace) throws(ScwError) {
+    /// Stores a new namespace with its key (when `key` yields one, in the same transaction, so a namespace is never
+    /// half-written); returns it as stored. A name already used by the same kind, region and project is `alreadyExists`.
+    @discardableResult
+    public func createNamespace(_ namespace: Namespace, key: KeySource? = nil) throws(ScwError) -> Namespace {
         try write { db in
             let taken = try NamespaceRecord
                 .filter(Column("kind") == namespace.kind.rawValue && Column("region") == namespace.region.rawValue
                         && Column("project_id") == namespace.projectID.rawValue && Column("name") == namespace.name)
                 .fetchCount(db) > 0
             if taken { throw ScwError.alreadyExists(.namespace, name: namespace.name) }
-            try NamespaceRecord(namespace).insert(db)
+            var stored = namespace
+            try NamespaceRecord(stored).insert(db)
+            if let key { stored.keyReady = try Self.attachKey(key, to: namespace.id, in: db) }
+            return stored
         }
     }
 
     /// A namespace by id, whatever its kind or region (the caller checks both).
     public func namespace(id: NamespaceID) throws(ScwError) -> Namespace? {
         try read { db in try NamespaceRecord.fetchOne(db, key: id.rawValue)?.namespace }
+    }
+
+    /// A namespace by its unique name.
+    public func namespace(named name: String, kind: NamespaceKind, region: Region, project: ProjectID) throws(ScwError) -> Namespace? {
+        try read { db in
+            try NamespaceRecord.filter(Column("kind") == kind.rawValue && Column("region") == region.rawValue
+                                       && Column("project_id") == project.rawValue && Column("name") == name).fetchOne(db)?.namespace
+        }
     }
 
     /// One page of namespaces matching `query`, and the count of all matches.

@@ -24,6 +24,7 @@ struct NamespaceRecord: Codable, FetchableRecord, PersistableRecord, Sendable {
     var error_message: String?
     var created_at: Int64
     var updated_at: Int64
+    var has_key: Bool
 
     /// Row from a domain value.
     init(_ ns: Namespace) {
@@ -45,6 +46,7 @@ struct NamespaceRecord: Codable, FetchableRecord, PersistableRecord, Sendable {
         error_message = ns.errorMessage
         created_at = ns.createdAt.nanoseconds
         updated_at = ns.updatedAt.nanoseconds
+        has_key = ns.keyReady
     }
 
     /// The domain value of this row.
@@ -57,7 +59,7 @@ struct NamespaceRecord: Codable, FetchableRecord, PersistableRecord, Sendable {
             environmentVariables: environment_variables, secrets: secrets, tags: tags,
             registryNamespaceID: RegistryNamespaceID(trusted: registry_namespace_id), endpointSuffix: endpoint_suffix,
             vpcIntegrationActivated: vpc_integration_activated, errorMessage: error_message,
-            createdAt: Timestamp(nanoseconds: created_at), updatedAt: Timestamp(nanoseconds: updated_at))
+            createdAt: Timestamp(nanoseconds: created_at), updatedAt: Timestamp(nanoseconds: updated_at), keyReady: has_key)
     }
 }
 

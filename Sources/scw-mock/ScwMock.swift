@@ -10,7 +10,7 @@ struct ScwMock: AsyncParsableCommand {
         commandName: "scw-mock",
         abstract: "A local, faithful stand-in for Scaleway's Serverless Containers and Functions APIs.",
         version: scwMockVersion,
-        subcommands: [Serve.self],
+        subcommands: [Serve.self, Keys.self, TokenCommand.self],
         defaultSubcommand: Serve.self)
 }
 
@@ -30,6 +30,10 @@ struct Serve: AsyncParsableCommand {
     var logLevel: String?
     @Option(help: "Seconds a transient status lasts before it settles (env SCW_MOCK_TRANSITION_DELAY). Default 0.")
     var transitionDelay: Double?
+    @Option(help: "RSA key size of namespace keys: 2048, 3072 or 4096 (env SCW_MOCK_KEY_SIZE). Default 4096, like Scaleway.")
+    var keySize: Int?
+    @Option(help: "Pre-generated keys kept ready for new namespaces (env SCW_MOCK_KEY_POOL). Default 3.")
+    var keyPool: Int?
 
     func run() async throws {
         let env = ProcessInfo.processInfo.environment
@@ -48,6 +52,15 @@ struct Serve: AsyncParsableCommand {
         if let raw = transitionDelay.map({ String($0) }) ?? env["SCW_MOCK_TRANSITION_DELAY"] {
             guard let value = Double(raw), value >= 0 else { throw ValidationError("transition delay must be >= 0 seconds") }
             config.transitionDelaySeconds = value
+        }
+
+        if let raw = keySize.map(String.init) ?? env["SCW_MOCK_KEY_SIZE"] {
+            guard let bits = Int(raw), [2048, 3072, 4096].contains(bits) else { throw ValidationError("key size must be 2048, 3072 or 4096") }
+            config.keyBits = bits
+        }
+        if let raw = keyPool.map(String.init) ?? env["SCW_MOCK_KEY_POOL"] {
+            guard let size = Int(raw), (0...1000).contains(size) else { throw ValidationError("key pool must be 0-1000") }
+            config.keyPoolSize = size
         }
 
         let level = config.logLevel

@@ -53,14 +53,23 @@ enum TestIdentity {
 }
 
 /// Runs `body` against the application in router mode with an in-memory store, a test clock and sequential ids.
-func withApp(transitionDelay: Double = 0, clock: TestClock = TestClock(),
+func withApp(transitionDelay: Double = 0, clock: TestClock = TestClock(), keyPool: Int = 3,
              _ body: @Sendable (any TestClientProtocol, TestClock) async throws -> Void) async throws {
     var config = MockConfiguration()
     config.databasePath = ":memory:"
     config.seedPaths = [try TestIdentity.seedFile()]
     config.transitionDelaySeconds = transitionDelay
+    config.keyBits = 2048
+    config.keyPoolSize = keyPool
     let app = try await buildApplication(config, clock: clock, ids: SequentialIDs())
-    try await app.test(.router) { client in try await body(client, clock) }
+    try await app.test(.router) { client in
+        // Start from a full key pool so that new namespaces are keyed (and so settle) deterministically.
+        try await waitUntil("key pool full") {
+            let pool = try await client.call(.get, "/_mock/health", key: nil).json["key_pool"] as? [String: Int]
+            return pool?["ready"] == keyPool
+        }
+        try await body(client, clock)
+    }
 }
 
 extension TestClientProtocol {
@@ -89,7 +98,10 @@ func expectGolden(_ name: String, _ response: TestResponse, sourceLocation: Sour
     let document: [String: Any] = ["status": Int(response.status.code), "body": body]
     var text = String(decoding: try JSONSerialization.data(withJSONObject: document, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]), as: UTF8.self)
     text = text.replacingOccurrences(of: #"\$argon2id\$v=19\$(m=\d+,t=\d+,p=\d+)\$[A-Za-z0-9+/]{22}\$[A-Za-z0-9+/]{43}"#,
-                                     with: "\\$argon2id\\$v=19\\$$1\\$<salt>\\$<hash>", options: .regularExpression) + "\n"
+                                     with: "\\$argon2id\\$v=19\\$$1\\$<salt>\\$<hash>", options: .regularExpression)
+    // JWTs and keys change with every key: pinned by the token tests, masked here.
+    text = text.replacingOccurrences(of: #""eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+""#, with: "\"<jwt>\"", options: .regularExpression)
+    text = text.replacingOccurrences(of: #""-----BEGIN RSA PUBLIC KEY-----\\n[^"]+-----END RSA PUBLIC KEY-----\\n""#, with: "\"<pkcs1 pem>\"", options: .regularExpression) + "\n"
     let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Golden/\(name).json")
     if ProcessInfo.processInfo.environment["UPDATE_GOLDEN"] == "1" {
         try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
@@ -98,4 +110,15 @@ func expectGolden(_ name: String, _ response: TestResponse, sourceLocation: Sour
     }
     let expected = try String(contentsOf: url, encoding: .utf8)
     #expect(text == expected, "golden \(name) differs", sourceLocation: sourceLocation)
+}
+
+/// Polls `condition` until it holds, failing after `seconds` (no fixed sleeps in tests).
+func waitUntil(_ what: String, seconds: Double = 30, _ condition: () async throws -> Bool) async throws {
+    let deadline = ContinuousClock.now + .milliseconds(Int(seconds * 1000))
+    while ContinuousClock.now < deadline {
+        if try await condition() { return }
+        try await Task.sleep(for: .milliseconds(10))
+    }
+    Issue.record("timed out waiting for \(what)")
+    throw CancellationError()
 }

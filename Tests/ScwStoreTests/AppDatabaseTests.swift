@@ -12,7 +12,7 @@ import Testing
                   secrets: [HashedSecret(key: "S", hashedValue: "$argon2id$x")], tags: ["t"],
                   registryNamespaceID: RegistryNamespaceID(uuid: UUID()), endpointSuffix: "abcdefgh",
                   vpcIntegrationActivated: false, errorMessage: nil, createdAt: Timestamp(nanoseconds: createdAt),
-                  updatedAt: Timestamp(nanoseconds: createdAt))
+                  updatedAt: Timestamp(nanoseconds: createdAt), keyReady: false)
     }
 
     func query(_ kind: NamespaceKind = .container, region: Region = .frPar, name: String? = nil, projects: Set<ProjectID>? = nil,

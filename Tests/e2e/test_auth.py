@@ -161,7 +161,13 @@ def test_scoped_key_lists_only_its_project(server, api):
     for params in ({"project_id": DEFAULT_PROJECT}, {"organization_id": DEFAULT_PROJECT}):
         r = server.get(ns_path(api), params=params, token=OTHER_SECRET_KEY)
         assert (r.status_code, r.json()) == (403, permissions_denied("read")), params
-    for params in ({"project_id": OTHER_PROJECT}, {"organization_id": OTHER_PROJECT}):
+    unknown = "99999999-9999-4999-8999-999999999999"
+    for params in (
+        {"project_id": OTHER_PROJECT},
+        {"organization_id": OTHER_PROJECT},
+        {"project_id": unknown},
+        {"organization_id": unknown},
+    ):
         r = server.get(ns_path(api), params=params)
         assert (r.status_code, r.json()) == (403, permissions_denied("read")), params
 

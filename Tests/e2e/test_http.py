@@ -446,9 +446,12 @@ def test_namespace_id_must_be_a_uuid(server, api, method):
         ({"page": 0}, "page"),
         ({"page": -1}, "page"),
         ({"page": "abc"}, "page"),
+        ({"page": "1.5"}, "page"),
+        ({"page": "99999999999999999999"}, "page"),
         ({"page_size": 101}, "page_size"),
         ({"page_size": -1}, "page_size"),
         ({"page_size": "x"}, "page_size"),
+        ({"page_size": "99999999999999999999"}, "page_size"),
         ({"order_by": "foo"}, "order_by"),
         ({"order_by": "NAME_ASC"}, "order_by"),
         ({"project_id": "nope"}, "project_id"),
@@ -535,6 +538,36 @@ def test_wrong_method_is_json_405(server, api, method, item):
     assert body["type"] == "method_not_allowed"
     assert isinstance(body["message"], str) and body["message"]
     assert UUID_RE.match(r.headers["X-Request-Id"])
+
+
+@pytest.mark.parametrize("api", ALL_APIS)
+@pytest.mark.parametrize("item", [False, True], ids=["collection", "item"])
+def test_options_and_head_are_not_reported_as_unknown_routes(server, api, item):
+    """The route exists, only the method is wrong: 405 like PUT (HEAD may instead behave like GET)."""
+    path = ns_path(api, ns_id=server.create_ns(api)["id"]) if item else ns_path(api)
+    r = server.request("OPTIONS", path)
+    assert r.status_code == 405, f"OPTIONS {path}: {r.status_code} {r.text}"
+    assert r.json()["type"] == "method_not_allowed"
+    r = server.request("HEAD", path)
+    assert r.status_code in (200, 405), f"HEAD {path}: {r.status_code}"
+    assert r.headers["Content-Type"] == "application/json"
+
+
+@pytest.mark.parametrize("body", ["[" * 100000 + "]" * 100000, '{"name": "deep", "tags": ' + "[" * 100000 + "]" * 100000 + "}"], ids=["array", "in-field"])
+def test_deeply_nested_json_is_rejected_and_server_survives(server, body):
+    r = server.request("POST", ns_path("cb"), data=body, headers={"Content-Type": "application/json"})
+    assert_invalid(r, "body", "format")
+    assert server.get("/_mock/health", token=None).json()["status"] == "ready"
+
+
+def test_oversized_body_is_refused_with_json_and_server_survives(server):
+    body = '{"name": "big", "description": "' + "a" * (12 << 20) + '"}'
+    r = server.request("POST", ns_path("cb"), data=body, headers={"Content-Type": "application/json"})
+    assert r.status_code in (400, 413), r.status_code
+    assert r.headers["Content-Type"] == "application/json"
+    assert isinstance(r.json()["message"], str)
+    assert server.get("/_mock/health", token=None).json()["status"] == "ready"
+    assert "big" not in {n["name"] for n in server.list_ns("cb", name="big", page_size=100)["namespaces"]}
 
 
 def test_every_response_has_json_content_type_and_a_fresh_request_id(server):

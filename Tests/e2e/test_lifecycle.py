@@ -149,16 +149,21 @@ def test_v1_update_is_transient_but_description_only_is_not(slow_server):
     assert got["description"] == "just text"
 
 
-@pytest.mark.parametrize("api", BETA_APIS)
-def test_v1beta1_update_is_pending_then_ready(slow_server, api):
+def test_v1beta1_update_is_pending_then_ready(slow_server):
     srv = slow_server
-    ns = srv.create_ns(api)
-    poll_until(lambda: srv.get_ns(api, ns["id"]), lambda n: n["status"] == "ready", DELAY + 5)
+    nss = {api: srv.create_ns(api) for api in BETA_APIS}
+    for api, ns in nss.items():
+        poll_until(lambda: srv.get_ns(api, ns["id"]), lambda n: n["status"] == "ready", DELAY + 5)
     t0 = time.monotonic()
-    r = srv.patch(ns_path(api, ns_id=ns["id"]), {"secret_environment_variables": [{"key": "K", "value": "v"}]})
-    assert r.json()["status"] == "pending"
-    assert srv.get_ns(api, ns["id"])["status"] == "pending"
-    poll_until(lambda: srv.get_ns(api, ns["id"]), lambda n: n["status"] == "ready", DELAY + 5)
+    for api, ns in nss.items():
+        r = srv.patch(ns_path(api, ns_id=ns["id"]), {"secret_environment_variables": [{"key": "K", "value": "v"}]})
+        assert r.json()["status"] == "pending", api
+        got = srv.get_ns(api, ns["id"])
+        assert got["status"] == "pending", api
+        assert got["registry_endpoint"] != "", "an update must not drop the registry of a ready namespace"
+    for api, ns in nss.items():
+        got, _ = poll_until(lambda: srv.get_ns(api, ns["id"]), lambda n: n["status"] == "ready", DELAY + 5)
+        assert [s["key"] for s in got["secret_environment_variables"]] == ["K"]
     assert time.monotonic() - t0 >= DELAY - 0.2
 
 
@@ -180,3 +185,97 @@ def test_delete_while_transient(slow_server):
     assert r.json()["status"] == "deleting"
     r = srv.get(ns_path("cb", ns_id=ns["id"]))
     assert (r.status_code, r.json()) == (404, not_found_body("cb", ns["id"]))
+
+
+def test_restart_while_transient_still_settles(server_factory, tmp_path):
+    db = tmp_path / "transient.sqlite"
+    first = server_factory(db_path=db, transition_delay=DELAY)
+    beta = first.create_ns("cb", {"environment_variables": {"A": "1"}})
+    v1 = first.create_ns("c1")
+    assert (beta["status"], v1["status"]) == ("pending", "creating")
+    assert first.stop() == 0, first.stderr_tail()
+
+    second = server_factory(db_path=db)
+    got_beta, _ = poll_until(lambda: second.get_ns("cb", beta["id"]), lambda n: n["status"] == "ready", DELAY + 3)
+    got_v1, _ = poll_until(lambda: second.get_ns("c1", v1["id"]), lambda n: n["status"] == "ready", DELAY + 3)
+    assert got_beta["environment_variables"] == {"A": "1"}
+    assert got_beta["registry_endpoint"] == f"rg.fr-par.scw.cloud/funcscw{registry_prefix(beta['name'])}{beta['id'][:8]}"
+    assert got_v1["name"] == v1["name"]
+
+
+def test_sigterm_lets_an_in_flight_request_finish_and_persist(server_factory, tmp_path):
+    import json
+    import signal
+    import threading
+
+    import requests
+
+    from support import DEFAULT_SECRET_KEY
+
+    db = tmp_path / "inflight.sqlite"
+    first = server_factory(db_path=db)
+    name = uniq("inflight")
+    # v1 secrets are hashed with t=3,p=64: ten of them keep the request busy for a while
+    body = {"name": name, "secret_environment_variables": {f"K{i}": f"v{i}" for i in range(10)}}
+    result = {}
+
+    def call():
+        try:
+            result["r"] = requests.post(
+                first.url + ns_path("c1"), data=json.dumps(body), headers={"X-Auth-Token": DEFAULT_SECRET_KEY}, timeout=60
+            )
+        except Exception as e:  # noqa: BLE001
+            result["error"] = e
+        result["done_at"] = time.monotonic()
+
+    t = threading.Thread(target=call)
+    t.start()
+    time.sleep(0.3)  # let the request reach the server; hashing keeps it busy well past this point
+    signalled_at = time.monotonic()
+    first.proc.send_signal(signal.SIGTERM)
+    t.join(60)
+    assert result["done_at"] > signalled_at, "the request finished before SIGTERM; the test proved nothing"
+    assert first.stop() == 0, first.stderr_tail()
+    assert "error" not in result, f"in-flight request was cut off by SIGTERM: {result.get('error')!r}"
+    r = result["r"]
+    assert r.status_code == 200, r.text
+    created = r.json()
+    assert len(created["secret_environment_variables"]) == 10
+
+    second = server_factory(db_path=db)
+    got = second.get_ns("c1", created["id"])
+    assert got["secret_environment_variables"] == created["secret_environment_variables"]
+    assert verifies(got["secret_environment_variables"]["K7"], "v7")
+
+
+@pytest.mark.parametrize("api", ("cb", "c1", "fn"))
+def test_concurrent_creates_with_one_name_have_exactly_one_winner(server, api):
+    from concurrent.futures import ThreadPoolExecutor
+
+    name = uniq("race")
+    with ThreadPoolExecutor(12) as pool:
+        responses = list(pool.map(lambda _: server.post(ns_path(api), {"name": name}), range(12)))
+    codes = sorted(r.status_code for r in responses)
+    assert codes == [200] + [409] * 11, [(r.status_code, r.text) for r in responses]
+    for r in responses:
+        if r.status_code == 409:
+            assert r.json() == CONFLICT_BODY
+    winners = [r.json()["id"] for r in responses if r.status_code == 200]
+    listed = [n for n in server.list_ns(api, page_size=100, order_by="created_at_desc")["namespaces"] if n["name"] == name]
+    assert [n["id"] for n in listed] == winners
+
+
+def test_concurrent_distinct_creates_all_land(fresh_server):
+    from concurrent.futures import ThreadPoolExecutor
+
+    jobs = [(api, f"par-{api}-{i:02d}") for api in ("cb", "c1", "fn") for i in range(15)]
+    with ThreadPoolExecutor(16) as pool:
+        responses = list(pool.map(lambda job: fresh_server.post(ns_path(job[0]), {"name": job[1]}), jobs))
+    assert [r.status_code for r in responses] == [200] * len(jobs), [r.text for r in responses if r.status_code != 200]
+    ids = {r.json()["id"] for r in responses}
+    assert len(ids) == len(jobs)
+    containers = fresh_server.list_ns("c1", page_size=100)
+    assert containers["total_count"] == 30
+    functions = fresh_server.list_ns("fn", page_size=100)
+    assert functions["total_count"] == 15
+    assert {n["id"] for n in containers["namespaces"]} | {n["id"] for n in functions["namespaces"]} == ids

@@ -17,7 +17,9 @@ from support import (
     BETA_APIS,
     DEFAULT_ORG,
     DEFAULT_PROJECT,
+    OTHER_KEY,
     OTHER_PROJECT,
+    OTHER_SECRET_KEY,
     UUID_RE,
     make_sdk,
     not_found_body,
@@ -451,8 +453,6 @@ def test_v1_ignores_name_filter(fresh_server):
 @pytest.mark.parametrize("api", ALL_APIS)
 def test_list_project_and_organization_filters(fresh_server, api):
     mine = make_sdk(fresh_server)
-    from support import OTHER_KEY
-
     theirs = make_sdk(fresh_server, OTHER_KEY)
     p1 = mine.api(api).create_namespace(name=f"p1-{api}")
     p2 = theirs.api(api).create_namespace(name=f"p2-{api}")
@@ -471,8 +471,6 @@ def test_list_project_and_organization_filters(fresh_server, api):
     # no filters at all (raw): each key only sees its own project
     raw_mine = fresh_server.list_ns(api)
     assert [n["id"] for n in raw_mine["namespaces"]] == [p1.id]
-    from support import OTHER_SECRET_KEY
-
     raw_theirs = fresh_server.list_ns(api, token=OTHER_SECRET_KEY)
     assert [n["id"] for n in raw_theirs["namespaces"]] == [p2.id]
     assert raw_theirs["total_count"] == 1

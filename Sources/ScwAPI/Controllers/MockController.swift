@@ -1,5 +1,7 @@
 import Hummingbird
 import ScwDomain
+import ScwEngine
+import ScwKeys
 
 /// What `/_mock/health` reports.
 public struct MockInfo: Sendable {
@@ -18,6 +20,12 @@ public struct MockInfo: Sendable {
 /// The mock's own routes under `/_mock` (no API key needed).
 struct MockController {
     let info: MockInfo
+    let tokens: TokenService
+
+    /// `{"keys":[JWK…]}`.
+    struct JWKS: ResponseEncodable, Sendable {
+        var keys: [JWK]
+    }
 
     /// The health report.
     struct Health: ResponseEncodable, Sendable {
@@ -27,15 +35,37 @@ struct MockController {
         var auth: String
         var regions: [String]
         var routes: [String]
+        var key_pool: KeyPool
+    }
+
+    /// Key pool state: new namespaces are ready at once while `ready` > 0.
+    struct KeyPool: Encodable, Sendable {
+        var bits: Int
+        var ready: Int
+        var target: Int
     }
 
     /// Mounts the routes on the `/_mock` group.
     func mount(on routes: RouteTable) {
         routes.get("health") { _, _ in
             // The listener only opens after the store is migrated and seeded, so an answer means ready.
-            Health(status: "ready", version: info.version, database: info.databasePath,
+            let pool = try tokens.keyPoolStatus()
+            return Health(status: "ready", version: info.version, database: info.databasePath,
                    auth: info.authEnforced ? "enforced" : "disabled", regions: Region.allCases.map(\.rawValue),
-                   routes: ["GET /_mock/health"])
+                   routes: ["GET /_mock/health", "GET /_mock/namespaces/{namespace_id}/public-key", "GET /_mock/jwks.json"],
+                   key_pool: KeyPool(bits: pool.bits, ready: pool.ready, target: pool.target))
+        }
+        // The namespace's public key as PEM: PKCS#1 like the tokens API returns it, or `?format=spki`.
+        routes.get("namespaces/:namespace_id/public-key") { request, context -> Response in
+            let key = try await tokens.publicKey(of: try context.id("namespace_id"))
+            let format = request.query("format") ?? "pkcs1"
+            guard format == "pkcs1" || format == "spki" else { throw ScwError.invalid("format", .format, "format must be pkcs1 or spki") }
+            let pem = format == "spki" ? key.spkiPEM : key.pkcs1PEM
+            return Response(status: .ok, headers: [.contentType: "application/x-pem-file"], body: .init(byteBuffer: ByteBuffer(string: pem)))
+        }
+        // Every namespace key as a JWKS (kid = namespace id).
+        routes.get("jwks.json") { _, _ in
+            JWKS(keys: try tokens.allPublicKeys().map { id, key in try key.jwk(kid: id.rawValue) })
         }
     }
 }

@@ -25,7 +25,10 @@ public struct GatewayMiddleware: RouterMiddleware {
             context.logger.error("unhandled error", metadata: ["error": "\(String(reflecting: error))", "path": "\(request.uri.path)"])
             response = ErrorRenderer.response(ErrorRenderer.render(httpStatus: .internalServerError, method: request.method.rawValue, path: request.uri.path))
         }
-        response.headers[.contentType] = "application/json"
+        // JSON bodies say exactly `application/json`, as Scaleway's gateway does; other bodies (PEM) keep theirs.
+        if response.headers[.contentType].map({ $0.hasPrefix("application/json") }) ?? true {
+            response.headers[.contentType] = "application/json"
+        }
         response.headers[values: HTTPField.Name("X-Request-Id")!] = [UUID().uuidString.lowercased()]
         response.headers[.contentSecurityPolicy] = "default-src 'none'; frame-ancestors 'none'"
         response.headers[.strictTransportSecurity] = "max-age=63072000"

@@ -22,7 +22,26 @@ struct SeedDocument: Decodable {
         var expires_at: String?
     }
 
+    /// A container or function namespace, created through the same service as `POST …/namespaces`.
+    struct Namespace: Decodable {
+        var id: String?
+        var name: String
+        /// `container` (default) or `function`.
+        var kind: String?
+        var region: String?
+        /// Default: the well-known project.
+        var project_id: String?
+        var description: String?
+        var environment_variables: [String: String]?
+        var secret_environment_variables: [String: String]?
+        var tags: [String]?
+        var activate_vpc_integration: Bool?
+        /// A PEM private key (PKCS#1 or PKCS#8) to sign this namespace's tokens with, e.g. `Keys/dev-namespace-1.pem`.
+        var key_file: String?
+    }
+
     var organizations: [Organization]?
     var projects: [Project]?
     var api_keys: [APIKey]?
+    var namespaces: [Namespace]?
 }

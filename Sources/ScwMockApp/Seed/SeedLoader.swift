@@ -1,5 +1,7 @@
 import Foundation
 import ScwDomain
+import ScwEngine
+import ScwKeys
 import ScwStore
 import Yams
 
@@ -38,15 +40,17 @@ public enum SeedLoader {
         return result
     }
 
-    /// Applies the identities of the fixtures to `database`, in one transaction per file.
-    /// Applying the same fixtures twice changes nothing (keys and projects are upserted by id).
-    public static func apply(paths: [String], to database: AppDatabase) throws {
+    /// Applies the fixtures to `database`: identities in one transaction per file, then namespaces through the
+    /// same service as the API. Applying the same fixtures twice changes nothing (identities are upserted by id,
+    /// namespaces that already exist by id or by name are left alone).
+    public static func apply(paths: [String], to database: AppDatabase, namespaces: NamespaceService) async throws {
         var problems: [SeedProblem] = []
         for file in try files(in: paths) {
             do {
                 let text = try String(contentsOfFile: file, encoding: .utf8)
                 let document = try YAMLDecoder().decode(SeedDocument.self, from: text)
                 try apply(document, file: file, to: database)
+                try await applyNamespaces(document.namespaces ?? [], file: file, database: database, service: namespaces)
             } catch let error as SeedError {
                 problems += error.problems
             } catch let error as DecodingError {
@@ -109,6 +113,67 @@ public enum SeedLoader {
         }
         if !problems.isEmpty { throw SeedError(problems: problems) }
         try database.saveIdentity(organizations: organizations, projects: projects, apiKeys: keys)
+    }
+
+    static func applyNamespaces(_ list: [SeedDocument.Namespace], file: String, database: AppDatabase, service: NamespaceService) async throws {
+        var problems: [SeedProblem] = []
+        for (i, n) in list.enumerated() {
+            let at = "namespaces[\(i)]"
+            func problem(_ field: String, _ message: String) { problems.append(SeedProblem(file: file, field: "\(at).\(field)", message: message)) }
+            let kind = NamespaceKind(rawValue: n.kind ?? "container")
+            let region = Region(rawValue: n.region ?? "fr-par")
+            let projectID = n.project_id.map { ProjectID($0) } ?? WellKnownIdentity.projectID
+            let fixedID = n.id.map { NamespaceID($0) }
+            if kind == nil { problem("kind", "expected container or function") }
+            if region == nil { problem("region", "expected one of \(Region.allCases.map(\.rawValue).joined(separator: ", "))") }
+            if projectID == nil { problem("project_id", "expected a UUID") }
+            if case .some(nil) = fixedID { problem("id", "expected a UUID") }
+            guard let kind, let region, let projectID, let project = try database.project(id: projectID) else {
+                if projectID != nil { problem("project_id", "unknown project (declare it under projects)") }
+                continue
+            }
+            if let id = fixedID ?? nil, try database.namespace(id: id) != nil { continue }
+            if fixedID == nil, try database.namespace(named: n.name, kind: kind, region: region, project: projectID) != nil { continue }
+            var key: NamespaceKey?
+            if let keyFile = n.key_file {
+                guard let path = resolve(keyFile, relativeTo: file) else { problem("key_file", "no such file \(keyFile)"); continue }
+                do { key = try NamespaceKey(pem: try String(contentsOfFile: path, encoding: .utf8)) } catch {
+                    problem("key_file", "expected a PEM RSA private key (PKCS#1 or PKCS#8) of at least 2048 bits"); continue
+                }
+            }
+            let principal = Principal(accessKey: "seed", organizationID: project.organizationID, projectIDs: nil, defaultProjectID: project.id)
+            let draft = NamespaceDraft(
+                name: n.name, projectID: project.id, description: n.description, environmentVariables: n.environment_variables ?? [:],
+                secrets: (n.secret_environment_variables ?? [:]).sorted { $0.key < $1.key }.map { ($0.key, $0.value) },
+                tags: n.tags ?? [], activateVPCIntegration: n.activate_vpc_integration ?? false, hashProfile: .legacy)
+            do {
+                _ = try await service.create(kind: kind, region: region, draft: draft, by: principal, fixedID: fixedID ?? nil, key: key)
+            } catch {
+                problem("-", describe(error))
+            }
+        }
+        if !problems.isEmpty { throw SeedError(problems: problems) }
+    }
+
+    /// A key file path: absolute, else relative to the working folder, the fixture's folder or its parent.
+    static func resolve(_ path: String, relativeTo file: String) -> String? {
+        if path.hasPrefix("/") { return FileManager.default.fileExists(atPath: path) ? path : nil }
+        let dir = (file as NSString).deletingLastPathComponent
+        for candidate in [path, (dir as NSString).appendingPathComponent(path),
+                          ((dir as NSString).deletingLastPathComponent as NSString).appendingPathComponent(path)]
+        where FileManager.default.fileExists(atPath: candidate) {
+            return candidate
+        }
+        return nil
+    }
+
+    /// A domain error in a fixture message.
+    static func describe(_ error: ScwError) -> String {
+        switch error {
+        case .invalidArguments(let problems): return problems.map { "\($0.argumentName): \($0.helpMessage)" }.joined(separator: "; ")
+        case .alreadyExists(_, let name): return "name \(name) is already used"
+        default: return "\(error)"
+        }
     }
 
     private static func key(_ k: SeedDocument.APIKey, at: String, org: OrganizationID, projects: [ProjectID]?, defaultProject: ProjectID,

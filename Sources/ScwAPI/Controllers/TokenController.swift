@@ -1,0 +1,69 @@
+import Hummingbird
+import ScwDomain
+import ScwEngine
+
+/// Tokens of containers v1beta1 and functions v1beta1, and the legacy `GET …/issue-jwt` (spec section 12).
+struct TokenController {
+    let api: TokenAPI
+    let service: TokenService
+    let clock: any WallClock
+
+    /// The wire name of the application id (`container_id` or `function_id`).
+    var applicationArgument: String { api == .containers ? "container_id" : "function_id" }
+
+    /// Mounts the routes on a `/…/v1beta1/regions/{region}` group.
+    func mount(on routes: RouteTable) {
+        routes.post("tokens", create)
+        routes.get("tokens", list)
+        routes.get("tokens/:token_id", get)
+        routes.delete("tokens/:token_id", delete)
+        routes.get("issue-jwt", issueJWT)
+    }
+
+    @Sendable func create(_ request: Request, context: ScwRequestContext) async throws -> V1Beta1.Token {
+        let body = try await WireJSON.decodeBody(V1Beta1.CreateTokenRequest.self, from: request, context: context)
+        let appID = api == .containers ? body.container_id : body.function_id
+        let issued = try await service.create(
+            api: api, region: try context.region(),
+            request: .init(namespaceID: try bodyID(body.namespace_id, argument: "namespace_id"),
+                           applicationID: try appID.map { try validatedApplicationID($0) }, description: body.description,
+                           expiresAt: body.expires_at),
+            by: try context.requirePrincipal())
+        return .init(issued.token, disclosure: .issued(jwt: issued.jwt, publicKey: issued.publicKeyPEM), status: "creating")
+    }
+
+    @Sendable func issueJWT(_ request: Request, context: ScwRequestContext) async throws -> V1Beta1.Token {
+        // The 2021 docs' query form; the serverless framework plugin sent `expiration_date`.
+        let issued = try await service.issueLegacy(
+            api: api, region: try context.region(),
+            request: .init(namespaceID: try request.queryID("namespace_id"),
+                           applicationID: try request.query(applicationArgument).map { try validatedApplicationID($0) },
+                           description: nil, expiresAt: request.query("expires_at") ?? request.query("expiration_date")),
+            by: try context.requirePrincipal())
+        return .init(issued.token, disclosure: .issued(jwt: issued.jwt, publicKey: issued.publicKeyPEM), status: "ready")
+    }
+
+    @Sendable func get(_ request: Request, context: ScwRequestContext) async throws -> V1Beta1.Token {
+        let token = try service.get(try context.id("token_id"), api: api, region: try context.region(), by: try context.requirePrincipal())
+        return .init(token, disclosure: .hidden, status: token.status(at: clock.now()))
+    }
+
+    @Sendable func list(_ request: Request, context: ScwRequestContext) async throws -> V1Beta1.ListTokensResponse {
+        let page = try service.list(
+            api: api, region: try context.region(), namespaceID: try request.queryID("namespace_id"),
+            applicationID: try request.query(applicationArgument).map { try validatedApplicationID($0) },
+            page: try request.pageRequest(), by: try context.requirePrincipal())
+        let now = clock.now()
+        return .init(tokens: page.items.map { .init($0, disclosure: .hidden, status: $0.status(at: now)) }, total_count: page.totalCount)
+    }
+
+    @Sendable func delete(_ request: Request, context: ScwRequestContext) async throws -> V1Beta1.Token {
+        let token = try service.delete(try context.id("token_id"), api: api, region: try context.region(), by: try context.requirePrincipal())
+        return .init(token, disclosure: .deleted, status: "deleting")
+    }
+
+    private func validatedApplicationID(_ raw: String) throws -> String {
+        guard let id = Identifier<Never>(raw) else { throw ScwError.invalid(applicationArgument, .format, "\(applicationArgument) must be a UUID") }
+        return id.rawValue
+    }
+}

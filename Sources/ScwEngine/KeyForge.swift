@@ -1,0 +1,110 @@
+import Foundation
+import Logging
+import ScwDomain
+import ScwKeys
+import ScwStore
+import Synchronization
+
+/// Generates RSA keys in the background: first for namespaces that were created while the pool was empty, then
+/// to keep `poolTarget` pre-generated keys in the store. RSA-4096 generation takes about a second here, so no
+/// request ever waits for it unless it needs that namespace's key (issue 3).
+public actor KeyForge {
+    let database: AppDatabase
+    /// Bits of every key the forge makes (4096 like Scaleway; 2048 for speed).
+    public nonisolated let bits: Int
+    /// How many keys the pool keeps.
+    public nonisolated let poolTarget: Int
+    let logger: Logger
+    private var worker: Task<Void, Never>?
+    private var stopped = false
+
+    /// Creates the forge; call `kick()` to start work.
+    public init(database: AppDatabase, bits: Int, poolTarget: Int, logger: Logger) {
+        self.database = database
+        self.bits = bits
+        self.poolTarget = poolTarget
+        self.logger = logger
+    }
+
+    /// Starts a worker if none is running.
+    public func kick() {
+        guard worker == nil, !stopped else { return }
+        worker = Task { await self.work() }
+    }
+
+    /// Stops after the key being generated (graceful shutdown).
+    public func stop() async {
+        stopped = true
+        let running = worker
+        running?.cancel()
+        await running?.value
+    }
+
+    private func work() async {
+        defer { worker = nil }
+        while !Task.isCancelled && !stopped {
+            do {
+                if let waiting = try database.keylessNamespaces(limit: 1).first {
+                    let pem = try await generate()
+                    _ = try database.assignKey(waiting, pem: pem, bits: bits)
+                    logger.debug("key assigned", metadata: ["namespace_id": "\(waiting)"])
+                } else if try database.poolSize(bits: bits) < poolTarget {
+                    try database.addPooledKey(pem: try await generate(), bits: bits)
+                } else {
+                    return
+                }
+            } catch {
+                logger.error("key generation failed", metadata: ["error": "\(error)"])
+                try? await Task.sleep(for: .seconds(1))
+            }
+        }
+    }
+
+    private func generate() async throws -> String {
+        let bits = self.bits
+        let result: Result<String, any Error> = await offload {
+            Result { try NamespaceKey.generate(bits: bits).privatePEM }
+        }
+        return try result.get()
+    }
+}
+
+/// Parsed namespace keys, cached so each signature does not re-parse a PEM; waits (bounded) for a key that the
+/// forge has not made yet.
+public final class KeyRing: Sendable {
+    let database: AppDatabase
+    let forge: KeyForge
+    private let cache = Mutex<[NamespaceID: NamespaceKey]>([:])
+
+    /// Creates the ring.
+    public init(database: AppDatabase, forge: KeyForge) {
+        self.database = database
+        self.forge = forge
+    }
+
+    /// The key of a namespace, waiting up to `timeout` seconds for the forge; nil if it never came.
+    public func key(for id: NamespaceID, timeout: Double = 30) async throws(ScwError) -> NamespaceKey? {
+        if let key = cache.withLock({ $0[id] }) { return key }
+        let deadline = ContinuousClock.now + .milliseconds(Int(timeout * 1000))
+        while true {
+            if let pem = try database.namespaceKeyPEM(id) {
+                guard let key = try? NamespaceKey(pem: pem) else { return nil }
+                cache.withLock { $0[id] = key }
+                return key
+            }
+            guard ContinuousClock.now < deadline else { return nil }
+            await forge.kick()
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+    }
+
+    /// Key size, keys waiting in the pool, and the pool's target size.
+    public func poolStatus() throws(ScwError) -> (bits: Int, ready: Int, target: Int) {
+        (forge.bits, try database.poolSize(bits: forge.bits), forge.poolTarget)
+    }
+
+    /// Forgets a deleted namespace's key.
+    public func forget(_ id: NamespaceID) {
+        _ = cache.withLock { $0.removeValue(forKey: id) }
+    }
+}

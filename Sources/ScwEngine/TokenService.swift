@@ -1,0 +1,155 @@
+import ScwDomain
+import ScwKeys
+import ScwStore
+
+/// A token as just issued: the stored record (nil for legacy `issue-jwt` tokens), the JWT and the public key.
+public struct IssuedToken: Sendable {
+    public var token: Token
+    public var jwt: String
+    public var publicKeyPEM: String
+}
+
+/// Tokens of containers and functions v1beta1 (spec sections 4h and 12), and the legacy `issue-jwt`.
+public struct TokenService: Sendable {
+    let database: AppDatabase
+    let clock: any WallClock
+    let ids: any IDSource
+    let settings: EngineSettings
+    let keys: KeyRing
+
+    /// Creates the service.
+    public init(database: AppDatabase, clock: any WallClock, ids: any IDSource, settings: EngineSettings, keys: KeyRing) {
+        self.database = database
+        self.clock = clock
+        self.ids = ids
+        self.settings = settings
+        self.keys = keys
+    }
+
+    /// What a token request names: exactly one of a namespace and an application (container or function).
+    public struct Request: Sendable {
+        public var namespaceID: NamespaceID?
+        public var applicationID: String?
+        public var description: String?
+        /// Raw `expires_at` text (RFC 3339, any offset).
+        public var expiresAt: String?
+
+        /// Creates a request.
+        public init(namespaceID: NamespaceID?, applicationID: String?, description: String?, expiresAt: String?) {
+            self.namespaceID = namespaceID
+            self.applicationID = applicationID
+            self.description = description
+            self.expiresAt = expiresAt
+        }
+    }
+
+    /// `POST …/tokens`: signs a JWT and stores the token (revocable).
+    public func create(api: TokenAPI, region: Region, request: Request, by principal: Principal) async throws(ScwError) -> IssuedToken {
+        try await issue(api: api, region: region, request: request, by: principal, store: true)
+    }
+
+    /// Legacy `GET …/issue-jwt`: the same JWT, not stored, so it can be neither listed nor revoked (2021 docs).
+    public func issueLegacy(api: TokenAPI, region: Region, request: Request, by principal: Principal) async throws(ScwError) -> IssuedToken {
+        try await issue(api: api, region: region, request: request, by: principal, store: false)
+    }
+
+    private func issue(api: TokenAPI, region: Region, request: Request, by principal: Principal, store: Bool) async throws(ScwError) -> IssuedToken {
+        let appArgument = api == .containers ? "container_id" : "function_id"
+        guard (request.namespaceID == nil) != (request.applicationID == nil) else {
+            throw .invalid(request.namespaceID == nil ? "namespace_id" : appArgument, .constraint,
+                           "exactly one of namespace_id and \(appArgument) must be set")
+        }
+        let description = request.description ?? ""
+        if description.count > 255 { throw .invalid("description", .constraint, "description must be at most 255 characters long") }
+        let now = clock.now()
+        var expiry: Timestamp?
+        if let raw = request.expiresAt {
+            guard let parsed = Timestamp.parseRFC3339(raw) ?? Timestamp.parseRFC3339(raw.replacingOccurrences(of: " ", with: "+")) else {
+                throw .invalid("expires_at", .format, "expires_at must be an RFC 3339 timestamp, e.g. 2022-01-02T00:00:00Z")
+            }
+            // Scaleway answers with whole seconds in UTC, and exp equals them.
+            let seconds = Timestamp(nanoseconds: parsed.unixSeconds * 1_000_000_000)
+            guard seconds > now else { throw .invalid("expires_at", .constraint, "expires_at must be in the future") }
+            expiry = seconds
+        }
+
+        let namespace: Namespace
+        let scope: TokenScope
+        if let nsID = request.namespaceID {
+            guard let ns = try database.namespace(id: nsID), ns.kind == (api == .containers ? .container : .function), ns.region == region else {
+                throw .notFound(.namespace, id: nsID.rawValue)
+            }
+            namespace = ns
+            scope = .namespace(nsID)
+        } else {
+            // Containers and functions arrive with their own issues; until one exists, the id is not found.
+            throw .notFound(api.applicationKind, id: request.applicationID ?? "")
+        }
+        guard principal.may(access: namespace.projectID, of: namespace.organizationID) else {
+            throw .permissionsDenied([PermissionDetail(action: "write", resource: "token")])
+        }
+        guard let key = try await keys.key(for: namespace.id) else {
+            throw .unavailable("the namespace's key is not ready yet, please retry")
+        }
+
+        let id: TokenID = ids.make()
+        let claims: TokenClaims
+        switch scope {
+        case .namespace(let ns): claims = TokenClaims(namespaceID: ns.rawValue, applicationID: "", expiresAt: expiry?.unixSeconds, jti: id.rawValue, issuedAt: now.unixSeconds)
+        case .application(let app): claims = TokenClaims(namespaceID: "", applicationID: app, expiresAt: expiry?.unixSeconds, jti: id.rawValue, issuedAt: now.unixSeconds)
+        }
+        let signed: Result<String, any Error> = await offload { Result { try TokenSigner.sign(claims, with: key) } }
+        guard let jwt = try? signed.get() else { throw .unavailable("signing failed") }
+        let token = Token(id: id, api: api, region: region, namespaceID: namespace.id, scope: scope, projectID: namespace.projectID,
+                          organizationID: namespace.organizationID, description: description, expiresAt: expiry, createdAt: now,
+                          settlesAt: store ? now.adding(nanoseconds: settings.transitionDelayNanoseconds) : now)
+        if store { try database.createToken(token) }
+        return IssuedToken(token: token, jwt: jwt, publicKeyPEM: key.publicKey.pkcs1PEM)
+    }
+
+    /// A stored token of `api` in `region`.
+    public func get(_ id: TokenID, api: TokenAPI, region: Region, by principal: Principal) throws(ScwError) -> Token {
+        guard let token = try database.token(id: id, api: api), token.region == region else { throw .notFound(.token, id: id.rawValue) }
+        guard principal.may(access: token.projectID, of: token.organizationID) else {
+            throw .permissionsDenied([PermissionDetail(action: "read", resource: "token")])
+        }
+        return token
+    }
+
+    /// One page of the principal's tokens, filtered by namespace or application.
+    public func list(api: TokenAPI, region: Region, namespaceID: NamespaceID?, applicationID: String?, page: PageRequest,
+                     by principal: Principal) throws(ScwError) -> Page<Token> {
+        guard page.order == .createdAtAsc || page.order == .createdAtDesc else {
+            throw .invalid("order_by", .format, "order_by must be one of created_at_asc, created_at_desc")
+        }
+        return try database.tokens(matching: TokenQuery(api: api, region: region, namespaceID: namespaceID, applicationID: applicationID,
+                                                        projectIDs: principal.projectIDs, organizationID: principal.organizationID, page: page))
+    }
+
+    /// Deletes (revokes) a token; it is refused from the next request on.
+    public func delete(_ id: TokenID, api: TokenAPI, region: Region, by principal: Principal) throws(ScwError) -> Token {
+        let principalCopy = principal
+        guard let token = try database.deleteToken(id: id, api: api, revokedAt: clock.now(), { t in
+            guard t.region == region else { throw ScwError.notFound(.token, id: id.rawValue) }
+            guard principalCopy.may(access: t.projectID, of: t.organizationID) else {
+                throw ScwError.permissionsDenied([PermissionDetail(action: "write", resource: "token")])
+            }
+        }) else { throw .notFound(.token, id: id.rawValue) }
+        return token
+    }
+
+    /// The namespace's public key (waiting, bounded, for the forge), for the mock's key endpoints.
+    public func publicKey(of id: NamespaceID) async throws(ScwError) -> NamespacePublicKey {
+        guard try database.namespace(id: id) != nil else { throw .notFound(.namespace, id: id.rawValue) }
+        guard let key = try await keys.key(for: id) else { throw .unavailable("the namespace's key is not ready yet, please retry") }
+        return key.publicKey
+    }
+
+    /// The key pool's state, for `/_mock/health`.
+    public func keyPoolStatus() throws(ScwError) -> (bits: Int, ready: Int, target: Int) { try keys.poolStatus() }
+
+    /// Every namespace's public key, for `/_mock/jwks.json`.
+    public func allPublicKeys() throws(ScwError) -> [(NamespaceID, NamespacePublicKey)] {
+        try database.allNamespaceKeys().compactMap { id, pem in (try? NamespaceKey(pem: pem)).map { (id, $0.publicKey) } }
+    }
+}
