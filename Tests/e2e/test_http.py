@@ -542,15 +542,24 @@ def test_wrong_method_is_json_405(server, api, method, item):
 
 @pytest.mark.parametrize("api", ALL_APIS)
 @pytest.mark.parametrize("item", [False, True], ids=["collection", "item"])
-def test_options_and_head_are_not_reported_as_unknown_routes(server, api, item):
-    """The route exists, only the method is wrong: 405 like PUT (HEAD may instead behave like GET)."""
+def test_options_on_an_existing_route_is_405_not_404(server, api, item):
+    """The route exists, only the method is wrong: 405 like PUT, not the unknown-route 404."""
     path = ns_path(api, ns_id=server.create_ns(api)["id"]) if item else ns_path(api)
     r = server.request("OPTIONS", path)
     assert r.status_code == 405, f"OPTIONS {path}: {r.status_code} {r.text}"
+    assert r.headers["Content-Type"] == "application/json"
     assert r.json()["type"] == "method_not_allowed"
+
+
+@pytest.mark.parametrize("api", ALL_APIS)
+@pytest.mark.parametrize("item", [False, True], ids=["collection", "item"])
+def test_head_on_an_existing_route_is_not_404(server, api, item):
+    """HEAD either behaves like GET (RFC 9110 9.3.2) or is a wrong method (405); the route is not unknown."""
+    path = ns_path(api, ns_id=server.create_ns(api)["id"]) if item else ns_path(api)
     r = server.request("HEAD", path)
     assert r.status_code in (200, 405), f"HEAD {path}: {r.status_code}"
     assert r.headers["Content-Type"] == "application/json"
+    assert r.content == b""
 
 
 @pytest.mark.parametrize("body", ["[" * 100000 + "]" * 100000, '{"name": "deep", "tags": ' + "[" * 100000 + "]" * 100000 + "}"], ids=["array", "in-field"])

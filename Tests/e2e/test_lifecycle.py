@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import json
+import signal
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+import requests
 
 from support import (
     BETA_APIS,
-    OTHER_SECRET_KEY,
     CONFLICT_BODY,
+    DEFAULT_SECRET_KEY,
+    OTHER_SECRET_KEY,
     ServerFactory,
     make_sdk,
     not_found_body,
@@ -204,14 +210,6 @@ def test_restart_while_transient_still_settles(server_factory, tmp_path):
 
 
 def test_sigterm_lets_an_in_flight_request_finish_and_persist(server_factory, tmp_path):
-    import json
-    import signal
-    import threading
-
-    import requests
-
-    from support import DEFAULT_SECRET_KEY
-
     db = tmp_path / "inflight.sqlite"
     first = server_factory(db_path=db)
     name = uniq("inflight")
@@ -250,8 +248,6 @@ def test_sigterm_lets_an_in_flight_request_finish_and_persist(server_factory, tm
 
 @pytest.mark.parametrize("api", ("cb", "c1", "fn"))
 def test_concurrent_creates_with_one_name_have_exactly_one_winner(server, api):
-    from concurrent.futures import ThreadPoolExecutor
-
     name = uniq("race")
     with ThreadPoolExecutor(12) as pool:
         responses = list(pool.map(lambda _: server.post(ns_path(api), {"name": name}), range(12)))
@@ -266,8 +262,6 @@ def test_concurrent_creates_with_one_name_have_exactly_one_winner(server, api):
 
 
 def test_concurrent_distinct_creates_all_land(fresh_server):
-    from concurrent.futures import ThreadPoolExecutor
-
     jobs = [(api, f"par-{api}-{i:02d}") for api in ("cb", "c1", "fn") for i in range(15)]
     with ThreadPoolExecutor(16) as pool:
         responses = list(pool.map(lambda job: fresh_server.post(ns_path(job[0]), {"name": job[1]}), jobs))

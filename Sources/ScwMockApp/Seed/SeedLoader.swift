@@ -19,10 +19,32 @@ public struct SeedError: Error, CustomStringConvertible, Sendable {
     public var description: String { problems.map(\.description).joined(separator: "\n") }
 }
 
-/// Reads fixture files and applies them to the store.
+/// Reads fixture files, checks all of them, and only then applies them, so a bad fixture changes nothing.
+/// Applying the same fixtures twice changes nothing either: identities are upserted by id, and namespaces that
+/// already exist (by id, or by name when no id is given) are left alone.
 public enum SeedLoader {
+    /// What one fixture file will write once every file has been checked.
+    struct Plan {
+        var file: String
+        var organizations: [(id: OrganizationID, name: String)] = []
+        var projects: [Project] = []
+        var apiKeys: [APIKey] = []
+        var namespaces: [PlannedNamespace] = []
+    }
+
+    /// A namespace to create through `NamespaceService`, with its fixed id and key when the fixture gives them.
+    struct PlannedNamespace {
+        var kind: NamespaceKind
+        var region: Region
+        var project: ProjectID
+        var fixedID: NamespaceID?
+        var key: NamespaceKey?
+        var draft: NamespaceDraft
+        var field: String
+    }
+
     /// The fixture files under `paths` (a folder contributes its `.yaml`, `.yml` and `.json` files, sorted).
-    static func files(in paths: [String]) throws -> [String] {
+    static func files(in paths: [String]) throws(SeedError) -> [String] {
         var result: [String] = []
         for path in paths {
             var isDirectory: ObjCBool = false
@@ -30,7 +52,7 @@ public enum SeedLoader {
                 throw SeedError(problems: [SeedProblem(file: path, field: "-", message: "no such file or folder")])
             }
             if isDirectory.boolValue {
-                let names = try FileManager.default.contentsOfDirectory(atPath: path).sorted()
+                let names = ((try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []).sorted()
                 result += names.filter { [".yaml", ".yml", ".json"].contains(where: $0.hasSuffix) }
                     .map { (path as NSString).appendingPathComponent($0) }
             } else {
@@ -40,119 +62,143 @@ public enum SeedLoader {
         return result
     }
 
-    /// Applies the fixtures to `database`: identities in one transaction per file, then namespaces through the
-    /// same service as the API. Applying the same fixtures twice changes nothing (identities are upserted by id,
-    /// namespaces that already exist by id or by name are left alone).
+    /// Checks every fixture under `paths`, then applies them all (identities first, namespaces through the API's service).
     public static func apply(paths: [String], to database: AppDatabase, namespaces: NamespaceService) async throws {
         var problems: [SeedProblem] = []
+        var plans: [Plan] = []
+        var knownProjects = try database.allProjects()
         for file in try files(in: paths) {
             do {
                 let text = try String(contentsOfFile: file, encoding: .utf8)
                 let document = try YAMLDecoder().decode(SeedDocument.self, from: text)
-                try apply(document, file: file, to: database)
-                try await applyNamespaces(document.namespaces ?? [], file: file, database: database, service: namespaces)
-            } catch let error as SeedError {
-                problems += error.problems
+                var plan = Plan(file: file)
+                problems += planIdentity(document, into: &plan, knownProjects: &knownProjects)
+                problems += planNamespaces(document.namespaces ?? [], into: &plan, knownProjects: knownProjects)
+                plans.append(plan)
             } catch let error as DecodingError {
-                problems.append(SeedProblem(file: file, field: fieldPath(error), message: "\(describe(error))"))
+                problems.append(SeedProblem(file: file, field: fieldPath(error), message: describe(error)))
             } catch {
                 problems.append(SeedProblem(file: file, field: "-", message: "\(error)"))
             }
         }
         if !problems.isEmpty { throw SeedError(problems: problems) }
+
+        for plan in plans {
+            try database.saveIdentity(organizations: plan.organizations, projects: plan.projects, apiKeys: plan.apiKeys)
+            for n in plan.namespaces {
+                if let id = n.fixedID, try database.namespace(id: id) != nil { continue }
+                if n.fixedID == nil, let name = n.draft.name,
+                   try database.namespace(named: name, kind: n.kind, region: n.region, project: n.project) != nil { continue }
+                guard let project = try database.project(id: n.project) else { continue }
+                let principal = Principal(accessKey: "seed", organizationID: project.organizationID, projectIDs: nil, defaultProjectID: project.id)
+                do {
+                    _ = try await namespaces.create(kind: n.kind, region: n.region, draft: n.draft, by: principal, fixedID: n.fixedID, key: n.key)
+                } catch {
+                    problems.append(SeedProblem(file: plan.file, field: n.field, message: describe(error)))
+                }
+            }
+        }
+        if !problems.isEmpty { throw SeedError(problems: problems) }
     }
 
-    static func apply(_ doc: SeedDocument, file: String, to database: AppDatabase) throws {
+    /// Checks organizations, projects and API keys.
+    static func planIdentity(_ doc: SeedDocument, into plan: inout Plan, knownProjects: inout [Project]) -> [SeedProblem] {
         var problems: [SeedProblem] = []
-        func problem(_ field: String, _ message: String) { problems.append(SeedProblem(file: file, field: field, message: message)) }
+        func problem(_ field: String, _ message: String) { problems.append(SeedProblem(file: plan.file, field: field, message: message)) }
 
-        var organizations: [(id: OrganizationID, name: String)] = []
         for (i, org) in (doc.organizations ?? []).enumerated() {
             guard let id = OrganizationID(org.id) else { problem("organizations[\(i)].id", "expected a UUID"); continue }
-            organizations.append((id, org.name ?? "organization"))
+            plan.organizations.append((id, org.name ?? "organization"))
         }
-        var projects: [Project] = []
         for (i, p) in (doc.projects ?? []).enumerated() {
             guard let id = ProjectID(p.id) else { problem("projects[\(i)].id", "expected a UUID"); continue }
             // Scaleway's first project of an organization has the organization's id.
-            let orgRaw = p.organization_id ?? p.id
-            guard let org = OrganizationID(orgRaw) else { problem("projects[\(i)].organization_id", "expected a UUID"); continue }
-            if !organizations.contains(where: { $0.id == org }) { organizations.append((org, "organization")) }
-            projects.append(Project(id: id, organizationID: org, name: p.name ?? "project"))
+            guard let org = OrganizationID(p.organization_id ?? p.id) else { problem("projects[\(i)].organization_id", "expected a UUID"); continue }
+            if !plan.organizations.contains(where: { $0.id == org }) { plan.organizations.append((org, "organization")) }
+            let project = Project(id: id, organizationID: org, name: p.name ?? "project")
+            plan.projects.append(project)
+            knownProjects.append(project)
         }
-        var existing = try database.allProjects()
-        existing += projects
-        var keys: [APIKey] = []
         for (i, k) in (doc.api_keys ?? []).enumerated() {
             let at = "api_keys[\(i)]"
             guard APIKey.isValidAccessKey(k.access_key) else { problem("\(at).access_key", "expected SCW followed by 17 characters A-Z or 0-9"); continue }
             guard Identifier<Never>(k.secret_key) != nil, k.secret_key == k.secret_key.lowercased() else {
                 problem("\(at).secret_key", "expected a lower-case UUID"); continue
             }
+            var expiry: Timestamp?
+            if let raw = k.expires_at {
+                guard let parsed = Timestamp.parseRFC3339(raw) else { problem("\(at).expires_at", "expected an RFC 3339 timestamp"); continue }
+                expiry = parsed
+            }
+            let org: OrganizationID, scoped: [ProjectID]?, defaultProject: ProjectID
             if let list = k.projects {
                 let ids = list.compactMap(ProjectID.init)
                 guard ids.count == list.count, !ids.isEmpty else { problem("\(at).projects", "expected a non-empty list of project UUIDs"); continue }
-                if let missing = ids.first(where: { id in !existing.contains { $0.id == id } }) {
+                if let missing = ids.first(where: { id in !knownProjects.contains { $0.id == id } }) {
                     problem("\(at).projects", "unknown project \(missing.rawValue) (declare it under projects)"); continue
                 }
-                let orgs = Set(ids.compactMap { id in existing.first { $0.id == id }?.organizationID })
-                guard orgs.count == 1, let org = orgs.first else { problem("\(at).projects", "expected projects of one organization"); continue }
-                let defaultProject = k.default_project_id.flatMap(ProjectID.init) ?? ids[0]
-                guard ids.contains(defaultProject) else { problem("\(at).default_project_id", "expected one of the key's projects"); continue }
-                keys.append(key(k, at: at, org: org, projects: ids, defaultProject: defaultProject, problem: problem))
-                continue
+                let orgs = Set(ids.compactMap { id in knownProjects.first { $0.id == id }?.organizationID })
+                guard orgs.count == 1, let only = orgs.first else { problem("\(at).projects", "expected projects of one organization"); continue }
+                let chosen = k.default_project_id.flatMap(ProjectID.init) ?? ids[0]
+                guard ids.contains(chosen) else { problem("\(at).default_project_id", "expected one of the key's projects"); continue }
+                (org, scoped, defaultProject) = (only, ids, chosen)
+            } else {
+                // No project list: every project of the organization.
+                guard let raw = k.organization_id, let only = OrganizationID(raw) else {
+                    problem("\(at).organization_id", "expected a UUID (or a projects list)"); continue
+                }
+                guard let chosen = k.default_project_id.flatMap(ProjectID.init) ?? knownProjects.first(where: { $0.organizationID == only })?.id else {
+                    problem("\(at).default_project_id", "expected a project of the organization"); continue
+                }
+                (org, scoped, defaultProject) = (only, nil, chosen)
             }
-            // No project list: every project of the organization.
-            guard let orgRaw = k.organization_id, let org = OrganizationID(orgRaw) else {
-                problem("\(at).organization_id", "expected a UUID (or a projects list)"); continue
-            }
-            guard let defaultProject = k.default_project_id.flatMap(ProjectID.init) ?? existing.first(where: { $0.organizationID == org })?.id else {
-                problem("\(at).default_project_id", "expected a project of the organization"); continue
-            }
-            keys.append(key(k, at: at, org: org, projects: nil, defaultProject: defaultProject, problem: problem))
+            plan.apiKeys.append(APIKey(accessKey: k.access_key, secretKey: k.secret_key, organizationID: org, projectIDs: scoped,
+                                       defaultProjectID: defaultProject, expiresAt: expiry))
         }
-        if !problems.isEmpty { throw SeedError(problems: problems) }
-        try database.saveIdentity(organizations: organizations, projects: projects, apiKeys: keys)
+        return problems
     }
 
-    static func applyNamespaces(_ list: [SeedDocument.Namespace], file: String, database: AppDatabase, service: NamespaceService) async throws {
+    /// Checks namespaces with the API's own rules, and loads their key files.
+    static func planNamespaces(_ list: [SeedDocument.Namespace], into plan: inout Plan, knownProjects: [Project]) -> [SeedProblem] {
         var problems: [SeedProblem] = []
         for (i, n) in list.enumerated() {
             let at = "namespaces[\(i)]"
-            func problem(_ field: String, _ message: String) { problems.append(SeedProblem(file: file, field: "\(at).\(field)", message: message)) }
+            let before = problems.count
+            func problem(_ field: String, _ message: String) { problems.append(SeedProblem(file: plan.file, field: "\(at).\(field)", message: message)) }
             let kind = NamespaceKind(rawValue: n.kind ?? "container")
             let region = Region(rawValue: n.region ?? "fr-par")
             let projectID = n.project_id.map { ProjectID($0) } ?? WellKnownIdentity.projectID
-            let fixedID = n.id.map { NamespaceID($0) }
+            var fixedID: NamespaceID?
+            if let raw = n.id {
+                fixedID = NamespaceID(raw)
+                if fixedID == nil { problem("id", "expected a UUID") }
+            }
             if kind == nil { problem("kind", "expected container or function") }
             if region == nil { problem("region", "expected one of \(Region.allCases.map(\.rawValue).joined(separator: ", "))") }
             if projectID == nil { problem("project_id", "expected a UUID") }
-            if case .some(nil) = fixedID { problem("id", "expected a UUID") }
-            guard let kind, let region, let projectID, let project = try database.project(id: projectID) else {
-                if projectID != nil { problem("project_id", "unknown project (declare it under projects)") }
-                continue
-            }
-            if let id = fixedID ?? nil, try database.namespace(id: id) != nil { continue }
-            if fixedID == nil, try database.namespace(named: n.name, kind: kind, region: region, project: projectID) != nil { continue }
+            if let projectID, !knownProjects.contains(where: { $0.id == projectID }) { problem("project_id", "unknown project (declare it under projects)") }
+            var checks = NamespaceRules.nameProblem(n.name).map { [$0] } ?? []
+            checks += NamespaceRules.metadataProblems(description: n.description, tags: n.tags)
+            checks += NamespaceRules.environmentProblems(n.environment_variables ?? [:])
+            let secrets = (n.secret_environment_variables ?? [:]).sorted { $0.key < $1.key }.map { (key: $0.key, value: $0.value) }
+            checks += NamespaceRules.secretProblems(secrets.map { ($0.key, Optional($0.value)) })
+            for c in checks { problem(c.argumentName, c.helpMessage) }
             var key: NamespaceKey?
             if let keyFile = n.key_file {
-                guard let path = resolve(keyFile, relativeTo: file) else { problem("key_file", "no such file \(keyFile)"); continue }
-                do { key = try NamespaceKey(pem: try String(contentsOfFile: path, encoding: .utf8)) } catch {
-                    problem("key_file", "expected a PEM RSA private key (PKCS#1 or PKCS#8) of at least 2048 bits"); continue
+                if let path = resolve(keyFile, relativeTo: plan.file) {
+                    key = try? NamespaceKey(pem: (try? String(contentsOfFile: path, encoding: .utf8)) ?? "")
+                    if key == nil { problem("key_file", "expected a PEM RSA private key (PKCS#1 or PKCS#8) of at least 2048 bits") }
+                } else {
+                    problem("key_file", "no such file \(keyFile)")
                 }
             }
-            let principal = Principal(accessKey: "seed", organizationID: project.organizationID, projectIDs: nil, defaultProjectID: project.id)
+            guard problems.count == before, let kind, let region, let projectID else { continue }
             let draft = NamespaceDraft(
-                name: n.name, projectID: project.id, description: n.description, environmentVariables: n.environment_variables ?? [:],
-                secrets: (n.secret_environment_variables ?? [:]).sorted { $0.key < $1.key }.map { ($0.key, $0.value) },
-                tags: n.tags ?? [], activateVPCIntegration: n.activate_vpc_integration ?? false, hashProfile: .legacy)
-            do {
-                _ = try await service.create(kind: kind, region: region, draft: draft, by: principal, fixedID: fixedID ?? nil, key: key)
-            } catch {
-                problem("-", describe(error))
-            }
+                name: n.name, projectID: projectID, description: n.description, environmentVariables: n.environment_variables ?? [:],
+                secrets: secrets, tags: n.tags ?? [], activateVPCIntegration: n.activate_vpc_integration ?? false, hashProfile: .legacy)
+            plan.namespaces.append(PlannedNamespace(kind: kind, region: region, project: projectID, fixedID: fixedID, key: key, draft: draft, field: at))
         }
-        if !problems.isEmpty { throw SeedError(problems: problems) }
+        return problems
     }
 
     /// A key file path: absolute, else relative to the working folder, the fixture's folder or its parent.
@@ -167,34 +213,26 @@ public enum SeedLoader {
         return nil
     }
 
-    /// A domain error in a fixture message.
-    static func describe(_ error: ScwError) -> String {
+    /// An error in a fixture message.
+    static func describe(_ error: any Error) -> String {
         switch error {
-        case .invalidArguments(let problems): return problems.map { "\($0.argumentName): \($0.helpMessage)" }.joined(separator: "; ")
-        case .alreadyExists(_, let name): return "name \(name) is already used"
+        case ScwError.invalidArguments(let problems): return problems.map { "\($0.argumentName): \($0.helpMessage)" }.joined(separator: "; ")
+        case ScwError.alreadyExists(_, let name): return "name \(name) is already used"
+        case let error as DecodingError: return describe(error)
         default: return "\(error)"
         }
     }
 
-    private static func key(_ k: SeedDocument.APIKey, at: String, org: OrganizationID, projects: [ProjectID]?, defaultProject: ProjectID,
-                            problem: (String, String) -> Void) -> APIKey {
-        var expiry: Timestamp?
-        if let raw = k.expires_at {
-            expiry = Timestamp.parseRFC3339(raw)
-            if expiry == nil { problem("\(at).expires_at", "expected an RFC 3339 timestamp") }
-        }
-        return APIKey(accessKey: k.access_key, secretKey: k.secret_key, organizationID: org, projectIDs: projects,
-                      defaultProjectID: defaultProject, expiresAt: expiry)
-    }
-
     private static func fieldPath(_ error: DecodingError) -> String {
-        let ctx: DecodingError.Context
+        func render(_ path: [any CodingKey]) -> String {
+            let text = path.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".").replacingOccurrences(of: ".[", with: "[")
+            return text.isEmpty ? "-" : text
+        }
         switch error {
-        case .typeMismatch(_, let c), .valueNotFound(_, let c), .dataCorrupted(let c): ctx = c
-        case .keyNotFound(let key, let c): return (c.codingPath + [key]).map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".")
+        case .typeMismatch(_, let c), .valueNotFound(_, let c), .dataCorrupted(let c): return render(c.codingPath)
+        case .keyNotFound(let key, let c): return render(c.codingPath + [key])
         @unknown default: return "-"
         }
-        return ctx.codingPath.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".").ifEmpty("-")
     }
 
     private static func describe(_ error: DecodingError) -> String {
@@ -206,8 +244,4 @@ public enum SeedLoader {
         @unknown default: return "invalid"
         }
     }
-}
-
-extension String {
-    fileprivate func ifEmpty(_ fallback: String) -> String { isEmpty ? fallback : self }
 }
