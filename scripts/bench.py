@@ -187,6 +187,7 @@ class CpuShare:
     server: float
     wrk: float
     other: float  # everything else on the machine: a high value means the figures are disturbed
+    server_cpu_s: float  # CPU seconds the server spent during the run
 
     def line(self) -> str:
         return (f"cpu_pct server={self.server:.0f} wrk={self.wrk:.0f} other={self.other:.0f}"
@@ -207,7 +208,8 @@ class CpuMeter:
         kids = children_cpu_seconds() - self.children
         machine = machine_busy_seconds() - self.machine
         pct = lambda x: 100.0 * x / wall
-        return CpuShare(server=pct(server), wrk=pct(kids), other=max(0.0, pct(machine - server - kids)))
+        return CpuShare(server=pct(server), wrk=pct(kids), other=max(0.0, pct(machine - server - kids)),
+                        server_cpu_s=server)
 
 
 def read_vm(pid: int) -> dict[str, float]:
@@ -273,8 +275,6 @@ class Server:
 
     def wait_export_line(self, timeout: float = 30.0) -> None:
         """Waits for the `export SCW_API_URL=...` line and takes the port from it (for --port 0)."""
-        assert self._stdout_thread
-        self._stdout_thread.join(0)  # no-op; the thread keeps running after the first line
         deadline = time.monotonic() + timeout
         while self.export_line is None:
             if self.proc and self.proc.poll() is not None:
@@ -579,7 +579,7 @@ def bench_get_namespace(b: Bench) -> list[str]:
         f"  [target >=20000 rps: {verdict(r.rps >= 20000)}, p99<5ms: {verdict(r.p99_ms < 5)}]",
         f"  get_namespace_requests={r.requests} p90_ms={r.p90_ms:.2f} max_ms={r.max_ms:.2f}"
         f" non_2xx={r.non_2xx} socket_errors={r.socket_errors or 'none'}",
-        f"  get_namespace_{r.cpu.line()}",
+        f"  get_namespace_{r.cpu.line()} server_cpu_us_per_req={1e6 * r.cpu.server_cpu_s / r.requests:.0f}",
     ]
     if r.non_2xx or r.socket_errors:
         log(f"get_namespace: wrk saw errors:\n{r.raw}")

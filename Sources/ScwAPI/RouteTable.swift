@@ -27,7 +27,7 @@ final class RouteTable: @unchecked Sendable {
 
     /// Adds 405 handlers for the common methods a path does not serve.
     func finish() {
-        let all: [HTTPRequest.Method] = [.get, .post, .put, .patch, .delete]
+        let all: [HTTPRequest.Method] = [.get, .post, .put, .patch, .delete, .head, .options]
         for (path, methods) in methodsByPath {
             for method in all where !methods.contains(method) {
                 group.on(RouterPath(path), method: method) { _, _ -> Response in throw HTTPError(.methodNotAllowed) }
@@ -40,14 +40,17 @@ final class RouteTable: @unchecked Sendable {
 public struct APIServices: Sendable {
     public var authenticator: Authenticator
     public var namespaces: NamespaceService
+    public var containers: ContainerService
     public var tokens: TokenService
     public var clock: any WallClock
     public var info: MockInfo
 
     /// Bundles the services.
-    public init(authenticator: Authenticator, namespaces: NamespaceService, tokens: TokenService, clock: any WallClock, info: MockInfo) {
+    public init(authenticator: Authenticator, namespaces: NamespaceService, containers: ContainerService, tokens: TokenService,
+                clock: any WallClock, info: MockInfo) {
         self.authenticator = authenticator
         self.namespaces = namespaces
+        self.containers = containers
         self.tokens = tokens
         self.clock = clock
         self.info = info
@@ -66,12 +69,14 @@ public func buildRouter(_ services: APIServices) -> Router<ScwRequestContext> {
     // Containers v1beta1 (deprecated but served; spec 3a).
     let containersV1Beta1 = RouteTable(router.group("containers/v1beta1/regions/:region").add(middleware: auth), prefix: "containers/v1beta1")
     V1Beta1NamespaceController(kind: .container, service: services.namespaces).mount(on: containersV1Beta1)
+    V1Beta1ContainerController(service: services.containers).mount(on: containersV1Beta1)
     TokenController(api: .containers, service: services.tokens, clock: services.clock).mount(on: containersV1Beta1)
     tables.append(containersV1Beta1)
 
     // Containers v1 (spec 3b).
     let containersV1 = RouteTable(router.group("containers/v1/regions/:region").add(middleware: auth), prefix: "containers/v1")
     V1NamespaceController(service: services.namespaces).mount(on: containersV1)
+    V1ContainerController(service: services.containers).mount(on: containersV1)
     tables.append(containersV1)
 
     // Functions v1beta1 (spec 3c).

@@ -42,17 +42,31 @@ public actor KeyForge {
 
     private func work() async {
         defer { worker = nil }
+        // Generate on every core at once: keyless namespaces first, then the pool.
+        let parallelism = max(1, ProcessInfo.processInfo.activeProcessorCount)
         while !Task.isCancelled && !stopped {
             do {
-                if let waiting = try database.keylessNamespaces(limit: 1).first {
-                    let pem = try await generate()
-                    _ = try database.assignKey(waiting, pem: pem, bits: bits)
-                    logger.debug("key assigned", metadata: ["namespace_id": "\(waiting)"])
-                } else if try database.poolSize(bits: bits) < poolTarget {
-                    try database.addPooledKey(pem: try await generate(), bits: bits)
-                } else {
-                    return
+                let waiting = try database.keylessNamespaces(limit: parallelism)
+                let poolNeed = max(0, poolTarget - (try database.poolSize(bits: bits)))
+                let batch = min(parallelism, waiting.count + poolNeed)
+                if batch == 0 { return }
+                let bits = self.bits
+                let pems = try await withThrowingTaskGroup(of: String.self) { group in
+                    for _ in 0..<batch { group.addTask { try await Self.generate(bits: bits) } }
+                    var made: [String] = []
+                    for try await pem in group { made.append(pem) }
+                    return made
                 }
+                var remaining = pems[...]
+                for id in waiting {
+                    guard let pem = remaining.popFirst() else { break }
+                    if try database.assignKey(id, pem: pem, bits: bits) {
+                        logger.debug("key assigned", metadata: ["namespace_id": "\(id)"])
+                    } else {
+                        remaining.append(pem)
+                    }
+                }
+                for pem in remaining { try database.addPooledKey(pem: pem, bits: bits) }
             } catch {
                 logger.error("key generation failed", metadata: ["error": "\(error)"])
                 try? await Task.sleep(for: .seconds(1))
@@ -60,8 +74,7 @@ public actor KeyForge {
         }
     }
 
-    private func generate() async throws -> String {
-        let bits = self.bits
+    private static func generate(bits: Int) async throws -> String {
         let result: Result<String, any Error> = await offload {
             Result { try NamespaceKey.generate(bits: bits).privatePEM }
         }

@@ -37,10 +37,13 @@ public struct NamespaceService: Sendable {
         problems += NamespaceRules.environmentProblems(draft.environmentVariables)
         problems += NamespaceRules.secretProblems(draft.secrets.map { ($0.key, $0.value) })
         if !problems.isEmpty { throw .invalidArguments(problems) }
+        // Refuse a taken name before the slow hashing (the insert checks again inside its transaction).
+        if fixedID == nil, try database.namespace(named: name, kind: kind, region: region, project: project.id) != nil {
+            throw .alreadyExists(.namespace, name: name)
+        }
 
-        let profile = draft.hashProfile
-        let plain = draft.secrets
-        let hashed = await offload { plain.map { HashedSecret(key: $0.key, hashedValue: SecretHasher.hash($0.value, profile: profile)) } }
+        let change = SecretChange.merge(draft.secrets.map { ($0.key, Optional($0.value)) })
+        let hashed = SecretsUpdate.apply(change, to: [], fresh: await SecretsUpdate.hash(change, profile: draft.hashProfile))
 
         let now = clock.now()
         let id: NamespaceID = fixedID ?? ids.make()
@@ -105,18 +108,7 @@ public struct NamespaceService: Sendable {
         }
         if !problems.isEmpty { throw .invalidArguments(problems) }
 
-        // Hash every new value before the transaction opens (Argon2id is slow by design).
-        let profile = change.hashProfile
-        let fresh: [String: String]
-        switch change.secrets {
-        case .unchanged: fresh = [:]
-        case .merge(let entries):
-            let values = entries.compactMap { e in e.value.map { (e.key, $0) } }
-            fresh = await offload { Dictionary(values.map { ($0.0, SecretHasher.hash($0.1, profile: profile)) }, uniquingKeysWith: { a, _ in a }) }
-        case .replace(let map):
-            let values = map.filter { !$0.value.isEmpty }
-            fresh = await offload { values.mapValues { SecretHasher.hash($0, profile: profile) } }
-        }
+        let fresh = await SecretsUpdate.hash(change.secrets, profile: change.hashProfile)
 
         let now = clock.now()
         let delay = settings.transitionDelayNanoseconds
@@ -128,7 +120,7 @@ public struct NamespaceService: Sendable {
             if let description = change.description { ns.description = description }
             if let tags = change.tags { ns.tags = tags }
             if let env = change.environmentVariables { ns.environmentVariables = env }
-            ns.secrets = Self.apply(change.secrets, to: ns.secrets, fresh: fresh)
+            ns.secrets = SecretsUpdate.apply(change.secrets, to: ns.secrets, fresh: fresh)
             let runtimeChange: Bool
             if case .unchanged = change.secrets { runtimeChange = change.environmentVariables != nil } else { runtimeChange = true }
             let transition = NamespaceLifecycle.apply(runtimeChange ? .configurationChanged : .metadataChanged, to: ns.phase)
@@ -151,32 +143,6 @@ public struct NamespaceService: Sendable {
         var shown = deleted.observed(at: clock.now())
         shown.phase = NamespaceLifecycle.apply(.deleteRequested, to: shown.phase).phase
         return shown
-    }
-
-    /// Secret semantics of spec section 6: merge (v1beta1) or replace keeping `""` values (v1).
-    static func apply(_ change: SecretChange, to current: [HashedSecret], fresh: [String: String]) -> [HashedSecret] {
-        switch change {
-        case .unchanged:
-            return current
-        case .merge(let entries):
-            var result = current
-            for (key, value) in entries {
-                if value == nil {
-                    result.removeAll { $0.key == key }
-                } else if let hash = fresh[key] {
-                    if let i = result.firstIndex(where: { $0.key == key }) { result[i].hashedValue = hash } else {
-                        result.append(HashedSecret(key: key, hashedValue: hash))
-                    }
-                }
-            }
-            return result
-        case .replace(let map):
-            return map.keys.sorted().compactMap { key in
-                if let hash = fresh[key] { return HashedSecret(key: key, hashedValue: hash) }
-                // "" keeps the current secret; a new key with "" has nothing to keep.
-                return current.first { $0.key == key }
-            }
-        }
     }
 
     private func settlement(from now: Timestamp, _ transition: NamespaceLifecycle.Transition) -> Timestamp {

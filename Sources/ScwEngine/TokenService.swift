@@ -81,8 +81,13 @@ public struct TokenService: Sendable {
             }
             namespace = ns
             scope = .namespace(nsID)
+        } else if api == .containers, let raw = request.applicationID, let cid = ContainerID(raw),
+                  let container = try database.container(id: cid), container.region == region,
+                  let ns = try database.namespace(id: container.namespaceID) {
+            namespace = ns
+            scope = .application(cid.rawValue)
         } else {
-            // Containers and functions arrive with their own issues; until one exists, the id is not found.
+            // Functions arrive with their own issue; until then a function id is not found.
             throw .notFound(api.applicationKind, id: request.applicationID ?? "")
         }
         guard principal.may(access: namespace.projectID, of: namespace.organizationID) else {

@@ -34,6 +34,7 @@ public func buildApplication(
     let services = APIServices(
         authenticator: try Authenticator(database: database, clock: clock),
         namespaces: namespaces,
+        containers: ContainerService(database: database, clock: clock, ids: ids, settings: settings),
         tokens: TokenService(database: database, clock: clock, ids: ids, settings: settings, keys: keyRing),
         clock: clock,
         info: MockInfo(version: scwMockVersion, databasePath: database.path, authEnforced: true))

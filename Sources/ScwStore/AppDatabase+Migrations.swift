@@ -51,6 +51,7 @@ extension AppDatabase {
             try db.create(index: "namespace_listing", on: "namespace", columns: ["kind", "region", "created_at", "id"])
         }
         registerKeyMigrations(&migrator)
+        registerContainerMigrations(&migrator)
         return migrator
     }
 }

@@ -47,7 +47,9 @@ public enum ErrorRenderer {
             return (.unauthorized, DeniedAuthenticationBody(message: "authentication is denied", method: "api_key",
                                                             reason: reason.rawValue, type: "denied_authentication"))
         case .transientState(let kind, let id, let state):
-            return (.conflict, TransientStateBody(current_state: state, message: "resource is in a transient state",
+            // v1beta1 says `pending` where v1 says `creating` or `updating`.
+            let shown = dialect == .containersV1 || dialect == .mock || !["creating", "updating"].contains(state) ? state : "pending"
+            return (.conflict, TransientStateBody(current_state: shown, message: "resource is in a transient state",
                                                   resource: kind.rawValue, resource_id: id, type: "transient_state"))
         case .alreadyExists(let kind, _):
             // Observed: functions POST namespace with a taken name → 409 {"message":"Namespace already exist"}.

@@ -36,7 +36,6 @@ public struct GatewayMiddleware: RouterMiddleware {
         response.headers[HTTPField.Name("X-Frame-Options")!] = "DENY"
         context.logger.debug("request", metadata: [
             "method": "\(request.method.rawValue)", "path": "\(request.uri.path)", "status": "\(response.status.code)",
-            "access_key": "\(context.principal?.accessKey ?? "-")",
         ])
         return response
     }

@@ -1,0 +1,62 @@
+import Hummingbird
+import ScwDomain
+import ScwEngine
+
+/// Containers of containers v1 (spec sections 3b, 4d): every create and update deploys.
+struct V1ContainerController {
+    let service: ContainerService
+
+    /// Mounts the routes on the `/containers/v1/regions/{region}` group.
+    func mount(on routes: RouteTable) {
+        routes.get("containers", list)
+        routes.post("containers", create)
+        routes.get("containers/:container_id", get)
+        routes.patch("containers/:container_id", update)
+        routes.delete("containers/:container_id", delete)
+        routes.post("containers/:container_id/redeploy", redeploy)
+    }
+
+    @Sendable func list(_ request: Request, context: ScwRequestContext) async throws -> V1.ListContainersResponse {
+        let page = try service.list(
+            region: try context.region(), namespaceID: try request.queryID("namespace_id"), name: request.query("name"),
+            projectID: try request.queryID("project_id"), organizationID: try request.queryID("organization_id"),
+            page: try request.pageRequest(), by: try context.requirePrincipal())
+        return .init(containers: page.items.map(V1.Container.init), total_count: page.totalCount)
+    }
+
+    @Sendable func create(_ request: Request, context: ScwRequestContext) async throws -> V1.Container {
+        let body = try await WireJSON.decodeBody(V1.ContainerRequest.self, from: request, context: context)
+        var missing: [ArgumentProblem] = []
+        for (argument, value) in [("namespace_id", body.namespace_id), ("name", body.name), ("image", body.image)] where value == nil {
+            missing.append(ArgumentProblem(argumentName: argument, reason: .required, helpMessage: "required key not provided"))
+        }
+        if !missing.isEmpty { throw ScwError.invalidArguments(missing) }
+        guard let namespaceID: NamespaceID = try bodyID(body.namespace_id, argument: "namespace_id"), let name = body.name else {
+            throw HTTPError(.internalServerError)
+        }
+        let container = try await service.create(
+            namespaceID: namespaceID, name: name, patch: try body.patch(patching: false), deploy: true, requireVPCIntegration: false,
+            region: try context.region(), by: try context.requirePrincipal())
+        return .init(container)
+    }
+
+    @Sendable func get(_ request: Request, context: ScwRequestContext) async throws -> V1.Container {
+        .init(try service.get(try context.id("container_id"), region: try context.region(), by: try context.requirePrincipal()))
+    }
+
+    @Sendable func update(_ request: Request, context: ScwRequestContext) async throws -> V1.Container {
+        let id: ContainerID = try context.id("container_id")
+        let region = try context.region()
+        let body = try await WireJSON.decodeBody(V1.ContainerRequest.self, from: request, context: context)
+        return .init(try await service.update(id, patch: try body.patch(patching: true), requireVPCIntegration: false, region: region,
+                                              by: try context.requirePrincipal()))
+    }
+
+    @Sendable func redeploy(_ request: Request, context: ScwRequestContext) async throws -> V1.Container {
+        .init(try service.deploy(try context.id("container_id"), region: try context.region(), by: try context.requirePrincipal()))
+    }
+
+    @Sendable func delete(_ request: Request, context: ScwRequestContext) async throws -> V1.Container {
+        .init(try service.delete(try context.id("container_id"), region: try context.region(), by: try context.requirePrincipal()))
+    }
+}

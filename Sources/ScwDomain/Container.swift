@@ -1,0 +1,216 @@
+/// Tag for container ids.
+public enum ContainerTag {}
+/// Id of a container.
+public typealias ContainerID = Identifier<ContainerTag>
+
+/// `public` or `private` (private containers need a token or an allowed API key at the gateway).
+public enum Privacy: String, Sendable, Codable, CaseIterable { case `public`, `private` }
+/// The protocol the container speaks behind the gateway.
+public enum ContainerProtocol: String, Sendable, Codable, CaseIterable { case http1, h2c }
+/// Scaleway's sandbox generation.
+public enum Sandbox: String, Sendable, Codable, CaseIterable { case v1, v2 }
+
+/// How the platform scales a container: exactly one threshold (spec section 4c).
+public enum ScalingOption: Sendable, Equatable, Codable {
+    case concurrentRequests(Int)
+    case cpuUsage(Int)
+    case memoryUsage(Int)
+}
+
+/// A health check: v1beta1 `health_check`, v1 `liveness_probe` / `startup_probe`.
+public struct Probe: Sendable, Equatable, Codable {
+    /// HTTP GET on a path, or a TCP connect.
+    public enum Check: Sendable, Equatable, Codable {
+        case http(path: String)
+        case tcp
+    }
+    public var failureThreshold: Int
+    public var intervalSeconds: Int
+    /// v1 only; v1beta1 does not show it (default 1 s).
+    public var timeoutSeconds: Int
+    public var check: Check
+
+    /// Creates a probe.
+    public init(failureThreshold: Int, intervalSeconds: Int, timeoutSeconds: Int, check: Check) {
+        self.failureThreshold = failureThreshold
+        self.intervalSeconds = intervalSeconds
+        self.timeoutSeconds = timeoutSeconds
+        self.check = check
+    }
+
+    /// The recorded default: `{"failure_threshold":30,"interval":"10s","timeout":"1s","tcp":{}}`.
+    public static let defaultLiveness = Probe(failureThreshold: 30, intervalSeconds: 10, timeoutSeconds: 1, check: .tcp)
+}
+
+/// Everything a client configures on a container, in one version-neutral shape (v1's units: bytes and mvCPU).
+public struct ContainerSpec: Sendable, Equatable, Codable {
+    public var description: String
+    public var environmentVariables: [String: String]
+    public var minScale: Int
+    public var maxScale: Int
+    public var memoryLimitBytes: Int64
+    public var mvcpuLimit: Int
+    public var timeoutSeconds: Int
+    public var privacy: Privacy
+    public var image: String
+    public var maxConcurrency: Int
+    public var `protocol`: ContainerProtocol
+    public var port: Int
+    /// v1 `https_connections_only`; v1beta1 `http_option` `redirected` (true) / `enabled` (false).
+    public var httpsOnly: Bool
+    public var sandbox: Sandbox
+    public var localStorageLimitBytes: Int64
+    public var scalingOption: ScalingOption
+    public var livenessProbe: Probe
+    public var startupProbe: Probe?
+    public var tags: [String]
+    public var privateNetworkID: String?
+    public var command: [String]
+    public var args: [String]
+
+    /// The server-side defaults recorded in 2025-26 (spec sections 4c, 4d), for a container named `name` in `namespace`.
+    public static func defaults(name: String, namespace: Namespace) -> ContainerSpec {
+        ContainerSpec(
+            description: "", environmentVariables: [:], minScale: 0, maxScale: 5, memoryLimitBytes: 2_048_000_000, mvcpuLimit: 1000,
+            timeoutSeconds: 300, privacy: .public, image: "\(namespace.registryEndpoint)/\(name):latest", maxConcurrency: 50,
+            protocol: .http1, port: 8080, httpsOnly: false, sandbox: .v2, localStorageLimitBytes: 1_000_000_000,
+            scalingOption: .concurrentRequests(50), livenessProbe: .defaultLiveness, startupProbe: nil, tags: [],
+            privateNetworkID: nil, command: [], args: [])
+    }
+}
+
+/// The lifecycle phase the mock stores; each API renders it in its own words (spec sections 4c, 4d, 9).
+public enum ContainerPhase: String, Sendable, Codable, CaseIterable {
+    /// v1beta1 only: created without a deploy.
+    case created
+    /// First deploy in progress (v1 `creating`, v1beta1 `pending`).
+    case creating
+    /// Later deploy in progress (v1 `updating`, v1beta1 `pending`).
+    case updating
+    case ready, error, deleting
+
+    /// Whether a deploy is under way (writes that need a settled container answer 409 `transient_state`).
+    public var isDeploying: Bool { self == .creating || self == .updating }
+}
+
+/// A serverless container.
+public struct Container: Sendable, Equatable {
+    public var id: ContainerID
+    public var namespaceID: NamespaceID
+    public var name: String
+    public var region: Region
+    public var projectID: ProjectID
+    public var organizationID: OrganizationID
+    public var spec: ContainerSpec
+    public var secrets: [HashedSecret]
+    public var phase: ContainerPhase
+    /// When the deploy in progress settles.
+    public var settlesAt: Timestamp
+    public var errorMessage: String?
+    public var readyAt: Timestamp?
+    /// The generated host, `<prefix>-<name>.functions.fnc.<region>.scw.cloud` (spec section 5).
+    public var domainName: String
+    public var createdAt: Timestamp
+    public var updatedAt: Timestamp
+
+    /// Creates a container value.
+    public init(id: ContainerID, namespaceID: NamespaceID, name: String, region: Region, projectID: ProjectID, organizationID: OrganizationID,
+                spec: ContainerSpec, secrets: [HashedSecret], phase: ContainerPhase, settlesAt: Timestamp, errorMessage: String?,
+                readyAt: Timestamp?, domainName: String, createdAt: Timestamp, updatedAt: Timestamp) {
+        self.id = id
+        self.namespaceID = namespaceID
+        self.name = name
+        self.region = region
+        self.projectID = projectID
+        self.organizationID = organizationID
+        self.spec = spec
+        self.secrets = secrets
+        self.phase = phase
+        self.settlesAt = settlesAt
+        self.errorMessage = errorMessage
+        self.readyAt = readyAt
+        self.domainName = domainName
+        self.createdAt = createdAt
+        self.updatedAt = updatedAt
+    }
+
+    /// The container as a reader sees it at `now`: a deploy whose time has come has settled (until workloads run for
+    /// real, it succeeds), and `ready_at` / `updated_at` move to the settlement instant.
+    public func observed(at now: Timestamp) -> Container {
+        guard phase.isDeploying, settlesAt <= now else { return self }
+        var copy = self
+        let transition = ContainerLifecycle.apply(.deploySucceeded, to: phase)
+        copy.phase = transition.phase
+        copy.errorMessage = nil
+        copy.readyAt = settlesAt
+        copy.updatedAt = max(updatedAt, settlesAt)
+        return copy
+    }
+
+    /// `https://` + the domain name: v1's `public_endpoint`.
+    public var publicEndpoint: String { "https://\(domainName)" }
+}
+
+/// The container status machine as a value (spec section 9): v1beta1 created → pending → ready/error, every PATCH and
+/// deploy back to pending; v1 creating/updating → ready/error; deleting → gone.
+public enum ContainerLifecycle {
+    /// Things that happen to a container.
+    public enum Event: Sendable, CaseIterable {
+        /// Created and deployed at once (v1 always; v1beta1 when an image is given).
+        case createdAndDeployed
+        /// Created without a deploy (v1beta1 without an image).
+        case createdOnly
+        /// `deploy` (v1beta1) or `redeploy` (v1).
+        case deployRequested
+        /// A PATCH that changes what runs: it redeploys (obs. every v1beta1 PATCH → pending), restarting a deploy in progress.
+        case configurationChanged
+        /// A PATCH of description or tags only.
+        case metadataChanged
+        case deploySucceeded
+        case deployFailed
+        case deleteRequested
+    }
+
+    /// Work the service must do after a transition.
+    public enum Effect: Sendable, Equatable {
+        case scheduleSettlement
+        case purge
+    }
+
+    /// The outcome of one event; `refused` means a 409 `transient_state`.
+    public struct Transition: Sendable, Equatable {
+        public var phase: ContainerPhase
+        public var effects: [Effect]
+        public var refused: Bool
+
+        /// Creates a transition.
+        public init(phase: ContainerPhase, effects: [Effect] = [], refused: Bool = false) {
+            self.phase = phase
+            self.effects = effects
+            self.refused = refused
+        }
+    }
+
+    /// Applies `event` to a container in `phase` (ignored for the two creation events).
+    public static func apply(_ event: Event, to phase: ContainerPhase) -> Transition {
+        switch (event, phase) {
+        case (.createdAndDeployed, _): return Transition(phase: .creating, effects: [.scheduleSettlement])
+        case (.createdOnly, _): return Transition(phase: .created)
+        case (.deployRequested, .created): return Transition(phase: .creating, effects: [.scheduleSettlement])
+        case (.deployRequested, .ready), (.deployRequested, .error): return Transition(phase: .updating, effects: [.scheduleSettlement])
+        // A deploy while one is running is refused (migration guide: deploy right after update can return transient_state).
+        case (.deployRequested, .creating), (.deployRequested, .updating), (.deployRequested, .deleting):
+            return Transition(phase: phase, refused: true)
+        case (.configurationChanged, .created), (.configurationChanged, .creating):
+            return Transition(phase: .creating, effects: [.scheduleSettlement])
+        case (.configurationChanged, .ready), (.configurationChanged, .error), (.configurationChanged, .updating):
+            return Transition(phase: .updating, effects: [.scheduleSettlement])
+        case (.configurationChanged, .deleting): return Transition(phase: .deleting, refused: true)
+        case (.metadataChanged, let p): return Transition(phase: p)
+        case (.deploySucceeded, .creating), (.deploySucceeded, .updating): return Transition(phase: .ready)
+        case (.deployFailed, .creating), (.deployFailed, .updating): return Transition(phase: .error)
+        case (.deploySucceeded, let p), (.deployFailed, let p): return Transition(phase: p)
+        case (.deleteRequested, _): return Transition(phase: .deleting, effects: [.purge])
+        }
+    }
+}

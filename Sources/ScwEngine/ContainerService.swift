@@ -1,0 +1,153 @@
+import ScwDomain
+import ScwStore
+
+/// Use cases on containers, version-neutral (spec sections 3a, 3b, 4c, 4d, 9). Each API builds a `ContainerPatch`
+/// from its wire shape and renders the returned `Container` in its own vocabulary.
+public struct ContainerService: Sendable {
+    let database: AppDatabase
+    let clock: any WallClock
+    let ids: any IDSource
+    let settings: EngineSettings
+
+    /// Creates the service.
+    public init(database: AppDatabase, clock: any WallClock, ids: any IDSource, settings: EngineSettings) {
+        self.database = database
+        self.clock = clock
+        self.ids = ids
+        self.settings = settings
+    }
+
+    /// v1beta1 refuses a private network unless the namespace has VPC integration (recorded 400, 2025).
+    public static let vpcMessage = "Application can't be attached to private network, vpc integration must be activated on its parent namespace"
+
+    /// Creates a container in a container namespace; `deploy` starts its first deploy at once.
+    public func create(namespaceID: NamespaceID, name: String, patch: ContainerPatch, deploy: Bool, requireVPCIntegration: Bool,
+                       region: Region, by principal: Principal) async throws(ScwError) -> Container {
+        guard let ns = try database.namespace(id: namespaceID), ns.kind == .container, ns.region == region else {
+            throw .notFound(.namespace, id: namespaceID.rawValue)
+        }
+        guard principal.may(access: ns.projectID, of: ns.organizationID) else {
+            throw .permissionsDenied([PermissionDetail(action: "write", resource: "container")])
+        }
+        var problems = ContainerRules.nameProblem(name).map { [$0] } ?? []
+        let spec = patch.applied(to: .defaults(name: name, namespace: ns), creating: true)
+        problems += ContainerRules.problems(spec, in: ns)
+        problems += secretProblems(patch.secrets)
+        if !problems.isEmpty { throw .invalidArguments(problems) }
+        if requireVPCIntegration, spec.privateNetworkID != nil, !ns.vpcIntegrationActivated {
+            throw .invalid("private_network_id", .constraint, Self.vpcMessage)
+        }
+        let secrets = SecretsUpdate.apply(patch.secrets, to: [], fresh: await SecretsUpdate.hash(patch.secrets, profile: patch.hashProfile))
+        let now = clock.now()
+        let transition = ContainerLifecycle.apply(deploy ? .createdAndDeployed : .createdOnly, to: .created)
+        let container = Container(
+            id: ids.make(), namespaceID: ns.id, name: name, region: region, projectID: ns.projectID, organizationID: ns.organizationID,
+            spec: spec, secrets: secrets, phase: transition.phase, settlesAt: now.adding(nanoseconds: settings.transitionDelayNanoseconds),
+            errorMessage: nil, readyAt: nil, domainName: "\(ns.endpointPrefix)-\(name).functions.fnc.\(region.rawValue).scw.cloud",
+            createdAt: now, updatedAt: now)
+        try database.createContainer(container)
+        return container
+    }
+
+    /// A container in `region`, as its reader sees it now.
+    public func get(_ id: ContainerID, region: Region, by principal: Principal) throws(ScwError) -> Container {
+        guard let c = try database.container(id: id), c.region == region else { throw .notFound(.container, id: id.rawValue) }
+        try Self.authorize(principal, c, action: "read")
+        return c.observed(at: clock.now())
+    }
+
+    /// One page of the principal's containers.
+    public func list(region: Region, namespaceID: NamespaceID?, name: String?, projectID: ProjectID?, organizationID: OrganizationID?,
+                     page: PageRequest, by principal: Principal) throws(ScwError) -> Page<Container> {
+        if let organizationID, organizationID != principal.organizationID {
+            throw .permissionsDenied([PermissionDetail(action: "read", resource: "container")])
+        }
+        var projects = principal.projectIDs
+        if let projectID {
+            guard principal.may(access: projectID, of: principal.organizationID) else {
+                throw .permissionsDenied([PermissionDetail(action: "read", resource: "container")])
+            }
+            projects = [projectID]
+        }
+        var result = try database.containers(matching: ContainerQuery(region: region, namespaceID: namespaceID, nameContains: name,
+                                                                      projectIDs: projects, organizationID: principal.organizationID, page: page))
+        let now = clock.now()
+        result.items = result.items.map { $0.observed(at: now) }
+        return result
+    }
+
+    /// Applies a PATCH: anything beyond description and tags redeploys the container.
+    public func update(_ id: ContainerID, patch: ContainerPatch, requireVPCIntegration: Bool, region: Region,
+                       by principal: Principal) async throws(ScwError) -> Container {
+        let secretIssues = secretProblems(patch.secrets)
+        if !secretIssues.isEmpty { throw .invalidArguments(secretIssues) }
+        let fresh = await SecretsUpdate.hash(patch.secrets, profile: patch.hashProfile)
+        let now = clock.now()
+        let delay = settings.transitionDelayNanoseconds
+        let principalCopy = principal
+        guard let updated = try database.updateContainer(id: id, { c, ns in
+            guard c.region == region else { throw ScwError.notFound(.container, id: id.rawValue) }
+            try Self.authorize(principalCopy, c, action: "write")
+            c = c.observed(at: now)
+            let spec = patch.applied(to: c.spec, creating: false)
+            let problems = ContainerRules.problems(spec, in: ns)
+            if !problems.isEmpty { throw ScwError.invalidArguments(problems) }
+            if requireVPCIntegration, patch.privateNetworkID != nil, spec.privateNetworkID != nil, !ns.vpcIntegrationActivated {
+                throw ScwError.invalid("private_network_id", .constraint, Self.vpcMessage)
+            }
+            let transition = ContainerLifecycle.apply(patch.isMetadataOnly ? .metadataChanged : .configurationChanged, to: c.phase)
+            if transition.refused { throw ScwError.transientState(.container, id: id.rawValue, currentState: c.phase.rawValue) }
+            c.spec = spec
+            c.secrets = SecretsUpdate.apply(patch.secrets, to: c.secrets, fresh: fresh)
+            c.phase = transition.phase
+            if transition.effects.contains(.scheduleSettlement) { c.settlesAt = now.adding(nanoseconds: delay); c.errorMessage = nil }
+            c.updatedAt = now
+        }) else { throw .notFound(.container, id: id.rawValue) }
+        return updated
+    }
+
+    /// `deploy` (v1beta1) / `redeploy` (v1): 409 `transient_state` while a deploy is running.
+    public func deploy(_ id: ContainerID, region: Region, by principal: Principal) throws(ScwError) -> Container {
+        let now = clock.now()
+        let delay = settings.transitionDelayNanoseconds
+        let principalCopy = principal
+        guard let updated = try database.updateContainer(id: id, { c, _ in
+            guard c.region == region else { throw ScwError.notFound(.container, id: id.rawValue) }
+            try Self.authorize(principalCopy, c, action: "write")
+            c = c.observed(at: now)
+            let transition = ContainerLifecycle.apply(.deployRequested, to: c.phase)
+            if transition.refused { throw ScwError.transientState(.container, id: id.rawValue, currentState: c.phase.rawValue) }
+            c.phase = transition.phase
+            c.settlesAt = now.adding(nanoseconds: delay)
+            c.errorMessage = nil
+            c.updatedAt = now
+        }) else { throw .notFound(.container, id: id.rawValue) }
+        return updated
+    }
+
+    /// Deletes a container and its tokens; returns it in `deleting`.
+    public func delete(_ id: ContainerID, region: Region, by principal: Principal) throws(ScwError) -> Container {
+        let principalCopy = principal
+        guard let deleted = try database.deleteContainer(id: id, { c in
+            guard c.region == region else { throw ScwError.notFound(.container, id: id.rawValue) }
+            try Self.authorize(principalCopy, c, action: "write")
+        }) else { throw .notFound(.container, id: id.rawValue) }
+        var shown = deleted.observed(at: clock.now())
+        shown.phase = ContainerLifecycle.apply(.deleteRequested, to: shown.phase).phase
+        return shown
+    }
+
+    private func secretProblems(_ change: SecretChange) -> [ArgumentProblem] {
+        switch change {
+        case .unchanged: return []
+        case .merge(let entries): return NamespaceRules.secretProblems(entries)
+        case .replace(let map): return NamespaceRules.secretProblems(map.sorted { $0.key < $1.key }.map { ($0.key, $0.value) })
+        }
+    }
+
+    static func authorize(_ principal: Principal, _ c: Container, action: String) throws(ScwError) {
+        guard principal.may(access: c.projectID, of: c.organizationID) else {
+            throw .permissionsDenied([PermissionDetail(action: action, resource: "container")])
+        }
+    }
+}

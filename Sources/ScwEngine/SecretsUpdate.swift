@@ -1,0 +1,43 @@
+import ScwDomain
+
+/// Secret semantics shared by namespaces and containers (spec section 6): v1beta1 merges, v1 replaces and keeps
+/// `""`-valued keys. New values are hashed before any transaction opens (Argon2id is slow by design).
+enum SecretsUpdate {
+    /// Hashes every new plain value of a change, keyed by variable name.
+    static func hash(_ change: SecretChange, profile: SecretHashProfile) async -> [String: String] {
+        let values: [(String, String)]
+        switch change {
+        case .unchanged: return [:]
+        case .merge(let entries): values = entries.compactMap { e in e.value.map { (e.key, $0) } }
+        case .replace(let map): values = map.filter { !$0.value.isEmpty }.map { ($0.key, $0.value) }
+        }
+        if values.isEmpty { return [:] }
+        return await offload { Dictionary(values.map { ($0.0, SecretHasher.hash($0.1, profile: profile)) }, uniquingKeysWith: { a, _ in a }) }
+    }
+
+    /// The secrets after a change, given the hashes of its new values.
+    static func apply(_ change: SecretChange, to current: [HashedSecret], fresh: [String: String]) -> [HashedSecret] {
+        switch change {
+        case .unchanged:
+            return current
+        case .merge(let entries):
+            var result = current
+            for (key, value) in entries {
+                if value == nil {
+                    result.removeAll { $0.key == key }
+                } else if let hash = fresh[key] {
+                    if let i = result.firstIndex(where: { $0.key == key }) { result[i].hashedValue = hash } else {
+                        result.append(HashedSecret(key: key, hashedValue: hash))
+                    }
+                }
+            }
+            return result
+        case .replace(let map):
+            return map.keys.sorted().compactMap { key in
+                if let hash = fresh[key] { return HashedSecret(key: key, hashedValue: hash) }
+                // "" keeps the current secret; a new key with "" has nothing to keep.
+                return current.first { $0.key == key }
+            }
+        }
+    }
+}
