@@ -172,8 +172,10 @@ public enum ContainerRules {
         if components.count > 1, components[0].contains(".") || components[0].contains(":") || components[0] == "localhost" {
             let host = components.removeFirst()
             let hostParts = host.split(separator: ":", omittingEmptySubsequences: false)
-            guard hostParts.count <= 2, !hostParts[0].isEmpty,
-                  hostParts[0].allSatisfy({ $0.isLetter || $0.isNumber || ".-".contains($0) }) else { return message }
+            let labels = hostParts[0].split(separator: ".", omittingEmptySubsequences: false)
+            guard hostParts.count <= 2, labels.allSatisfy({ label in
+                !label.isEmpty && label.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") }
+            }) else { return message }
             if hostParts.count == 2, Int(hostParts[1]).map({ !(1...65535).contains($0) }) ?? true { return message }
         }
         guard !components.isEmpty, components.allSatisfy({ !$0.isEmpty && pathOK($0) }) else { return message }

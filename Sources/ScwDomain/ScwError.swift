@@ -17,6 +17,9 @@ public enum ScwError: Error, Sendable, Equatable {
     case quotasExceeded(resource: String, quota: Int, current: Int)
     /// 412 `precondition_failed`.
     case preconditionFailed(precondition: String, help: String)
+    /// 400 with only a message: the untyped refusals Scaleway's serverless APIs answer for some rules
+    /// (e.g. the private-network rule recorded in 2025).
+    case badRequest(String)
     /// 503: the store could not be reached in time (busy, locked, full); the request may be retried.
     case unavailable(String)
 

@@ -35,7 +35,7 @@ public struct ContainerService: Sendable {
         problems += secretProblems(patch.secrets)
         if !problems.isEmpty { throw .invalidArguments(problems) }
         if requireVPCIntegration, spec.privateNetworkID != nil, !ns.vpcIntegrationActivated {
-            throw .invalid("private_network_id", .constraint, Self.vpcMessage)
+            throw .badRequest(Self.vpcMessage)
         }
         let secrets = SecretsUpdate.apply(patch.secrets, to: [], fresh: await SecretsUpdate.hash(patch.secrets, profile: patch.hashProfile))
         let now = clock.now()
@@ -93,7 +93,7 @@ public struct ContainerService: Sendable {
             let problems = ContainerRules.problems(spec, in: ns)
             if !problems.isEmpty { throw ScwError.invalidArguments(problems) }
             if requireVPCIntegration, patch.privateNetworkID != nil, spec.privateNetworkID != nil, !ns.vpcIntegrationActivated {
-                throw ScwError.invalid("private_network_id", .constraint, Self.vpcMessage)
+                throw ScwError.badRequest(Self.vpcMessage)
             }
             let transition = ContainerLifecycle.apply(patch.isMetadataOnly ? .metadataChanged : .configurationChanged, to: c.phase)
             if transition.refused { throw ScwError.transientState(.container, id: id.rawValue, currentState: c.phase.rawValue) }

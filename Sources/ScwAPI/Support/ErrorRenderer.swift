@@ -60,6 +60,8 @@ public enum ErrorRenderer {
         case .preconditionFailed(let precondition, let help):
             return (.preconditionFailed, PreconditionFailedBody(help_message: help, message: "precondition is not respected",
                                                                 precondition: precondition, type: "precondition_failed"))
+        case .badRequest(let message):
+            return (.badRequest, MessageBody(message: message))
         case .unavailable(let message):
             return (.serviceUnavailable, MessageBody(message: message))
         }
