@@ -19,6 +19,7 @@ final class RouteTable: @unchecked Sendable {
     func post<O: ResponseGenerator>(_ path: String, _ handler: @escaping Handler<O>) { add(.post, path, handler) }
     func patch<O: ResponseGenerator>(_ path: String, _ handler: @escaping Handler<O>) { add(.patch, path, handler) }
     func delete<O: ResponseGenerator>(_ path: String, _ handler: @escaping Handler<O>) { add(.delete, path, handler) }
+    func put<O: ResponseGenerator>(_ path: String, _ handler: @escaping Handler<O>) { add(.put, path, handler) }
 
     private func add<O: ResponseGenerator>(_ method: HTTPRequest.Method, _ path: String, _ handler: @escaping Handler<O>) {
         group.on(RouterPath(path), method: method, use: handler)
@@ -41,13 +42,15 @@ public struct APIServices: Sendable {
     public var authenticator: Authenticator
     public var namespaces: NamespaceService
     public var containers: ContainerService
+    public var functions: FunctionService
     public var tokens: TokenService
     public var clock: any WallClock
     public var info: MockInfo
 
     /// Bundles the services.
-    public init(authenticator: Authenticator, namespaces: NamespaceService, containers: ContainerService, tokens: TokenService,
-                clock: any WallClock, info: MockInfo) {
+    public init(authenticator: Authenticator, namespaces: NamespaceService, containers: ContainerService, functions: FunctionService,
+                tokens: TokenService, clock: any WallClock, info: MockInfo) {
+        self.functions = functions
         self.authenticator = authenticator
         self.namespaces = namespaces
         self.containers = containers
@@ -82,12 +85,14 @@ public func buildRouter(_ services: APIServices) -> Router<ScwRequestContext> {
     // Functions v1beta1 (spec 3c).
     let functionsV1Beta1 = RouteTable(router.group("functions/v1beta1/regions/:region").add(middleware: auth), prefix: "functions/v1beta1")
     V1Beta1NamespaceController(kind: .function, service: services.namespaces).mount(on: functionsV1Beta1)
+    FunctionController(service: services.functions).mount(on: functionsV1Beta1)
     TokenController(api: .functions, service: services.tokens, clock: services.clock).mount(on: functionsV1Beta1)
     tables.append(functionsV1Beta1)
 
     // The mock's own routes: no key needed.
     let mock = RouteTable(router.group("_mock"), prefix: "_mock")
     MockController(info: services.info, tokens: services.tokens).mount(on: mock)
+    FunctionController(service: services.functions).mountStorage(on: mock)
     tables.append(mock)
 
     tables.forEach { $0.finish() }

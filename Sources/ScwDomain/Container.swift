@@ -79,8 +79,9 @@ public struct ContainerSpec: Sendable, Equatable, Codable {
     }
 }
 
-/// The lifecycle phase the mock stores; each API renders it in its own words (spec sections 4c, 4d, 9).
-public enum ContainerPhase: String, Sendable, Codable, CaseIterable {
+/// The lifecycle phase of a container or function ("application"); each API renders it in its own words
+/// (spec sections 4c, 4d, 4e, 9).
+public enum ApplicationPhase: String, Sendable, Codable, CaseIterable {
     /// v1beta1 only: created without a deploy.
     case created
     /// First deploy in progress (v1 `creating`, v1beta1 `pending`).
@@ -103,7 +104,7 @@ public struct Container: Sendable, Equatable {
     public var organizationID: OrganizationID
     public var spec: ContainerSpec
     public var secrets: [HashedSecret]
-    public var phase: ContainerPhase
+    public var phase: ApplicationPhase
     /// When the deploy in progress settles.
     public var settlesAt: Timestamp
     public var errorMessage: String?
@@ -115,7 +116,7 @@ public struct Container: Sendable, Equatable {
 
     /// Creates a container value.
     public init(id: ContainerID, namespaceID: NamespaceID, name: String, region: Region, projectID: ProjectID, organizationID: OrganizationID,
-                spec: ContainerSpec, secrets: [HashedSecret], phase: ContainerPhase, settlesAt: Timestamp, errorMessage: String?,
+                spec: ContainerSpec, secrets: [HashedSecret], phase: ApplicationPhase, settlesAt: Timestamp, errorMessage: String?,
                 readyAt: Timestamp?, domainName: String, createdAt: Timestamp, updatedAt: Timestamp) {
         self.id = id
         self.namespaceID = namespaceID
@@ -139,7 +140,7 @@ public struct Container: Sendable, Equatable {
     public func observed(at now: Timestamp) -> Container {
         guard phase.isDeploying, settlesAt <= now else { return self }
         var copy = self
-        let transition = ContainerLifecycle.apply(.deploySucceeded, to: phase)
+        let transition = ApplicationLifecycle.apply(.deploySucceeded, to: phase)
         copy.phase = transition.phase
         copy.errorMessage = nil
         copy.readyAt = settlesAt
@@ -151,9 +152,9 @@ public struct Container: Sendable, Equatable {
     public var publicEndpoint: String { "https://\(domainName)" }
 }
 
-/// The container status machine as a value (spec section 9): v1beta1 created → pending → ready/error, every PATCH and
-/// deploy back to pending; v1 creating/updating → ready/error; deleting → gone.
-public enum ContainerLifecycle {
+/// The container and function status machine as a value (spec section 9): v1beta1 created → pending → ready/error,
+/// every PATCH and deploy back to pending; v1 creating/updating → ready/error; deleting → gone.
+public enum ApplicationLifecycle {
     /// Things that happen to a container.
     public enum Event: Sendable, CaseIterable {
         /// Created and deployed at once (v1 always; v1beta1 when an image is given).
@@ -179,12 +180,12 @@ public enum ContainerLifecycle {
 
     /// The outcome of one event; `refused` means a 409 `transient_state`.
     public struct Transition: Sendable, Equatable {
-        public var phase: ContainerPhase
+        public var phase: ApplicationPhase
         public var effects: [Effect]
         public var refused: Bool
 
         /// Creates a transition.
-        public init(phase: ContainerPhase, effects: [Effect] = [], refused: Bool = false) {
+        public init(phase: ApplicationPhase, effects: [Effect] = [], refused: Bool = false) {
             self.phase = phase
             self.effects = effects
             self.refused = refused
@@ -192,7 +193,7 @@ public enum ContainerLifecycle {
     }
 
     /// Applies `event` to a container in `phase` (ignored for the two creation events).
-    public static func apply(_ event: Event, to phase: ContainerPhase) -> Transition {
+    public static func apply(_ event: Event, to phase: ApplicationPhase) -> Transition {
         switch (event, phase) {
         case (.createdAndDeployed, _): return Transition(phase: .creating, effects: [.scheduleSettlement])
         case (.createdOnly, _): return Transition(phase: .created)

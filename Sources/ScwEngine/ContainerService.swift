@@ -32,14 +32,14 @@ public struct ContainerService: Sendable {
         var problems = ContainerRules.nameProblem(name).map { [$0] } ?? []
         let spec = patch.applied(to: .defaults(name: name, namespace: ns), creating: true)
         problems += ContainerRules.problems(spec, in: ns)
-        problems += secretProblems(patch.secrets)
+        problems += SecretsUpdate.problems(patch.secrets)
         if !problems.isEmpty { throw .invalidArguments(problems) }
         if requireVPCIntegration, spec.privateNetworkID != nil, !ns.vpcIntegrationActivated {
             throw .badRequest(Self.vpcMessage)
         }
         let secrets = SecretsUpdate.apply(patch.secrets, to: [], fresh: await SecretsUpdate.hash(patch.secrets, profile: patch.hashProfile))
         let now = clock.now()
-        let transition = ContainerLifecycle.apply(deploy ? .createdAndDeployed : .createdOnly, to: .created)
+        let transition = ApplicationLifecycle.apply(deploy ? .createdAndDeployed : .createdOnly, to: .created)
         let container = Container(
             id: ids.make(), namespaceID: ns.id, name: name, region: region, projectID: ns.projectID, organizationID: ns.organizationID,
             spec: spec, secrets: secrets, phase: transition.phase, settlesAt: now.adding(nanoseconds: settings.transitionDelayNanoseconds),
@@ -79,7 +79,7 @@ public struct ContainerService: Sendable {
     /// Applies a PATCH: anything beyond description and tags redeploys the container.
     public func update(_ id: ContainerID, patch: ContainerPatch, requireVPCIntegration: Bool, region: Region,
                        by principal: Principal) async throws(ScwError) -> Container {
-        let secretIssues = secretProblems(patch.secrets)
+        let secretIssues = SecretsUpdate.problems(patch.secrets)
         if !secretIssues.isEmpty { throw .invalidArguments(secretIssues) }
         let fresh = await SecretsUpdate.hash(patch.secrets, profile: patch.hashProfile)
         let now = clock.now()
@@ -95,7 +95,7 @@ public struct ContainerService: Sendable {
             if requireVPCIntegration, patch.privateNetworkID != nil, spec.privateNetworkID != nil, !ns.vpcIntegrationActivated {
                 throw ScwError.badRequest(Self.vpcMessage)
             }
-            let transition = ContainerLifecycle.apply(patch.isMetadataOnly ? .metadataChanged : .configurationChanged, to: c.phase)
+            let transition = ApplicationLifecycle.apply(patch.isMetadataOnly ? .metadataChanged : .configurationChanged, to: c.phase)
             if transition.refused { throw ScwError.transientState(.container, id: id.rawValue, currentState: c.phase.rawValue) }
             c.spec = spec
             c.secrets = SecretsUpdate.apply(patch.secrets, to: c.secrets, fresh: fresh)
@@ -115,7 +115,7 @@ public struct ContainerService: Sendable {
             guard c.region == region else { throw ScwError.notFound(.container, id: id.rawValue) }
             try Self.authorize(principalCopy, c, action: "write")
             c = c.observed(at: now)
-            let transition = ContainerLifecycle.apply(.deployRequested, to: c.phase)
+            let transition = ApplicationLifecycle.apply(.deployRequested, to: c.phase)
             if transition.refused { throw ScwError.transientState(.container, id: id.rawValue, currentState: c.phase.rawValue) }
             c.phase = transition.phase
             c.settlesAt = now.adding(nanoseconds: delay)
@@ -133,17 +133,10 @@ public struct ContainerService: Sendable {
             try Self.authorize(principalCopy, c, action: "write")
         }) else { throw .notFound(.container, id: id.rawValue) }
         var shown = deleted.observed(at: clock.now())
-        shown.phase = ContainerLifecycle.apply(.deleteRequested, to: shown.phase).phase
+        shown.phase = ApplicationLifecycle.apply(.deleteRequested, to: shown.phase).phase
         return shown
     }
 
-    private func secretProblems(_ change: SecretChange) -> [ArgumentProblem] {
-        switch change {
-        case .unchanged: return []
-        case .merge(let entries): return NamespaceRules.secretProblems(entries)
-        case .replace(let map): return NamespaceRules.secretProblems(map.sorted { $0.key < $1.key }.map { ($0.key, $0.value) })
-        }
-    }
 
     static func authorize(_ principal: Principal, _ c: Container, action: String) throws(ScwError) {
         guard principal.may(access: c.projectID, of: c.organizationID) else {

@@ -101,11 +101,7 @@ public struct NamespaceService: Sendable {
                        by principal: Principal) async throws(ScwError) -> Namespace {
         var problems = NamespaceRules.metadataProblems(description: change.description, tags: change.tags)
         if let env = change.environmentVariables { problems += NamespaceRules.environmentProblems(env) }
-        switch change.secrets {
-        case .unchanged: break
-        case .merge(let entries): problems += NamespaceRules.secretProblems(entries)
-        case .replace(let map): problems += NamespaceRules.secretProblems(map.sorted { $0.key < $1.key }.map { ($0.key, $0.value) })
-        }
+        problems += SecretsUpdate.problems(change.secrets)
         if !problems.isEmpty { throw .invalidArguments(problems) }
 
         let fresh = await SecretsUpdate.hash(change.secrets, profile: change.hashProfile)

@@ -3,6 +3,15 @@ import ScwDomain
 /// Secret semantics shared by namespaces and containers (spec section 6): v1beta1 merges, v1 replaces and keeps
 /// `""`-valued keys. New values are hashed before any transaction opens (Argon2id is slow by design).
 enum SecretsUpdate {
+    /// Problems with the keys and plain values of a change.
+    static func problems(_ change: SecretChange) -> [ArgumentProblem] {
+        switch change {
+        case .unchanged: return []
+        case .merge(let entries): return NamespaceRules.secretProblems(entries)
+        case .replace(let map): return NamespaceRules.secretProblems(map.sorted { $0.key < $1.key }.map { ($0.key, $0.value) })
+        }
+    }
+
     /// Hashes every new plain value of a change, keyed by variable name.
     static func hash(_ change: SecretChange, profile: SecretHashProfile) async -> [String: String] {
         let values: [(String, String)]

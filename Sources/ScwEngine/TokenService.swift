@@ -86,8 +86,12 @@ public struct TokenService: Sendable {
                   let ns = try database.namespace(id: container.namespaceID) {
             namespace = ns
             scope = .application(cid.rawValue)
+        } else if api == .functions, let raw = request.applicationID, let fid = FunctionID(raw),
+                  let function = try database.function(id: fid), function.region == region,
+                  let ns = try database.namespace(id: function.namespaceID) {
+            namespace = ns
+            scope = .application(fid.rawValue)
         } else {
-            // Functions arrive with their own issue; until then a function id is not found.
             throw .notFound(api.applicationKind, id: request.applicationID ?? "")
         }
         guard principal.may(access: namespace.projectID, of: namespace.organizationID) else {

@@ -35,6 +35,7 @@ public func buildApplication(
         authenticator: try Authenticator(database: database, clock: clock),
         namespaces: namespaces,
         containers: ContainerService(database: database, clock: clock, ids: ids, settings: settings),
+        functions: FunctionService(database: database, clock: clock, ids: ids, settings: settings),
         tokens: TokenService(database: database, clock: clock, ids: ids, settings: settings, keys: keyRing),
         clock: clock,
         info: MockInfo(version: scwMockVersion, databasePath: database.path, authEnforced: true))

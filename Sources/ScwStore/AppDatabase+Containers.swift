@@ -71,7 +71,7 @@ struct ContainerRecord: Codable, FetchableRecord, PersistableRecord, Sendable {
         Container(id: ContainerID(trusted: id), namespaceID: NamespaceID(trusted: namespace_id), name: name,
                   region: Region(rawValue: region) ?? .frPar, projectID: ProjectID(trusted: project_id),
                   organizationID: OrganizationID(trusted: organization_id), spec: spec, secrets: secrets,
-                  phase: ContainerPhase(rawValue: phase) ?? .error, settlesAt: Timestamp(nanoseconds: settles_at),
+                  phase: ApplicationPhase(rawValue: phase) ?? .error, settlesAt: Timestamp(nanoseconds: settles_at),
                   errorMessage: error_message, readyAt: ready_at.map { Timestamp(nanoseconds: $0) }, domainName: domain_name,
                   createdAt: Timestamp(nanoseconds: created_at), updatedAt: Timestamp(nanoseconds: updated_at))
     }

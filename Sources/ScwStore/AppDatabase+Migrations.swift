@@ -52,6 +52,7 @@ extension AppDatabase {
         }
         registerKeyMigrations(&migrator)
         registerContainerMigrations(&migrator)
+        registerFunctionMigrations(&migrator)
         return migrator
     }
 }

@@ -104,7 +104,7 @@ extension V1.Container {
 extension V1 {
     /// v1's container status words: no `created`/`pending` (a v1beta1 container never deployed reads as `ready`,
     /// the mock's choice: the real behaviour is not recorded).
-    static func status(_ phase: ContainerPhase) -> String {
+    static func status(_ phase: ApplicationPhase) -> String {
         switch phase {
         case .created, .ready: return "ready"
         case .creating: return "creating"

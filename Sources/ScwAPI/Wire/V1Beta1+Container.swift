@@ -97,7 +97,7 @@ extension V1Beta1.Container {
 
 extension V1Beta1 {
     /// v1beta1's container status words (spec section 4c).
-    static func status(_ phase: ContainerPhase) -> String {
+    static func status(_ phase: ApplicationPhase) -> String {
         switch phase {
         case .created: return "created"
         case .creating, .updating: return "pending"

@@ -1,14 +1,14 @@
 import ScwDomain
 import Testing
 
-/// Every phase × event pair of the container status machine (spec section 9).
-@Suite struct ContainerLifecycleTests {
-    typealias T = ContainerLifecycle.Transition
-    static let settle: [ContainerLifecycle.Effect] = [.scheduleSettlement]
+/// Every phase × event pair of the container and function status machine (spec section 9).
+@Suite struct ApplicationLifecycleTests {
+    typealias T = ApplicationLifecycle.Transition
+    static let settle: [ApplicationLifecycle.Effect] = [.scheduleSettlement]
 
-    static let table: [(ContainerPhase, ContainerLifecycle.Event, T)] = {
-        var rows: [(ContainerPhase, ContainerLifecycle.Event, T)] = []
-        for p in ContainerPhase.allCases {
+    static let table: [(ApplicationPhase, ApplicationLifecycle.Event, T)] = {
+        var rows: [(ApplicationPhase, ApplicationLifecycle.Event, T)] = []
+        for p in ApplicationPhase.allCases {
             rows.append((p, .createdAndDeployed, T(phase: .creating, effects: settle)))
             rows.append((p, .createdOnly, T(phase: .created)))
             rows.append((p, .metadataChanged, T(phase: p)))
@@ -44,8 +44,8 @@ import Testing
     }()
 
     @Test func tableCoversEveryPair() {
-        for phase in ContainerPhase.allCases {
-            for event in ContainerLifecycle.Event.allCases {
+        for phase in ApplicationPhase.allCases {
+            for event in ApplicationLifecycle.Event.allCases {
                 #expect(Self.table.filter { $0.0 == phase && $0.1 == event }.count == 1, "\(phase) × \(event)")
             }
         }
@@ -54,7 +54,7 @@ import Testing
     @Test(arguments: 0..<table.count)
     func transition(_ row: Int) {
         let (phase, event, expected) = Self.table[row]
-        #expect(ContainerLifecycle.apply(event, to: phase) == expected, "\(phase) × \(event)")
+        #expect(ApplicationLifecycle.apply(event, to: phase) == expected, "\(phase) × \(event)")
     }
 
     @Test(arguments: ["nginx:latest", "nginx", "rg.fr-par.scw.cloud/funcscwabc/web:1.0", "localhost:5000/a/b", "hello-world:latest",

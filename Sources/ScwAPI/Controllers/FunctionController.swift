@@ -1,0 +1,114 @@
+import Foundation
+import Hummingbird
+import NIOCore
+import ScwDomain
+import ScwEngine
+
+/// Functions of functions v1beta1 (spec sections 3c, 4e), with runtimes and code upload/download URLs.
+struct FunctionController {
+    let service: FunctionService
+
+    /// Mounts the routes on the `/functions/v1beta1/regions/{region}` group.
+    func mount(on routes: RouteTable) {
+        routes.get("functions", list)
+        routes.post("functions", create)
+        routes.get("functions/:function_id", get)
+        routes.patch("functions/:function_id", update)
+        routes.delete("functions/:function_id", delete)
+        routes.post("functions/:function_id/deploy", deploy)
+        routes.get("functions/:function_id/upload-url", uploadURL)
+        routes.get("functions/:function_id/download-url", downloadURL)
+        routes.get("runtimes") { _, _ in
+            V1Beta1.ListRuntimesResponse(runtimes: FunctionRuntimes.all.map {
+                .init(name: $0.name, language: $0.language, version: $0.version, default_handler: $0.defaultHandler, code_sample: $0.codeSample,
+                      status: $0.status, status_message: "", extension: $0.extension, implementation: $0.implementation, logo_url: "")
+            }, total_count: FunctionRuntimes.all.count)
+        }
+    }
+
+    /// Mounts the pre-signed URL targets on the `/_mock` group (no API key: the URL's token is the authorisation, like S3).
+    func mountStorage(on routes: RouteTable) {
+        routes.put("uploads/functions/:function_id") { request, context -> Response in
+            let id: FunctionID = try context.id("function_id")
+            let token = request.query("token") ?? ""
+            let archive: ByteBuffer
+            do {
+                archive = try await request.body.collect(upTo: FunctionService.maxArchiveBytes)
+            } catch is NIOTooManyBytesError {
+                throw HTTPError(.contentTooLarge)
+            }
+            guard try service.acceptUpload(id, token: token, archive: Data(archive.readableBytesView)) else {
+                throw ScwError.permissionsDenied([PermissionDetail(action: "write", resource: "function_code")])
+            }
+            return Response(status: .ok, headers: [.eTag: "\"\(archive.readableBytes)\""], body: .init())
+        }
+        routes.get("downloads/functions/:function_id") { request, context -> Response in
+            let id: FunctionID = try context.id("function_id")
+            guard let archive = try service.download(id, token: request.query("token") ?? "") else {
+                throw ScwError.permissionsDenied([PermissionDetail(action: "read", resource: "function_code")])
+            }
+            return Response(status: .ok, headers: [.contentType: "application/zip"], body: .init(byteBuffer: ByteBuffer(bytes: archive)))
+        }
+    }
+
+    @Sendable func list(_ request: Request, context: ScwRequestContext) async throws -> V1Beta1.ListFunctionsResponse {
+        let page = try service.list(
+            region: try context.region(), namespaceID: try request.queryID("namespace_id"), name: request.query("name"),
+            projectID: try request.queryID("project_id"), organizationID: try request.queryID("organization_id"),
+            page: try request.pageRequest(), by: try context.requirePrincipal())
+        return .init(functions: page.items.map { .init($0, written: false) }, total_count: page.totalCount)
+    }
+
+    @Sendable func create(_ request: Request, context: ScwRequestContext) async throws -> V1Beta1.Function {
+        let body = try await WireJSON.decodeBody(V1Beta1.FunctionRequest.self, from: request, context: context)
+        guard let rawNamespace = body.namespace_id else { throw ScwError.invalid("namespace_id", .required, "required key not provided") }
+        guard let namespaceID: NamespaceID = try bodyID(rawNamespace, argument: "namespace_id") else { throw HTTPError(.internalServerError) }
+        guard let name = body.name else { throw ScwError.invalid("name", .required, "required key not provided") }
+        let patch = try body.patch()
+        if case .merge(let entries) = patch.secrets, let missing = entries.first(where: { $0.value == nil }) {
+            throw ScwError.invalid("secret_environment_variables.\(missing.key).value", .required, "a secret needs a value")
+        }
+        return .init(try await service.create(namespaceID: namespaceID, name: name, patch: patch, region: try context.region(),
+                                              by: try context.requirePrincipal()), written: true)
+    }
+
+    @Sendable func get(_ request: Request, context: ScwRequestContext) async throws -> V1Beta1.Function {
+        .init(try service.get(try context.id("function_id"), region: try context.region(), by: try context.requirePrincipal()), written: false)
+    }
+
+    @Sendable func update(_ request: Request, context: ScwRequestContext) async throws -> V1Beta1.Function {
+        let id: FunctionID = try context.id("function_id")
+        let region = try context.region()
+        let body = try await WireJSON.decodeBody(V1Beta1.FunctionRequest.self, from: request, context: context)
+        return .init(try await service.update(id, patch: try body.patch(), region: region, by: try context.requirePrincipal()), written: true)
+    }
+
+    @Sendable func deploy(_ request: Request, context: ScwRequestContext) async throws -> V1Beta1.Function {
+        .init(try service.deploy(try context.id("function_id"), region: try context.region(), by: try context.requirePrincipal()), written: true)
+    }
+
+    @Sendable func delete(_ request: Request, context: ScwRequestContext) async throws -> V1Beta1.Function {
+        .init(try service.delete(try context.id("function_id"), region: try context.region(), by: try context.requirePrincipal()), written: true)
+    }
+
+    @Sendable func uploadURL(_ request: Request, context: ScwRequestContext) async throws -> V1Beta1.PresignedURL {
+        let id: FunctionID = try context.id("function_id")
+        let raw = request.query("content_length")
+        guard raw == nil || Int(raw!) != nil else { throw ScwError.invalid("content_length", .format, "content_length must be a whole number") }
+        let length = raw.flatMap { Int($0) }
+        let token = try service.uploadGrant(id, contentLength: length, region: try context.region(), by: try context.requirePrincipal())
+        return .init(url: "\(Self.baseURL(request))/_mock/uploads/functions/\(id.rawValue)?token=\(token)",
+                     headers: ["content-length": [String(length ?? 0)], "content-type": ["application/octet-stream"]])
+    }
+
+    @Sendable func downloadURL(_ request: Request, context: ScwRequestContext) async throws -> V1Beta1.PresignedURL {
+        let id: FunctionID = try context.id("function_id")
+        let token = try service.downloadGrant(id, region: try context.region(), by: try context.requirePrincipal())
+        return .init(url: "\(Self.baseURL(request))/_mock/downloads/functions/\(id.rawValue)?token=\(token)", headers: [:])
+    }
+
+    /// The mock's own base URL as the client reached it (pre-signed URLs point back at the mock).
+    static func baseURL(_ request: Request) -> String {
+        "http://\(request.head.authority ?? "127.0.0.1")"
+    }
+}

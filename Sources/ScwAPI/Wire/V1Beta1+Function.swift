@@ -1,0 +1,129 @@
+import Hummingbird
+import ScwDomain
+
+extension V1Beta1 {
+    /// A function as functions v1beta1 renders it (spec section 4e).
+    public struct Function: ResponseEncodable, Sendable {
+        var id: String
+        var name: String
+        var namespace_id: String
+        var status: String
+        var environment_variables: [String: String]
+        var min_scale: Int
+        var max_scale: Int
+        var runtime: String
+        var memory_limit: Int
+        var cpu_limit: Int
+        var timeout: String
+        var handler: String
+        var error_message: Nullable<String>
+        var build_message: Nullable<String>
+        var privacy: String
+        var description: String
+        var domain_name: String
+        var secret_environment_variables: [SecretHashedValue]
+        var region: String
+        var http_option: String
+        var runtime_message: String
+        var sandbox: String
+        var created_at: String
+        var updated_at: String
+        var ready_at: Nullable<String>
+        var tags: [String]
+        var private_network_id: Nullable<String>
+    }
+
+    /// Body of `POST …/functions` and `PATCH …/functions/{id}`.
+    struct FunctionRequest: Decodable, Sendable {
+        var namespace_id: String?
+        var name: String?
+        var environment_variables: [String: String]?
+        var min_scale: Int?
+        var max_scale: Int?
+        var runtime: String?
+        var memory_limit: Int?
+        var timeout: String?
+        var handler: String?
+        var privacy: String?
+        var description: String?
+        var secret_environment_variables: [Secret]?
+        var http_option: String?
+        var sandbox: String?
+        var tags: [String]?
+        var private_network_id: String?
+        var redeploy: Bool?
+    }
+
+    /// `{"functions":[…],"total_count":N}`.
+    struct ListFunctionsResponse: ResponseEncodable, Sendable {
+        var functions: [Function]
+        var total_count: Int
+    }
+
+    /// `{"url","headers":{name:[values]}}`: an upload or download URL (spec section 4e).
+    struct PresignedURL: ResponseEncodable, Sendable {
+        var url: String
+        var headers: [String: [String]]
+    }
+
+    /// One runtime of `GET …/runtimes`.
+    struct Runtime: Encodable, Sendable {
+        var name, language, version, default_handler, code_sample, status, status_message, `extension`, implementation, logo_url: String
+    }
+
+    /// `{"runtimes":[…],"total_count":N}`.
+    struct ListRuntimesResponse: ResponseEncodable, Sendable {
+        var runtimes: [Runtime]
+        var total_count: Int
+    }
+}
+
+extension V1Beta1.Function {
+    /// Renders a function; `written` answers show nanosecond timestamps.
+    init(_ f: ScwDomain.Function, written: Bool) {
+        func time(_ t: Timestamp) -> String { written ? t.rfc3339(fractionDigits: 9) : t.roundedToMicroseconds.rfc3339(fractionDigits: 6) }
+        let s = f.spec
+        self.init(
+            id: f.id.rawValue, name: f.name, namespace_id: f.namespaceID.rawValue, status: V1Beta1.status(f.phase),
+            environment_variables: s.environmentVariables, min_scale: s.minScale, max_scale: s.maxScale, runtime: s.runtime,
+            memory_limit: s.memoryLimitMB, cpu_limit: s.cpuLimit, timeout: WireValues.duration(s.timeoutSeconds), handler: s.handler,
+            error_message: Nullable(f.phase == .error ? f.errorMessage : nil), build_message: nil, privacy: s.privacy.rawValue,
+            description: s.description, domain_name: f.domainName,
+            secret_environment_variables: f.secrets.map { .init(key: $0.key, hashed_value: $0.hashedValue) }, region: f.region.rawValue,
+            http_option: s.httpsOnly ? "redirected" : "enabled", runtime_message: "", sandbox: s.sandbox.rawValue,
+            created_at: time(f.createdAt), updated_at: time(f.updatedAt), ready_at: Nullable(f.readyAt.map(time)), tags: s.tags,
+            private_network_id: Nullable(s.privateNetworkID))
+    }
+}
+
+extension V1Beta1.FunctionRequest {
+    /// The domain patch this request asks for (`unknown_*` sentinels and nulls mean "not set").
+    func patch() throws -> FunctionPatch {
+        var p = FunctionPatch()
+        p.description = description
+        p.environmentVariables = environment_variables
+        p.minScale = min_scale
+        p.maxScale = max_scale
+        if let runtime, runtime != "unknown_runtime" {
+            guard FunctionRuntimes.find(runtime) != nil else {
+                throw ScwError.invalid("runtime", .format, "runtime must be one of the runtimes GET …/runtimes lists")
+            }
+            p.runtime = runtime
+        }
+        p.memoryLimitMB = memory_limit
+        p.timeoutSeconds = try WireValues.seconds(timeout, argument: "timeout")
+        p.handler = handler
+        p.privacy = try WireValues.enumValue(privacy, Privacy.self, sentinel: "unknown_privacy", argument: "privacy")
+        if let option = http_option, option != "unknown_http_option" {
+            guard option == "enabled" || option == "redirected" else {
+                throw ScwError.invalid("http_option", .format, "http_option must be one of enabled, redirected")
+            }
+            p.httpsOnly = option == "redirected"
+        }
+        p.sandbox = try WireValues.enumValue(sandbox, Sandbox.self, sentinel: "unknown_sandbox", argument: "sandbox")
+        p.tags = tags
+        p.privateNetworkID = private_network_id
+        p.secrets = secret_environment_variables.map { .merge($0.map { ($0.key, $0.value) }) } ?? .unchanged
+        return p
+    }
+}

@@ -1,0 +1,184 @@
+import Foundation
+import ScwDomain
+import ScwStore
+
+/// Use cases on functions (spec sections 3c, 4e): CRUD, deploy, code upload and download through pre-signed URLs.
+public struct FunctionService: Sendable {
+    let database: AppDatabase
+    let clock: any WallClock
+    let ids: any IDSource
+    let settings: EngineSettings
+
+    /// Largest accepted code archive (Scaleway's limit for a zip upload).
+    public static let maxArchiveBytes = 100 * 1024 * 1024
+    /// Lifetime of a pre-signed URL (the recorded S3 URLs say `X-Amz-Expires=3600`).
+    public static let urlLifetimeSeconds: Int64 = 3600
+
+    /// Creates the service.
+    public init(database: AppDatabase, clock: any WallClock, ids: any IDSource, settings: EngineSettings) {
+        self.database = database
+        self.clock = clock
+        self.ids = ids
+        self.settings = settings
+    }
+
+    /// Creates a function in a function namespace; it stays `created` until deployed (spec section 4e).
+    public func create(namespaceID: NamespaceID, name: String, patch: FunctionPatch, region: Region, by principal: Principal) async throws(ScwError) -> Function {
+        guard let ns = try database.namespace(id: namespaceID), ns.kind == .function, ns.region == region else {
+            throw .notFound(.namespace, id: namespaceID.rawValue)
+        }
+        guard principal.may(access: ns.projectID, of: ns.organizationID) else {
+            throw .permissionsDenied([PermissionDetail(action: "write", resource: "function")])
+        }
+        guard let runtime = patch.runtime else { throw .invalid("runtime", .required, "runtime is required") }
+        var problems = ContainerRules.nameProblem(name).map { p -> ArgumentProblem in
+            var p = p
+            p.helpMessage = p.helpMessage.replacingOccurrences(of: "container name", with: "function name")
+            return p
+        }.map { [$0] } ?? []
+        let spec = patch.applied(to: .defaults(runtime: runtime))
+        problems += FunctionPatch.problems(spec, in: ns)
+        problems += SecretsUpdate.problems(patch.secrets)
+        if !problems.isEmpty { throw .invalidArguments(problems) }
+        if spec.privateNetworkID != nil, !ns.vpcIntegrationActivated { throw .badRequest(ContainerService.vpcMessage) }
+        let secrets = SecretsUpdate.apply(patch.secrets, to: [], fresh: await SecretsUpdate.hash(patch.secrets, profile: .legacy))
+        let now = clock.now()
+        let function = Function(
+            id: ids.make(), namespaceID: ns.id, name: name, region: region, projectID: ns.projectID, organizationID: ns.organizationID,
+            spec: spec, secrets: secrets, phase: ApplicationLifecycle.apply(.createdOnly, to: .created).phase, settlesAt: now,
+            errorMessage: nil, readyAt: nil, domainName: "\(ns.endpointPrefix)-\(name).functions.fnc.\(region.rawValue).scw.cloud",
+            hasCode: false, createdAt: now, updatedAt: now)
+        try database.createFunction(function)
+        return function
+    }
+
+    /// A function in `region`, as its reader sees it now.
+    public func get(_ id: FunctionID, region: Region, by principal: Principal) throws(ScwError) -> Function {
+        guard let f = try database.function(id: id), f.region == region else { throw .notFound(.function, id: id.rawValue) }
+        try Self.authorize(principal, f, action: "read")
+        return f.observed(at: clock.now())
+    }
+
+    /// One page of the principal's functions.
+    public func list(region: Region, namespaceID: NamespaceID?, name: String?, projectID: ProjectID?, organizationID: OrganizationID?,
+                     page: PageRequest, by principal: Principal) throws(ScwError) -> Page<Function> {
+        if let organizationID, organizationID != principal.organizationID {
+            throw .permissionsDenied([PermissionDetail(action: "read", resource: "function")])
+        }
+        var projects = principal.projectIDs
+        if let projectID {
+            guard principal.may(access: projectID, of: principal.organizationID) else {
+                throw .permissionsDenied([PermissionDetail(action: "read", resource: "function")])
+            }
+            projects = [projectID]
+        }
+        var result = try database.functions(matching: ContainerQuery(region: region, namespaceID: namespaceID, nameContains: name,
+                                                                     projectIDs: projects, organizationID: principal.organizationID, page: page))
+        let now = clock.now()
+        result.items = result.items.map { $0.observed(at: now) }
+        return result
+    }
+
+    /// Applies a PATCH; every PATCH redeploys (spec section 4e: a never-deployed function goes pending → error).
+    public func update(_ id: FunctionID, patch: FunctionPatch, region: Region, by principal: Principal) async throws(ScwError) -> Function {
+        let secretIssues = SecretsUpdate.problems(patch.secrets)
+        if !secretIssues.isEmpty { throw .invalidArguments(secretIssues) }
+        let fresh = await SecretsUpdate.hash(patch.secrets, profile: .legacy)
+        let now = clock.now()
+        let delay = settings.transitionDelayNanoseconds
+        let principalCopy = principal
+        guard let updated = try database.updateFunction(id: id, { f, ns in
+            guard f.region == region else { throw ScwError.notFound(.function, id: id.rawValue) }
+            try Self.authorize(principalCopy, f, action: "write")
+            f = f.observed(at: now)
+            let spec = patch.applied(to: f.spec)
+            let problems = FunctionPatch.problems(spec, in: ns)
+            if !problems.isEmpty { throw ScwError.invalidArguments(problems) }
+            if patch.privateNetworkID != nil, spec.privateNetworkID != nil, !ns.vpcIntegrationActivated {
+                throw ScwError.badRequest(ContainerService.vpcMessage)
+            }
+            let transition = ApplicationLifecycle.apply(.configurationChanged, to: f.phase)
+            if transition.refused { throw ScwError.transientState(.function, id: id.rawValue, currentState: f.phase.rawValue) }
+            f.spec = spec
+            f.secrets = SecretsUpdate.apply(patch.secrets, to: f.secrets, fresh: fresh)
+            f.phase = transition.phase
+            f.settlesAt = now.adding(nanoseconds: delay)
+            f.errorMessage = nil
+            f.updatedAt = now
+        }) else { throw .notFound(.function, id: id.rawValue) }
+        return updated
+    }
+
+    /// `POST …/functions/{id}/deploy`: pending, then ready (or error without uploaded code).
+    public func deploy(_ id: FunctionID, region: Region, by principal: Principal) throws(ScwError) -> Function {
+        let now = clock.now()
+        let delay = settings.transitionDelayNanoseconds
+        let principalCopy = principal
+        guard let updated = try database.updateFunction(id: id, { f, _ in
+            guard f.region == region else { throw ScwError.notFound(.function, id: id.rawValue) }
+            try Self.authorize(principalCopy, f, action: "write")
+            f = f.observed(at: now)
+            let transition = ApplicationLifecycle.apply(.deployRequested, to: f.phase)
+            if transition.refused { throw ScwError.transientState(.function, id: id.rawValue, currentState: f.phase.rawValue) }
+            f.phase = transition.phase
+            f.settlesAt = now.adding(nanoseconds: delay)
+            f.errorMessage = nil
+            f.updatedAt = now
+        }) else { throw .notFound(.function, id: id.rawValue) }
+        return updated
+    }
+
+    /// Deletes a function, its code and its tokens; returns it in `deleting`.
+    public func delete(_ id: FunctionID, region: Region, by principal: Principal) throws(ScwError) -> Function {
+        let principalCopy = principal
+        guard let deleted = try database.deleteFunction(id: id, { f in
+            guard f.region == region else { throw ScwError.notFound(.function, id: id.rawValue) }
+            try Self.authorize(principalCopy, f, action: "write")
+        }) else { throw .notFound(.function, id: id.rawValue) }
+        var shown = deleted.observed(at: clock.now())
+        shown.phase = .deleting
+        return shown
+    }
+
+    /// A pre-signed upload grant for exactly `contentLength` bytes; returns the token to put in the URL.
+    public func uploadGrant(_ id: FunctionID, contentLength: Int?, region: Region, by principal: Principal) throws(ScwError) -> String {
+        guard let contentLength else { throw .invalid("content_length", .required, "content_length is required") }
+        guard (1...Self.maxArchiveBytes).contains(contentLength) else {
+            throw .invalid("content_length", .constraint, "content_length must be between 1 and \(Self.maxArchiveBytes) bytes")
+        }
+        _ = try get(id, region: region, by: principal)
+        return try grant(id, purpose: "upload", contentLength: contentLength)
+    }
+
+    /// A pre-signed download grant for the uploaded archive (404 `Function was not found` if none was uploaded).
+    public func downloadGrant(_ id: FunctionID, region: Region, by principal: Principal) throws(ScwError) -> String {
+        let f = try get(id, region: region, by: principal)
+        guard f.hasCode else { throw .notFound(.function, id: id.rawValue) }
+        return try grant(id, purpose: "download", contentLength: 0)
+    }
+
+    /// Stores the body of a PUT to an upload URL; false when the grant does not match (expired, used, wrong size).
+    public func acceptUpload(_ id: FunctionID, token: String, archive: Data) throws(ScwError) -> Bool {
+        try database.storeUpload(token: token, function: id, archive: archive, now: clock.now())
+    }
+
+    /// The archive behind a download URL.
+    public func download(_ id: FunctionID, token: String) throws(ScwError) -> Data? {
+        try database.download(token: token, function: id, now: clock.now())
+    }
+
+    private func grant(_ id: FunctionID, purpose: String, contentLength: Int) throws(ScwError) -> String {
+        var bytes = [UInt8](repeating: 0, count: 24)
+        for i in bytes.indices { bytes[i] = UInt8.random(in: 0...255) }
+        let token = bytes.map { String(format: "%02x", $0) }.joined()
+        try database.grantURL(token: token, function: id, purpose: purpose, contentLength: contentLength,
+                              expiresAt: clock.now().adding(nanoseconds: Self.urlLifetimeSeconds * 1_000_000_000))
+        return token
+    }
+
+    static func authorize(_ principal: Principal, _ f: Function, action: String) throws(ScwError) {
+        guard principal.may(access: f.projectID, of: f.organizationID) else {
+            throw .permissionsDenied([PermissionDetail(action: action, resource: "function")])
+        }
+    }
+}

@@ -1,0 +1,192 @@
+import Foundation
+import GRDB
+import ScwDomain
+
+extension AppDatabase {
+    /// Functions (issue 5): one row per function, its uploaded archive, and pending upload authorisations.
+    static func registerFunctionMigrations(_ migrator: inout DatabaseMigrator) {
+        migrator.registerMigration("v4 functions") { db in
+            try db.create(table: "function") { t in
+                t.primaryKey("id", .text)
+                t.column("namespace_id", .text).notNull().references("namespace", onDelete: .cascade)
+                t.column("name", .text).notNull()
+                t.column("region", .text).notNull()
+                t.column("project_id", .text).notNull()
+                t.column("organization_id", .text).notNull()
+                t.column("spec", .text).notNull()
+                t.column("secrets", .text).notNull()
+                t.column("phase", .text).notNull()
+                t.column("settles_at", .integer).notNull()
+                t.column("error_message", .text)
+                t.column("ready_at", .integer)
+                t.column("domain_name", .text).notNull()
+                t.column("has_code", .boolean).notNull()
+                t.column("created_at", .integer).notNull()
+                t.column("updated_at", .integer).notNull()
+            }
+            try db.create(index: "function_unique_name", on: "function", columns: ["namespace_id", "name"], unique: true)
+            try db.create(index: "function_listing", on: "function", columns: ["region", "created_at", "id"])
+            try db.create(table: "function_code") { t in
+                t.primaryKey("function_id", .text).references("function", onDelete: .cascade)
+                t.column("archive", .blob).notNull()
+                t.column("uploaded_at", .integer).notNull()
+            }
+            // Pre-signed URL grants (S3 style): `upload` of exactly content_length bytes, or `download`.
+            try db.create(table: "function_url_grant") { t in
+                t.primaryKey("token", .text)
+                t.column("function_id", .text).notNull().references("function", onDelete: .cascade)
+                t.column("purpose", .text).notNull()
+                t.column("content_length", .integer).notNull()
+                t.column("expires_at", .integer).notNull()
+            }
+        }
+    }
+}
+
+/// One row of the `function` table.
+struct FunctionRecord: Codable, FetchableRecord, PersistableRecord, Sendable {
+    static let databaseTableName = "function"
+    var id: String
+    var namespace_id: String
+    var name: String
+    var region: String
+    var project_id: String
+    var organization_id: String
+    var spec: FunctionSpec
+    var secrets: [HashedSecret]
+    var phase: String
+    var settles_at: Int64
+    var error_message: String?
+    var ready_at: Int64?
+    var domain_name: String
+    var has_code: Bool
+    var created_at: Int64
+    var updated_at: Int64
+
+    init(_ f: Function) {
+        id = f.id.rawValue
+        namespace_id = f.namespaceID.rawValue
+        name = f.name
+        region = f.region.rawValue
+        project_id = f.projectID.rawValue
+        organization_id = f.organizationID.rawValue
+        spec = f.spec
+        secrets = f.secrets
+        phase = f.phase.rawValue
+        settles_at = f.settlesAt.nanoseconds
+        error_message = f.errorMessage
+        ready_at = f.readyAt?.nanoseconds
+        domain_name = f.domainName
+        has_code = f.hasCode
+        created_at = f.createdAt.nanoseconds
+        updated_at = f.updatedAt.nanoseconds
+    }
+
+    var function: Function {
+        Function(id: FunctionID(trusted: id), namespaceID: NamespaceID(trusted: namespace_id), name: name,
+                 region: Region(rawValue: region) ?? .frPar, projectID: ProjectID(trusted: project_id),
+                 organizationID: OrganizationID(trusted: organization_id), spec: spec, secrets: secrets,
+                 phase: ApplicationPhase(rawValue: phase) ?? .error, settlesAt: Timestamp(nanoseconds: settles_at),
+                 errorMessage: error_message, readyAt: ready_at.map { Timestamp(nanoseconds: $0) }, domainName: domain_name,
+                 hasCode: has_code, createdAt: Timestamp(nanoseconds: created_at), updatedAt: Timestamp(nanoseconds: updated_at))
+    }
+}
+
+extension AppDatabase {
+    /// Stores a new function; its namespace must still exist and its name be free there.
+    public func createFunction(_ function: Function) throws(ScwError) {
+        try write { db in
+            guard try NamespaceRecord.exists(db, key: function.namespaceID.rawValue) else {
+                throw ScwError.notFound(.namespace, id: function.namespaceID.rawValue)
+            }
+            if try FunctionRecord.filter(Column("namespace_id") == function.namespaceID.rawValue && Column("name") == function.name).fetchCount(db) > 0 {
+                throw ScwError.alreadyExists(.function, name: function.name)
+            }
+            try FunctionRecord(function).insert(db)
+        }
+    }
+
+    /// A function by id.
+    public func function(id: FunctionID) throws(ScwError) -> Function? {
+        try read { db in try FunctionRecord.fetchOne(db, key: id.rawValue)?.function }
+    }
+
+    /// One page of functions and the count of all matches (same filters as containers).
+    public func functions(matching q: ContainerQuery) throws(ScwError) -> Page<Function> {
+        try read { db in
+            var request = FunctionRecord.filter(Column("region") == q.region.rawValue && Column("organization_id") == q.organizationID.rawValue)
+            if let ns = q.namespaceID { request = request.filter(Column("namespace_id") == ns.rawValue) }
+            if let projects = q.projectIDs { request = request.filter(projects.map(\.rawValue).contains(Column("project_id"))) }
+            if let name = q.nameContains, !name.isEmpty {
+                request = request.filter(Column("name").like("%\(Self.escapeLike(name))%", escape: "\\"))
+            }
+            let total = try request.fetchCount(db)
+            let ordered: QueryInterfaceRequest<FunctionRecord>
+            switch q.page.order {
+            case .createdAtAsc: ordered = request.order(Column("created_at").asc, Column("id").asc)
+            case .createdAtDesc: ordered = request.order(Column("created_at").desc, Column("id").desc)
+            case .nameAsc: ordered = request.order(Column("name").asc, Column("id").asc)
+            case .nameDesc: ordered = request.order(Column("name").desc, Column("id").desc)
+            }
+            return Page(items: try ordered.limit(q.page.pageSize, offset: q.page.offset).fetchAll(db).map(\.function), totalCount: total)
+        }
+    }
+
+    /// Reads, changes and writes one function in a single transaction.
+    public func updateFunction(id: FunctionID, _ change: @Sendable (inout Function, Namespace) throws -> Void) throws(ScwError) -> Function? {
+        try write { db in
+            guard let record = try FunctionRecord.fetchOne(db, key: id.rawValue),
+                  let ns = try NamespaceRecord.fetchOne(db, key: record.namespace_id)?.namespace else { return nil }
+            var function = record.function
+            try change(&function, ns)
+            try FunctionRecord(function).update(db)
+            return function
+        }
+    }
+
+    /// Deletes a function, its code and its tokens; returns what was deleted.
+    public func deleteFunction(id: FunctionID, _ check: @Sendable (Function) throws -> Void) throws(ScwError) -> Function? {
+        try write { db in
+            guard let record = try FunctionRecord.fetchOne(db, key: id.rawValue) else { return nil }
+            try check(record.function)
+            try db.execute(sql: "DELETE FROM token WHERE application_id = ?", arguments: [id.rawValue])
+            try record.delete(db)
+            return record.function
+        }
+    }
+
+    /// Records a pre-signed URL grant: `upload` (of exactly `contentLength` bytes) or `download`.
+    public func grantURL(token: String, function: FunctionID, purpose: String, contentLength: Int, expiresAt: Timestamp) throws(ScwError) {
+        try write { db in
+            try db.execute(sql: "DELETE FROM function_url_grant WHERE expires_at < ?", arguments: [expiresAt.nanoseconds - 7_200_000_000_000])
+            try db.execute(sql: "INSERT INTO function_url_grant (token, function_id, purpose, content_length, expires_at) VALUES (?, ?, ?, ?, ?)",
+                           arguments: [token, function.rawValue, purpose, contentLength, expiresAt.nanoseconds])
+        }
+    }
+
+    /// Stores an uploaded archive if `token` grants exactly this upload (one use); returns false otherwise.
+    public func storeUpload(token: String, function: FunctionID, archive: Data, now: Timestamp) throws(ScwError) -> Bool {
+        try write { db in
+            guard let row = try Row.fetchOne(db, sql: """
+                SELECT content_length, expires_at FROM function_url_grant WHERE token = ? AND function_id = ? AND purpose = 'upload'
+                """, arguments: [token, function.rawValue]),
+                  (row["expires_at"] as Int64) > now.nanoseconds, (row["content_length"] as Int) == archive.count
+            else { return false }
+            try db.execute(sql: "DELETE FROM function_url_grant WHERE token = ?", arguments: [token])
+            try db.execute(sql: "INSERT OR REPLACE INTO function_code (function_id, archive, uploaded_at) VALUES (?, ?, ?)",
+                           arguments: [function.rawValue, archive, now.nanoseconds])
+            try db.execute(sql: "UPDATE function SET has_code = 1 WHERE id = ?", arguments: [function.rawValue])
+            return true
+        }
+    }
+
+    /// The uploaded archive of a function if `token` grants its download.
+    public func download(token: String, function: FunctionID, now: Timestamp) throws(ScwError) -> Data? {
+        try read { db in
+            guard let expires = try Int64.fetchOne(db, sql: """
+                SELECT expires_at FROM function_url_grant WHERE token = ? AND function_id = ? AND purpose = 'download'
+                """, arguments: [token, function.rawValue]), expires > now.nanoseconds else { return nil }
+            return try Data.fetchOne(db, sql: "SELECT archive FROM function_code WHERE function_id = ?", arguments: [function.rawValue])
+        }
+    }
+}
