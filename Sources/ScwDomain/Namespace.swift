@@ -7,9 +7,9 @@ public enum NamespaceKind: String, Sendable, Codable {
     public var resource: ResourceKind { .namespace }
 }
 
-/// The lifecycle phase the mock stores. Each API renders it in its own vocabulary
-/// (v1beta1 and functions say `pending` for both `creating` and `updating`; spec sections 4a, 4b, 9).
-public enum NamespacePhase: String, Sendable, Codable, CaseIterable {
+/// The lifecycle phase of namespaces, crons, domains and triggers. Each API renders it in its own vocabulary
+/// (v1beta1 and functions say `pending` for both `creating` and `updating`; spec sections 4a, 4b, 4f-4j, 9).
+public enum ResourcePhase: String, Sendable, Codable, CaseIterable {
     case creating, updating, ready, error, deleting
 
     /// Whether the phase is one a waiter keeps polling through.
@@ -40,7 +40,7 @@ public struct Namespace: Sendable, Equatable {
     public var region: Region
     public var description: String
     /// Stored phase; see `observed(at:)` for the phase a reader sees.
-    public var phase: NamespacePhase
+    public var phase: ResourcePhase
     /// When a transient phase settles (creation or configuration change plus the transition delay).
     public var settlesAt: Timestamp
     public var environmentVariables: [String: String]
@@ -60,7 +60,7 @@ public struct Namespace: Sendable, Equatable {
 
     /// Creates a namespace value.
     public init(id: NamespaceID, kind: NamespaceKind, name: String, projectID: ProjectID, organizationID: OrganizationID,
-                region: Region, description: String, phase: NamespacePhase, settlesAt: Timestamp,
+                region: Region, description: String, phase: ResourcePhase, settlesAt: Timestamp,
                 environmentVariables: [String: String], secrets: [HashedSecret], tags: [String],
                 registryNamespaceID: RegistryNamespaceID, endpointSuffix: String, vpcIntegrationActivated: Bool,
                 errorMessage: String?, createdAt: Timestamp, updatedAt: Timestamp, keyReady: Bool) {
@@ -90,7 +90,7 @@ public struct Namespace: Sendable, Equatable {
     public func observed(at now: Timestamp) -> Namespace {
         guard phase == .creating || phase == .updating, settlesAt <= now, keyReady else { return self }
         var copy = self
-        copy.phase = NamespaceLifecycle.apply(.settled, to: phase).phase
+        copy.phase = ResourceLifecycle.apply(.settled, to: phase).phase
         copy.updatedAt = max(updatedAt, settlesAt)
         return copy
     }

@@ -50,7 +50,7 @@ public struct NamespaceService: Sendable {
         let suffix = kind == .container
             ? String(id.rawValue.prefix(8))  // container namespaces since 2026-04: first 8 hex chars of the id
             : ids.nextSuffix()
-        let transition = NamespaceLifecycle.apply(.created, to: .creating)
+        let transition = ResourceLifecycle.apply(.created, to: .creating)
         let namespace = Namespace(
             id: id, kind: kind, name: name, projectID: project.id, organizationID: project.organizationID,
             region: region, description: draft.description ?? "", phase: transition.phase,
@@ -119,7 +119,7 @@ public struct NamespaceService: Sendable {
             ns.secrets = SecretsUpdate.apply(change.secrets, to: ns.secrets, fresh: fresh)
             let runtimeChange: Bool
             if case .unchanged = change.secrets { runtimeChange = change.environmentVariables != nil } else { runtimeChange = true }
-            let transition = NamespaceLifecycle.apply(runtimeChange ? .configurationChanged : .metadataChanged, to: ns.phase)
+            let transition = ResourceLifecycle.apply(runtimeChange ? .configurationChanged : .metadataChanged, to: ns.phase)
             ns.phase = transition.phase
             if transition.effects.contains(.scheduleSettlement) { ns.settlesAt = now.adding(nanoseconds: delay) }
             ns.updatedAt = now
@@ -137,11 +137,11 @@ public struct NamespaceService: Sendable {
         }) else { throw .notFound(.namespace, id: id.rawValue) }
         keys.forget(id)
         var shown = deleted.observed(at: clock.now())
-        shown.phase = NamespaceLifecycle.apply(.deleteRequested, to: shown.phase).phase
+        shown.phase = ResourceLifecycle.apply(.deleteRequested, to: shown.phase).phase
         return shown
     }
 
-    private func settlement(from now: Timestamp, _ transition: NamespaceLifecycle.Transition) -> Timestamp {
+    private func settlement(from now: Timestamp, _ transition: ResourceLifecycle.Transition) -> Timestamp {
         transition.effects.contains(.scheduleSettlement) ? now.adding(nanoseconds: settings.transitionDelayNanoseconds) : now
     }
 

@@ -55,7 +55,7 @@ struct NamespaceRecord: Codable, FetchableRecord, PersistableRecord, Sendable {
             id: NamespaceID(trusted: id), kind: NamespaceKind(rawValue: kind) ?? .container, name: name,
             projectID: ProjectID(trusted: project_id), organizationID: OrganizationID(trusted: organization_id),
             region: Region(rawValue: region) ?? .frPar, description: description,
-            phase: NamespacePhase(rawValue: phase) ?? .error, settlesAt: Timestamp(nanoseconds: settles_at),
+            phase: ResourcePhase(rawValue: phase) ?? .error, settlesAt: Timestamp(nanoseconds: settles_at),
             environmentVariables: environment_variables, secrets: secrets, tags: tags,
             registryNamespaceID: RegistryNamespaceID(trusted: registry_namespace_id), endpointSuffix: endpoint_suffix,
             vpcIntegrationActivated: vpc_integration_activated, errorMessage: error_message,

@@ -86,7 +86,7 @@ extension V1Beta1.Namespace {
 
 extension V1Beta1 {
     /// v1beta1's status words: both creation and updates show as `pending`.
-    static func status(_ phase: NamespacePhase) -> String {
+    static func status(_ phase: ResourcePhase) -> String {
         switch phase {
         case .creating, .updating: return "pending"
         case .ready: return "ready"

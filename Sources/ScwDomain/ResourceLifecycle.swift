@@ -1,7 +1,7 @@
-/// The namespace status machine as a value: an event goes in, the new phase and the effects come out.
-/// Follows the recorded sequences of spec section 9 (create → creating → ready; env change → updating → ready;
-/// delete → deleting → gone).
-public enum NamespaceLifecycle {
+/// The status machine of namespaces, crons, domains and triggers, as a value: an event goes in, the new phase and the
+/// effects come out. Follows the recorded sequences of spec section 9 (create → creating → ready; configuration
+/// change → updating → ready; delete → deleting → gone).
+public enum ResourceLifecycle {
     /// Things that happen to a namespace.
     public enum Event: Sendable, CaseIterable {
         case created, configurationChanged, metadataChanged, settled, deleteRequested
@@ -17,18 +17,18 @@ public enum NamespaceLifecycle {
 
     /// The outcome of one event.
     public struct Transition: Sendable, Equatable {
-        public var phase: NamespacePhase
+        public var phase: ResourcePhase
         public var effects: [Effect]
 
         /// Creates a transition.
-        public init(phase: NamespacePhase, effects: [Effect]) {
+        public init(phase: ResourcePhase, effects: [Effect]) {
             self.phase = phase
             self.effects = effects
         }
     }
 
     /// Applies `event` to a namespace in `phase` (for `created`, the phase is ignored).
-    public static func apply(_ event: Event, to phase: NamespacePhase) -> Transition {
+    public static func apply(_ event: Event, to phase: ResourcePhase) -> Transition {
         switch (event, phase) {
         case (.created, _):
             return Transition(phase: .creating, effects: [.scheduleSettlement])

@@ -2,10 +2,10 @@ import ScwDomain
 import Testing
 
 /// Every phase × event pair of the namespace status machine.
-@Suite struct NamespaceLifecycleTests {
-    typealias T = NamespaceLifecycle.Transition
+@Suite struct ResourceLifecycleTests {
+    typealias T = ResourceLifecycle.Transition
 
-    static let table: [(NamespacePhase, NamespaceLifecycle.Event, NamespacePhase, [NamespaceLifecycle.Effect])] = [
+    static let table: [(ResourcePhase, ResourceLifecycle.Event, ResourcePhase, [ResourceLifecycle.Effect])] = [
         (.creating, .created, .creating, [.scheduleSettlement]),
         (.ready, .created, .creating, [.scheduleSettlement]),
         (.creating, .configurationChanged, .creating, [.scheduleSettlement]),
@@ -31,8 +31,8 @@ import Testing
     ]
 
     @Test func tableCoversEveryPair() {
-        for phase in NamespacePhase.allCases {
-            for event in NamespaceLifecycle.Event.allCases where event != .created {
+        for phase in ResourcePhase.allCases {
+            for event in ResourceLifecycle.Event.allCases where event != .created {
                 #expect(Self.table.contains { $0.0 == phase && $0.1 == event }, "missing \(phase) × \(event)")
             }
         }
@@ -41,6 +41,6 @@ import Testing
     @Test(arguments: 0..<table.count)
     func transition(_ row: Int) {
         let (phase, event, expected, effects) = Self.table[row]
-        #expect(NamespaceLifecycle.apply(event, to: phase) == T(phase: expected, effects: effects))
+        #expect(ResourceLifecycle.apply(event, to: phase) == T(phase: expected, effects: effects))
     }
 }
