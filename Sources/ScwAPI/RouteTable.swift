@@ -43,14 +43,18 @@ public struct APIServices: Sendable {
     public var namespaces: NamespaceService
     public var containers: ContainerService
     public var functions: FunctionService
+    public var triggers: TriggerService
+    public var domains: DomainService
     public var tokens: TokenService
     public var clock: any WallClock
     public var info: MockInfo
 
     /// Bundles the services.
     public init(authenticator: Authenticator, namespaces: NamespaceService, containers: ContainerService, functions: FunctionService,
-                tokens: TokenService, clock: any WallClock, info: MockInfo) {
+                triggers: TriggerService, domains: DomainService, tokens: TokenService, clock: any WallClock, info: MockInfo) {
         self.functions = functions
+        self.triggers = triggers
+        self.domains = domains
         self.authenticator = authenticator
         self.namespaces = namespaces
         self.containers = containers
@@ -73,6 +77,9 @@ public func buildRouter(_ services: APIServices) -> Router<ScwRequestContext> {
     let containersV1Beta1 = RouteTable(router.group("containers/v1beta1/regions/:region").add(middleware: auth), prefix: "containers/v1beta1")
     V1Beta1NamespaceController(kind: .container, service: services.namespaces).mount(on: containersV1Beta1)
     V1Beta1ContainerController(service: services.containers).mount(on: containersV1Beta1)
+    CronController(api: .containers, service: services.triggers).mount(on: containersV1Beta1)
+    V1Beta1DomainController(api: .containers, service: services.domains).mount(on: containersV1Beta1)
+    V1Beta1TriggerController(api: .containers, service: services.triggers).mount(on: containersV1Beta1)
     TokenController(api: .containers, service: services.tokens, clock: services.clock).mount(on: containersV1Beta1)
     tables.append(containersV1Beta1)
 
@@ -80,12 +87,17 @@ public func buildRouter(_ services: APIServices) -> Router<ScwRequestContext> {
     let containersV1 = RouteTable(router.group("containers/v1/regions/:region").add(middleware: auth), prefix: "containers/v1")
     V1NamespaceController(service: services.namespaces).mount(on: containersV1)
     V1ContainerController(service: services.containers).mount(on: containersV1)
+    V1DomainController(service: services.domains).mount(on: containersV1)
+    V1TriggerController(service: services.triggers).mount(on: containersV1)
     tables.append(containersV1)
 
     // Functions v1beta1 (spec 3c).
     let functionsV1Beta1 = RouteTable(router.group("functions/v1beta1/regions/:region").add(middleware: auth), prefix: "functions/v1beta1")
     V1Beta1NamespaceController(kind: .function, service: services.namespaces).mount(on: functionsV1Beta1)
     FunctionController(service: services.functions).mount(on: functionsV1Beta1)
+    CronController(api: .functions, service: services.triggers).mount(on: functionsV1Beta1)
+    V1Beta1DomainController(api: .functions, service: services.domains).mount(on: functionsV1Beta1)
+    V1Beta1TriggerController(api: .functions, service: services.triggers).mount(on: functionsV1Beta1)
     TokenController(api: .functions, service: services.tokens, clock: services.clock).mount(on: functionsV1Beta1)
     tables.append(functionsV1Beta1)
 

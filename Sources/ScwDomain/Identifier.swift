@@ -67,3 +67,18 @@ extension IDSource {
     /// A fresh typed id.
     public func make<Tag>(_: Tag.Type = Tag.self) -> Identifier<Tag> { Identifier(uuid: next()) }
 }
+
+extension Identifier: Codable {
+    public init(from decoder: any Decoder) throws {
+        let raw = try decoder.singleValueContainer().decode(String.self)
+        guard let id = Identifier(raw) else {
+            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "expected a UUID"))
+        }
+        self = id
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(rawValue)
+    }
+}

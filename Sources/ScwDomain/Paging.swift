@@ -26,8 +26,10 @@ public struct PageRequest: Sendable, Equatable {
     /// Rows to skip.
     public var offset: Int { (page - 1) * pageSize }
 
-    /// Parses the raw query values, naming the first bad argument.
-    public static func parse(page: String?, pageSize: String?, orderBy: String?) throws(ScwError) -> PageRequest {
+    /// Parses the raw query values, naming the first bad argument. `orders` lists the accepted `order_by` values
+    /// (domains say `hostname_*` where namespaces say `name_*`; crons and tokens only sort by creation).
+    public static func parse(page: String?, pageSize: String?, orderBy: String?,
+                             orders: [String: ListOrder] = Dictionary(uniqueKeysWithValues: ListOrder.allCases.map { ($0.rawValue, $0) })) throws(ScwError) -> PageRequest {
         var problems: [ArgumentProblem] = []
         var result = PageRequest()
         if let page {
@@ -46,11 +48,11 @@ public struct PageRequest: Sendable, Equatable {
             }
         }
         if let orderBy {
-            if let order = ListOrder(rawValue: orderBy) {
+            if let order = orders[orderBy] {
                 result.order = order
             } else {
                 problems.append(.init(argumentName: "order_by", reason: .format,
-                                      helpMessage: "order_by must be one of \(ListOrder.allCases.map(\.rawValue).joined(separator: ", "))"))
+                                      helpMessage: "order_by must be one of \(orders.keys.sorted().joined(separator: ", "))"))
             }
         }
         if !problems.isEmpty { throw .invalidArguments(problems) }

@@ -36,6 +36,8 @@ public func buildApplication(
         namespaces: namespaces,
         containers: ContainerService(database: database, clock: clock, ids: ids, settings: settings),
         functions: FunctionService(database: database, clock: clock, ids: ids, settings: settings),
+        triggers: TriggerService(database: database, clock: clock, ids: ids, settings: settings),
+        domains: DomainService(database: database, clock: clock, ids: ids, settings: settings),
         tokens: TokenService(database: database, clock: clock, ids: ids, settings: settings, keys: keyRing),
         clock: clock,
         info: MockInfo(version: scwMockVersion, databasePath: database.path, authEnforced: true))

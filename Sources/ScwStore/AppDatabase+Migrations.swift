@@ -53,6 +53,7 @@ extension AppDatabase {
         registerKeyMigrations(&migrator)
         registerContainerMigrations(&migrator)
         registerFunctionMigrations(&migrator)
+        registerTriggerMigrations(&migrator)
         return migrator
     }
 }

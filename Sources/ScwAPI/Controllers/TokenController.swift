@@ -52,7 +52,7 @@ struct TokenController {
         let page = try service.list(
             api: api, region: try context.region(), namespaceID: try request.queryID("namespace_id"),
             applicationID: try request.query(applicationArgument).map { try validatedApplicationID($0) },
-            page: try request.pageRequest(), by: try context.requirePrincipal())
+            page: try request.pageRequest(orders: creationOrders), by: try context.requirePrincipal())
         let now = clock.now()
         return .init(tokens: page.items.map { .init($0, disclosure: .hidden, status: $0.status(at: now)) }, total_count: page.totalCount)
     }

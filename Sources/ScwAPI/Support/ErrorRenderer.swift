@@ -26,7 +26,7 @@ public enum ErrorDialect: Sendable {
 /// catalog's section 0 (scaleway-sdk-go `scw/errors.go`).
 public enum ErrorRenderer {
     /// Status and body for a domain error in a dialect.
-    public static func render(_ error: ScwError, dialect: ErrorDialect) -> (HTTPResponse.Status, any Encodable & Sendable) {
+    public static func render(_ error: ScwError, dialect: ErrorDialect, method: HTTPRequest.Method = .get) -> (HTTPResponse.Status, any Encodable & Sendable) {
         switch error {
         case .invalidArguments(let problems):
             return (.badRequest, InvalidArgumentsBody(
@@ -35,6 +35,10 @@ public enum ErrorRenderer {
         case .notFound(let kind, let id):
             switch dialect {
             case .containersV1Beta1, .functionsV1Beta1:
+                // v1beta1 triggers word it their own way (spec section 11).
+                if kind == .trigger {
+                    return (.notFound, MessageBody(message: method == .delete ? "trigger does not exist: could not find trigger with id \(id)" : "trigger does not exist"))
+                }
                 return (.notFound, MessageBody(message: "\(kind.title) was not found"))
             case .containersV1, .mock:
                 return (.notFound, NotFoundBody(message: "resource is not found", resource: kind.rawValue, resource_id: id, type: "not_found"))

@@ -17,7 +17,7 @@ public struct GatewayMiddleware: RouterMiddleware {
         do {
             response = try await next(request, context)
         } catch let error as ScwError {
-            response = ErrorRenderer.response(ErrorRenderer.render(error, dialect: ErrorDialect(path: request.uri.path)))
+            response = ErrorRenderer.response(ErrorRenderer.render(error, dialect: ErrorDialect(path: request.uri.path), method: request.method))
         } catch let error as HTTPError {
             response = ErrorRenderer.response(ErrorRenderer.render(httpStatus: error.status, method: request.method.rawValue, path: request.uri.path))
         } catch {

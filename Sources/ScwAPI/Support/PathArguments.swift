@@ -37,9 +37,10 @@ extension Request {
         return id
     }
 
-    /// `page`, `page_size` and `order_by`.
-    func pageRequest() throws -> PageRequest {
-        try PageRequest.parse(page: query("page"), pageSize: query("page_size"), orderBy: query("order_by"))
+    /// `page`, `page_size` and `order_by` (by default the four namespace/container orders).
+    func pageRequest(orders: [String: ListOrder]? = nil) throws -> PageRequest {
+        if let orders { return try PageRequest.parse(page: query("page"), pageSize: query("page_size"), orderBy: query("order_by"), orders: orders) }
+        return try PageRequest.parse(page: query("page"), pageSize: query("page_size"), orderBy: query("order_by"))
     }
 }
 
@@ -49,3 +50,8 @@ func bodyID<Tag>(_ raw: String?, argument: String, as: Tag.Type = Tag.self) thro
     guard let id = Identifier<Tag>(raw) else { throw ScwError.invalid(argument, .format, "\(argument) must be a UUID") }
     return id
 }
+
+/// `order_by` values of lists that only sort by creation (crons, tokens, v1beta1 triggers, v1beta1 domains).
+let creationOrders: [String: ListOrder] = ["created_at_asc": .createdAtAsc, "created_at_desc": .createdAtDesc]
+/// `order_by` values of v1 domains.
+let hostnameOrders: [String: ListOrder] = creationOrders.merging(["hostname_asc": .nameAsc, "hostname_desc": .nameDesc]) { a, _ in a }

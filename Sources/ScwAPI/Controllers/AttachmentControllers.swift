@@ -1,0 +1,288 @@
+import Hummingbird
+import ScwDomain
+import ScwEngine
+import ScwStore
+
+/// Reads the `container_id` or `function_id` a v1beta1 route names.
+private func applicationRef(_ raw: String?, api: TokenAPI, required: Bool) throws -> ApplicationRef? {
+    let argument = api == .containers ? "container_id" : "function_id"
+    guard let raw else {
+        if required { throw ScwError.invalid(argument, .required, "required key not provided") }
+        return nil
+    }
+    guard let id = Identifier<Never>(raw) else { throw ScwError.invalid(argument, .format, "\(argument) must be a UUID") }
+    return api == .containers ? .container(ContainerID(trusted: id.rawValue)) : .function(FunctionID(trusted: id.rawValue))
+}
+
+/// Crons of containers and functions v1beta1 (spec sections 3a, 4f). A cron is a trigger with a cron source.
+struct CronController {
+    let api: TokenAPI
+    let service: TriggerService
+
+    var appArgument: String { api == .containers ? "container_id" : "function_id" }
+
+    func mount(on routes: RouteTable) {
+        routes.get("crons") { request, context -> V1Beta1.ListCronsResponse in
+            let app = try applicationRef(request.query(appArgument), api: api, required: true)
+            let page = try service.list(AttachmentQuery(region: try context.region(), cronsOnly: true, ofContainers: api == .containers,
+                                                        application: app?.rawValue, namespaceID: nil, sourceType: nil, projectIDs: nil,
+                                                        organizationID: WellKnownIdentity.organizationID,
+                                                        page: try request.pageRequest(orders: creationOrders), orderColumn: "name"),
+                                        by: try context.requirePrincipal())
+            return .init(crons: page.items.map { V1Beta1.Cron($0) }, total_count: page.totalCount)
+        }
+        routes.post("crons") { request, context -> V1Beta1.Cron in
+            let body = try await WireJSON.decodeBody(V1Beta1.CronRequest.self, from: request, context: context)
+            guard let app = try applicationRef(api == .containers ? body.container_id : body.function_id, api: api, required: true) else {
+                throw HTTPError(.internalServerError)
+            }
+            guard let schedule = body.schedule else { throw ScwError.invalid("schedule", .required, "required key not provided") }
+            let draft = TriggerService.Draft(application: app, name: body.name, description: "", tags: [],
+                                             source: .cron(schedule: schedule, timezone: "UTC", body: V1Beta1.Cron.body(body.args), headers: [:]))
+            return V1Beta1.Cron(try service.create(draft, region: try context.region(), by: try context.requirePrincipal()))
+        }
+        routes.get("crons/:cron_id") { _, context -> V1Beta1.Cron in
+            V1Beta1.Cron(try service.get(try context.id("cron_id"), cronsOnly: true, ofContainers: api == .containers,
+                                         region: try context.region(), by: try context.requirePrincipal()))
+        }
+        routes.patch("crons/:cron_id") { request, context -> V1Beta1.Cron in
+            let body = try await WireJSON.decodeBody(V1Beta1.CronRequest.self, from: request, context: context)
+            let moveTo = try applicationRef(api == .containers ? body.container_id : body.function_id, api: api, required: false)
+            let id: TriggerID = try context.id("cron_id")
+            let region = try context.region()
+            let principal = try context.requirePrincipal()
+            if let moveTo, moveTo != (try service.get(id, cronsOnly: true, ofContainers: api == .containers, region: region, by: principal)).application {
+                throw ScwError.invalid(appArgument, .constraint, "a cron cannot move to another \(api == .containers ? "container" : "function")")
+            }
+            return V1Beta1.Cron(try service.update(id, cronsOnly: true, ofContainers: api == .containers, region: region, by: principal) { t in
+                guard case .cron(let schedule, let timezone, let oldBody, let headers) = t.source else { return }
+                t.source = .cron(schedule: body.schedule ?? schedule, timezone: timezone,
+                                 body: body.args.map { V1Beta1.Cron.body($0) } ?? oldBody, headers: headers)
+                if let name = body.name { t.name = name }
+            })
+        }
+        routes.delete("crons/:cron_id") { _, context -> V1Beta1.Cron in
+            V1Beta1.Cron(try service.delete(try context.id("cron_id"), cronsOnly: true, ofContainers: api == .containers,
+                                            region: try context.region(), by: try context.requirePrincipal()))
+        }
+    }
+}
+
+/// Custom domains of containers and functions v1beta1 (spec section 4g): create, get, list, delete.
+struct V1Beta1DomainController {
+    let api: TokenAPI
+    let service: DomainService
+
+    func mount(on routes: RouteTable) {
+        let argument = api == .containers ? "container_id" : "function_id"
+        routes.get("domains") { request, context -> V1Beta1.ListDomainsResponse in
+            let app = try applicationRef(request.query(argument), api: api, required: true)
+            let page = try service.list(AttachmentQuery(region: try context.region(), cronsOnly: nil, ofContainers: api == .containers,
+                                                        application: app?.rawValue, namespaceID: nil, sourceType: nil, projectIDs: nil,
+                                                        organizationID: WellKnownIdentity.organizationID,
+                                                        page: try request.pageRequest(orders: hostnameOrders), orderColumn: "hostname"),
+                                        by: try context.requirePrincipal())
+            return .init(domains: page.items.map { V1Beta1.Domain($0) }, total_count: page.totalCount)
+        }
+        routes.post("domains") { request, context -> V1Beta1.Domain in
+            let body = try await WireJSON.decodeBody(V1Beta1.DomainRequest.self, from: request, context: context)
+            guard let app = try applicationRef(api == .containers ? body.container_id : body.function_id, api: api, required: true) else {
+                throw HTTPError(.internalServerError)
+            }
+            guard let hostname = body.hostname else { throw ScwError.invalid("hostname", .required, "required key not provided") }
+            return V1Beta1.Domain(try service.create(application: app, hostname: hostname, tags: [], region: try context.region(),
+                                                     by: try context.requirePrincipal()))
+        }
+        routes.get("domains/:domain_id") { _, context -> V1Beta1.Domain in
+            V1Beta1.Domain(try service.get(try context.id("domain_id"), ofContainers: api == .containers, region: try context.region(),
+                                           by: try context.requirePrincipal()))
+        }
+        routes.delete("domains/:domain_id") { _, context -> V1Beta1.Domain in
+            V1Beta1.Domain(try service.delete(try context.id("domain_id"), ofContainers: api == .containers, region: try context.region(),
+                                              by: try context.requirePrincipal()))
+        }
+    }
+}
+
+/// Triggers of containers and functions v1beta1 (spec section 4i): SQS/NATS inputs; crons have their own routes.
+struct V1Beta1TriggerController {
+    let api: TokenAPI
+    let service: TriggerService
+
+    func mount(on routes: RouteTable) {
+        let argument = api == .containers ? "container_id" : "function_id"
+        routes.get("triggers") { request, context -> V1Beta1.ListTriggersResponse in
+            let page = try service.list(AttachmentQuery(
+                region: try context.region(), cronsOnly: false, ofContainers: api == .containers,
+                application: try applicationRef(request.query(argument), api: api, required: false)?.rawValue,
+                namespaceID: try request.queryID("namespace_id"), sourceType: nil, projectIDs: nil,
+                organizationID: WellKnownIdentity.organizationID, page: try request.pageRequest(orders: creationOrders), orderColumn: "name"),
+                by: try context.requirePrincipal())
+            return .init(triggers: page.items.map { V1Beta1.Trigger($0) }, total_count: page.totalCount)
+        }
+        routes.post("triggers") { request, context -> V1Beta1.Trigger in
+            let body = try await WireJSON.decodeBody(V1Beta1.TriggerRequest.self, from: request, context: context)
+            guard let app = try applicationRef(api == .containers ? body.container_id : body.function_id, api: api, required: true) else {
+                throw HTTPError(.internalServerError)
+            }
+            guard let name = body.name else { throw ScwError.invalid("name", .required, "required key not provided") }
+            let source: TriggerSource
+            switch (body.scw_sqs_config, body.scw_nats_config, body.sqs_config) {
+            case (let c?, nil, nil):
+                source = .scwSQS(queue: c.queue ?? "", mnqProjectID: c.mnq_project_id ?? "", mnqRegion: c.mnq_region ?? "fr-par")
+            case (nil, let c?, nil):
+                source = .scwNATS(subject: c.subject ?? "", mnqNATSAccountID: c.mnq_nats_account_id ?? "", mnqProjectID: c.mnq_project_id ?? "",
+                                  mnqRegion: c.mnq_region ?? "fr-par")
+            case (nil, nil, let c?):
+                source = .sqs(region: "", endpoint: c.endpoint ?? "", queueURL: c.queue_url ?? "", accessKeyID: c.access_key ?? "",
+                              secretAccessKey: c.secret_key ?? "")
+            default:
+                throw ScwError.invalid("scw_sqs_config", .constraint, "exactly one of scw_sqs_config, scw_nats_config and sqs_config must be set")
+            }
+            let draft = TriggerService.Draft(application: app, name: name, description: body.description ?? "", tags: [], source: source)
+            return V1Beta1.Trigger(try service.create(draft, region: try context.region(), by: try context.requirePrincipal()))
+        }
+        routes.get("triggers/:trigger_id") { _, context -> V1Beta1.Trigger in
+            V1Beta1.Trigger(try service.get(try context.id("trigger_id"), cronsOnly: false, ofContainers: api == .containers,
+                                            region: try context.region(), by: try context.requirePrincipal()))
+        }
+        routes.patch("triggers/:trigger_id") { request, context -> V1Beta1.Trigger in
+            let body = try await WireJSON.decodeBody(V1Beta1.TriggerRequest.self, from: request, context: context)
+            return V1Beta1.Trigger(try service.update(try context.id("trigger_id"), cronsOnly: false, ofContainers: api == .containers,
+                                                      region: try context.region(), by: try context.requirePrincipal()) { t in
+                if let name = body.name { t.name = name }
+                if let description = body.description { t.description = description }
+                if let c = body.sqs_config, case .sqs(let region, let endpoint, let queueURL, let accessKey, let secret) = t.source {
+                    t.source = .sqs(region: region, endpoint: endpoint, queueURL: queueURL, accessKeyID: c.access_key ?? accessKey,
+                                    secretAccessKey: c.secret_key ?? secret)
+                }
+            })
+        }
+        routes.delete("triggers/:trigger_id") { _, context -> V1Beta1.Trigger in
+            V1Beta1.Trigger(try service.delete(try context.id("trigger_id"), cronsOnly: false, ofContainers: api == .containers,
+                                               region: try context.region(), by: try context.requirePrincipal()))
+        }
+    }
+}
+
+/// Custom domains of containers v1 (spec section 4g): CRUD with tags.
+struct V1DomainController {
+    let service: DomainService
+
+    func mount(on routes: RouteTable) {
+        routes.get("domains") { request, context -> V1.ListDomainsResponse in
+            let page = try service.list(AttachmentQuery(
+                region: try context.region(), cronsOnly: nil, ofContainers: true,
+                application: try applicationRef(request.query("container_id"), api: .containers, required: false)?.rawValue,
+                namespaceID: try request.queryID("namespace_id"), sourceType: nil, projectIDs: nil,
+                organizationID: WellKnownIdentity.organizationID, page: try request.pageRequest(orders: hostnameOrders), orderColumn: "hostname"),
+                by: try context.requirePrincipal())
+            return .init(domains: page.items.map(V1.Domain.init), total_count: page.totalCount)
+        }
+        routes.post("domains") { request, context -> V1.Domain in
+            let body = try await WireJSON.decodeBody(V1.DomainRequest.self, from: request, context: context)
+            guard let app = try applicationRef(body.container_id, api: .containers, required: true) else { throw HTTPError(.internalServerError) }
+            guard let hostname = body.hostname else { throw ScwError.invalid("hostname", .required, "required key not provided") }
+            return V1.Domain(try service.create(application: app, hostname: hostname, tags: body.tags ?? [], region: try context.region(),
+                                                by: try context.requirePrincipal()))
+        }
+        routes.get("domains/:domain_id") { _, context -> V1.Domain in
+            V1.Domain(try service.get(try context.id("domain_id"), ofContainers: true, region: try context.region(), by: try context.requirePrincipal()))
+        }
+        routes.patch("domains/:domain_id") { request, context -> V1.Domain in
+            let body = try await WireJSON.decodeBody(V1.DomainRequest.self, from: request, context: context)
+            return V1.Domain(try service.update(try context.id("domain_id"), tags: body.tags, region: try context.region(),
+                                                by: try context.requirePrincipal()))
+        }
+        routes.delete("domains/:domain_id") { _, context -> V1.Domain in
+            V1.Domain(try service.delete(try context.id("domain_id"), ofContainers: true, region: try context.region(), by: try context.requirePrincipal()))
+        }
+    }
+}
+
+/// Triggers of containers v1 (spec section 4j): cron, SQS and NATS sources; secrets are never echoed.
+struct V1TriggerController {
+    let service: TriggerService
+
+    static let orders: [String: ListOrder] = Dictionary(uniqueKeysWithValues: ListOrder.allCases.map { ($0.rawValue, $0) })
+
+    func mount(on routes: RouteTable) {
+        routes.get("triggers") { request, context -> V1.ListTriggersResponse in
+            let type = request.query("trigger_type")
+            if let type, !["cron", "sqs", "nats"].contains(type) {
+                throw ScwError.invalid("trigger_type", .format, "trigger_type must be one of cron, sqs, nats")
+            }
+            let page = try service.list(AttachmentQuery(
+                region: try context.region(), cronsOnly: nil, ofContainers: true,
+                application: try applicationRef(request.query("container_id"), api: .containers, required: false)?.rawValue,
+                namespaceID: try request.queryID("namespace_id"), sourceType: type, projectIDs: nil,
+                organizationID: WellKnownIdentity.organizationID, page: try request.pageRequest(orders: Self.orders), orderColumn: "name"),
+                by: try context.requirePrincipal())
+            return .init(triggers: page.items.map(V1.Trigger.init), total_count: page.totalCount)
+        }
+        routes.post("triggers") { request, context -> V1.Trigger in
+            let body = try await WireJSON.decodeBody(V1.TriggerRequest.self, from: request, context: context)
+            guard let app = try applicationRef(body.container_id, api: .containers, required: true) else { throw HTTPError(.internalServerError) }
+            guard let name = body.name else { throw ScwError.invalid("name", .required, "required key not provided") }
+            let source: TriggerSource
+            switch (body.cron_config, body.sqs_config, body.nats_config) {
+            case (let c?, nil, nil):
+                guard let schedule = c.schedule else { throw ScwError.invalid("cron_config.schedule", .required, "required key not provided") }
+                guard let timezone = c.timezone else { throw ScwError.invalid("cron_config.timezone", .required, "required key not provided") }
+                source = .cron(schedule: schedule, timezone: timezone, body: c.body ?? "", headers: c.headers ?? [:])
+            case (nil, let c?, nil):
+                source = .sqs(region: c.region ?? "", endpoint: c.endpoint ?? "", queueURL: c.queue_url ?? "", accessKeyID: c.access_key_id ?? "",
+                              secretAccessKey: c.secret_access_key ?? "")
+            case (nil, nil, let c?):
+                source = .nats(serverURLs: c.server_urls ?? [], subject: c.subject ?? "", credentials: c.credentials_file_content ?? "")
+            default:
+                throw ScwError.invalid("cron_config", .constraint, "exactly one of cron_config, sqs_config and nats_config must be set")
+            }
+            let draft = TriggerService.Draft(application: app, name: name, description: body.description ?? "", tags: body.tags ?? [],
+                                             source: source, httpPath: body.destination_config?.http_path ?? "/",
+                                             httpMethod: body.destination_config?.http_method ?? "post")
+            return V1.Trigger(try service.create(draft, region: try context.region(), by: try context.requirePrincipal()))
+        }
+        routes.get("triggers/:trigger_id") { _, context -> V1.Trigger in
+            V1.Trigger(try service.get(try context.id("trigger_id"), cronsOnly: nil, ofContainers: true, region: try context.region(),
+                                       by: try context.requirePrincipal()))
+        }
+        routes.patch("triggers/:trigger_id") { request, context -> V1.Trigger in
+            let body = try await WireJSON.decodeBody(V1.TriggerRequest.self, from: request, context: context)
+            return V1.Trigger(try service.update(try context.id("trigger_id"), cronsOnly: nil, ofContainers: true, region: try context.region(),
+                                                 by: try context.requirePrincipal()) { t in
+                if let name = body.name { t.name = name }
+                if let description = body.description { t.description = description }
+                if let tags = body.tags { t.tags = tags }
+                if let d = body.destination_config {
+                    if let path = d.http_path { t.httpPath = path }
+                    if let method = d.http_method { t.httpMethod = method }
+                }
+                // Nulls inside a config mean "unchanged" (spec section 4j); changing the source type is delete + create.
+                switch t.source {
+                case .cron(let schedule, let timezone, let cronBody, let headers):
+                    if let c = body.cron_config {
+                        t.source = .cron(schedule: c.schedule ?? schedule, timezone: c.timezone ?? timezone, body: c.body ?? cronBody,
+                                         headers: c.headers ?? headers)
+                    }
+                case .sqs(let region, let endpoint, let queueURL, let accessKeyID, let secret):
+                    if let c = body.sqs_config {
+                        t.source = .sqs(region: c.region ?? region, endpoint: c.endpoint ?? endpoint, queueURL: c.queue_url ?? queueURL,
+                                        accessKeyID: c.access_key_id ?? accessKeyID, secretAccessKey: c.secret_access_key ?? secret)
+                    }
+                case .nats(let servers, let subject, let credentials):
+                    if let c = body.nats_config {
+                        t.source = .nats(serverURLs: c.server_urls ?? servers, subject: c.subject ?? subject,
+                                         credentials: c.credentials_file_content ?? credentials)
+                    }
+                case .scwSQS, .scwNATS:
+                    break
+                }
+            })
+        }
+        routes.delete("triggers/:trigger_id") { _, context -> V1.Trigger in
+            V1.Trigger(try service.delete(try context.id("trigger_id"), cronsOnly: nil, ofContainers: true, region: try context.region(),
+                                          by: try context.requirePrincipal()))
+        }
+    }
+}

@@ -1,0 +1,142 @@
+import Hummingbird
+import ScwDomain
+
+extension V1 {
+    /// A v1 custom domain (spec section 4g).
+    struct Domain: ResponseEncodable, Sendable {
+        var id: String
+        var hostname: String
+        var container_id: String
+        var status: String
+        var error_message: String?
+        var created_at: String
+        var updated_at: String
+        var tags: [String]
+    }
+
+    /// Body of `POST …/domains` and `PATCH …/domains/{id}`.
+    struct DomainRequest: Decodable, Sendable {
+        var container_id: String?
+        var hostname: String?
+        var tags: [String]?
+    }
+
+    /// `{"domains":[…],"total_count":N}`.
+    struct ListDomainsResponse: ResponseEncodable, Sendable {
+        var domains: [Domain]
+        var total_count: Int
+    }
+
+    /// `destination_config`.
+    struct DestinationConfig: Codable, Sendable {
+        var http_path: String?
+        var http_method: String?
+    }
+
+    /// `cron_config`.
+    struct CronConfig: Codable, Sendable {
+        var schedule: String?
+        var timezone: String?
+        var body: String?
+        var headers: [String: String]?
+    }
+
+    /// `sqs_config` (the secret is accepted, never echoed).
+    struct SQSConfig: Codable, Sendable {
+        var region: String?
+        var endpoint: String?
+        var queue_url: String?
+        var access_key_id: String?
+        var secret_access_key: String?
+    }
+
+    /// `nats_config` (the credentials file is accepted, never echoed).
+    struct NATSConfig: Codable, Sendable {
+        var server_urls: [String]?
+        var subject: String?
+        var credentials_file_content: String?
+    }
+
+    /// A v1 trigger (spec section 4j).
+    struct Trigger: ResponseEncodable, Sendable {
+        var id: String
+        var name: String
+        var description: String
+        var tags: [String]
+        var status: String
+        var error_message: String?
+        var container_id: String
+        var destination_config: DestinationConfig
+        var source_type: String
+        var created_at: String
+        var updated_at: String
+        var cron_config: CronConfig?
+        var sqs_config: SQSConfig?
+        var nats_config: NATSConfig?
+    }
+
+    /// Body of `POST …/triggers` and `PATCH …/triggers/{id}`.
+    struct TriggerRequest: Decodable, Sendable {
+        var container_id: String?
+        var name: String?
+        var description: String?
+        var tags: [String]?
+        var destination_config: DestinationConfig?
+        var cron_config: CronConfig?
+        var sqs_config: SQSConfig?
+        var nats_config: NATSConfig?
+    }
+
+    /// `{"triggers":[…],"total_count":N}`.
+    struct ListTriggersResponse: ResponseEncodable, Sendable {
+        var triggers: [Trigger]
+        var total_count: Int
+    }
+}
+
+extension V1 {
+    /// v1's status words for domains and triggers.
+    static func status(_ phase: ResourcePhase) -> String { phase.rawValue }
+
+    /// `error_message`: omitted while creating/updating/deleting, "" once settled (spec sections 4g, 4j).
+    static func errorMessage(_ phase: ResourcePhase) -> String? { phase == .ready || phase == .error ? "" : nil }
+
+    /// `updated_at`: whole seconds once the platform settled a transition.
+    static func updatedAt(_ updated: Timestamp, settles: Timestamp, phase: ResourcePhase) -> String {
+        phase == .ready && updated == settles ? updated.ceilingSecond.rfc3339(fractionDigits: 0) : updated.roundedToMicroseconds.rfc3339(fractionDigits: 6)
+    }
+}
+
+extension V1.Domain {
+    init(_ d: CustomDomain) {
+        self.init(id: d.id.rawValue, hostname: d.hostname, container_id: d.application.rawValue, status: V1.status(d.phase),
+                  error_message: V1.errorMessage(d.phase), created_at: d.createdAt.roundedToMicroseconds.rfc3339(fractionDigits: 6),
+                  updated_at: V1.updatedAt(d.updatedAt, settles: d.settlesAt, phase: d.phase), tags: d.tags)
+    }
+}
+
+extension V1.Trigger {
+    init(_ t: ScwDomain.Trigger) {
+        var cron: V1.CronConfig?, sqs: V1.SQSConfig?, nats: V1.NATSConfig?
+        switch t.source {
+        case .cron(let schedule, let timezone, let body, let headers):
+            cron = .init(schedule: schedule, timezone: timezone, body: body, headers: headers)
+        case .sqs(let region, let endpoint, let queueURL, let accessKeyID, _):
+            sqs = .init(region: region, endpoint: endpoint, queue_url: queueURL, access_key_id: accessKeyID, secret_access_key: nil)
+        case .nats(let servers, let subject, _):
+            nats = .init(server_urls: servers, subject: subject, credentials_file_content: nil)
+        case .scwSQS(let queue, _, let region):
+            sqs = .init(region: region, endpoint: "https://sqs.mnq.\(region).scaleway.com", queue_url: queue, access_key_id: t.credentialID ?? "",
+                        secret_access_key: nil)
+        case .scwNATS(let subject, _, _, let region):
+            nats = .init(server_urls: ["nats://nats.mnq.\(region).scaleway.com:4222"], subject: subject, credentials_file_content: nil)
+        }
+        let sourceType = t.source.typeName.replacingOccurrences(of: "scw_", with: "")
+        self.init(id: t.id.rawValue, name: t.name, description: t.description, tags: t.tags, status: V1.status(t.phase),
+                  error_message: V1.errorMessage(t.phase), container_id: t.application.rawValue,
+                  destination_config: .init(http_path: t.httpPath, http_method: t.httpMethod), source_type: sourceType,
+                  created_at: t.createdAt.roundedToMicroseconds.rfc3339(fractionDigits: 6),
+                  updated_at: V1.updatedAt(t.updatedAt, settles: t.settlesAt, phase: t.phase),
+                  cron_config: cron, sqs_config: sqs, nats_config: nats)
+    }
+}

@@ -1,0 +1,304 @@
+import Foundation
+import GRDB
+import ScwDomain
+
+extension AppDatabase {
+    /// Crons, triggers and custom domains (issue 5). Crons are triggers with a cron source, so that v1 reads v1beta1
+    /// cron ids (spec section 7). Both hang off a container or a function and go with it.
+    static func registerTriggerMigrations(_ migrator: inout DatabaseMigrator) {
+        migrator.registerMigration("v5 triggers and domains") { db in
+            try db.create(table: "trigger") { t in
+                t.primaryKey("id", .text)
+                t.column("region", .text).notNull()
+                t.column("namespace_id", .text).notNull().references("namespace", onDelete: .cascade)
+                t.column("container_id", .text).references("container", onDelete: .cascade)
+                t.column("function_id", .text).references("function", onDelete: .cascade)
+                t.column("project_id", .text).notNull()
+                t.column("organization_id", .text).notNull()
+                t.column("name", .text).notNull()
+                t.column("description", .text).notNull()
+                t.column("tags", .text).notNull()
+                t.column("source_type", .text).notNull()
+                t.column("source", .text).notNull()
+                t.column("http_path", .text).notNull()
+                t.column("http_method", .text).notNull()
+                t.column("phase", .text).notNull()
+                t.column("settles_at", .integer).notNull()
+                t.column("credential_id", .text)
+                t.column("created_at", .integer).notNull()
+                t.column("updated_at", .integer).notNull()
+            }
+            try db.create(index: "trigger_listing", on: "trigger", columns: ["region", "created_at", "id"])
+            try db.create(index: "trigger_container", on: "trigger", columns: ["container_id"])
+            try db.create(index: "trigger_function", on: "trigger", columns: ["function_id"])
+            try db.create(table: "custom_domain") { t in
+                t.primaryKey("id", .text)
+                t.column("hostname", .text).notNull().unique()
+                t.column("region", .text).notNull()
+                t.column("namespace_id", .text).notNull().references("namespace", onDelete: .cascade)
+                t.column("container_id", .text).references("container", onDelete: .cascade)
+                t.column("function_id", .text).references("function", onDelete: .cascade)
+                t.column("project_id", .text).notNull()
+                t.column("organization_id", .text).notNull()
+                t.column("tags", .text).notNull()
+                t.column("phase", .text).notNull()
+                t.column("settles_at", .integer).notNull()
+                t.column("created_at", .integer).notNull()
+                t.column("updated_at", .integer).notNull()
+            }
+        }
+    }
+}
+
+/// One row of the `trigger` table.
+struct TriggerRecord: Codable, FetchableRecord, PersistableRecord, Sendable {
+    static let databaseTableName = "trigger"
+    var id: String
+    var region: String
+    var namespace_id: String
+    var container_id: String?
+    var function_id: String?
+    var project_id: String
+    var organization_id: String
+    var name: String
+    var description: String
+    var tags: [String]
+    var source_type: String
+    var source: TriggerSource
+    var http_path: String
+    var http_method: String
+    var phase: String
+    var settles_at: Int64
+    var credential_id: String?
+    var created_at: Int64
+    var updated_at: Int64
+
+    init(_ t: Trigger) {
+        id = t.id.rawValue
+        region = t.region.rawValue
+        namespace_id = t.namespaceID.rawValue
+        switch t.application {
+        case .container(let c): container_id = c.rawValue; function_id = nil
+        case .function(let f): function_id = f.rawValue; container_id = nil
+        }
+        project_id = t.projectID.rawValue
+        organization_id = t.organizationID.rawValue
+        name = t.name
+        description = t.description
+        tags = t.tags
+        source_type = t.source.typeName
+        source = t.source
+        http_path = t.httpPath
+        http_method = t.httpMethod
+        phase = t.phase.rawValue
+        settles_at = t.settlesAt.nanoseconds
+        credential_id = t.credentialID
+        created_at = t.createdAt.nanoseconds
+        updated_at = t.updatedAt.nanoseconds
+    }
+
+    var trigger: Trigger {
+        Trigger(id: TriggerID(trusted: id), region: Region(rawValue: region) ?? .frPar, namespaceID: NamespaceID(trusted: namespace_id),
+                application: container_id.map { .container(ContainerID(trusted: $0)) } ?? .function(FunctionID(trusted: function_id ?? "")),
+                projectID: ProjectID(trusted: project_id), organizationID: OrganizationID(trusted: organization_id), name: name,
+                description: description, tags: tags, source: source, httpPath: http_path, httpMethod: http_method,
+                phase: ResourcePhase(rawValue: phase) ?? .error, settlesAt: Timestamp(nanoseconds: settles_at), credentialID: credential_id,
+                createdAt: Timestamp(nanoseconds: created_at), updatedAt: Timestamp(nanoseconds: updated_at))
+    }
+}
+
+/// One row of the `custom_domain` table.
+struct DomainRecord: Codable, FetchableRecord, PersistableRecord, Sendable {
+    static let databaseTableName = "custom_domain"
+    var id: String
+    var hostname: String
+    var region: String
+    var namespace_id: String
+    var container_id: String?
+    var function_id: String?
+    var project_id: String
+    var organization_id: String
+    var tags: [String]
+    var phase: String
+    var settles_at: Int64
+    var created_at: Int64
+    var updated_at: Int64
+
+    init(_ d: CustomDomain) {
+        id = d.id.rawValue
+        hostname = d.hostname
+        region = d.region.rawValue
+        namespace_id = d.namespaceID.rawValue
+        switch d.application {
+        case .container(let c): container_id = c.rawValue; function_id = nil
+        case .function(let f): function_id = f.rawValue; container_id = nil
+        }
+        project_id = d.projectID.rawValue
+        organization_id = d.organizationID.rawValue
+        tags = d.tags
+        phase = d.phase.rawValue
+        settles_at = d.settlesAt.nanoseconds
+        created_at = d.createdAt.nanoseconds
+        updated_at = d.updatedAt.nanoseconds
+    }
+
+    var domain: CustomDomain {
+        CustomDomain(id: DomainID(trusted: id), hostname: hostname, region: Region(rawValue: region) ?? .frPar,
+                     namespaceID: NamespaceID(trusted: namespace_id),
+                     application: container_id.map { .container(ContainerID(trusted: $0)) } ?? .function(FunctionID(trusted: function_id ?? "")),
+                     projectID: ProjectID(trusted: project_id), organizationID: OrganizationID(trusted: organization_id), tags: tags,
+                     phase: ResourcePhase(rawValue: phase) ?? .error, settlesAt: Timestamp(nanoseconds: settles_at),
+                     createdAt: Timestamp(nanoseconds: created_at), updatedAt: Timestamp(nanoseconds: updated_at))
+    }
+}
+
+/// Filters of a trigger or domain list.
+public struct AttachmentQuery: Sendable {
+    public var region: Region
+    /// Only crons (`true`), only non-cron triggers (`false`), or every kind (nil).
+    public var cronsOnly: Bool?
+    /// Containers' (`true`) or functions' (`false`) attachments.
+    public var ofContainers: Bool
+    public var application: String?
+    public var namespaceID: NamespaceID?
+    public var sourceType: String?
+    public var projectIDs: Set<ProjectID>?
+    public var organizationID: OrganizationID
+    public var page: PageRequest
+    /// `hostname_*` orders domains by hostname; `name_*` orders triggers by name.
+    public var orderColumn: String
+
+    /// Creates a query.
+    public init(region: Region, cronsOnly: Bool?, ofContainers: Bool, application: String?, namespaceID: NamespaceID?, sourceType: String?,
+                projectIDs: Set<ProjectID>?, organizationID: OrganizationID, page: PageRequest, orderColumn: String) {
+        self.region = region
+        self.cronsOnly = cronsOnly
+        self.ofContainers = ofContainers
+        self.application = application
+        self.namespaceID = namespaceID
+        self.sourceType = sourceType
+        self.projectIDs = projectIDs
+        self.organizationID = organizationID
+        self.page = page
+        self.orderColumn = orderColumn
+    }
+}
+
+extension AppDatabase {
+    /// Stores a trigger, unless its container or function was deleted meanwhile.
+    public func createTrigger(_ trigger: Trigger) throws(ScwError) {
+        try write { db in
+            try Self.requireApplication(trigger.application, db)
+            try TriggerRecord(trigger).insert(db)
+        }
+    }
+
+    /// A trigger by id.
+    public func trigger(id: TriggerID) throws(ScwError) -> Trigger? {
+        try read { db in try TriggerRecord.fetchOne(db, key: id.rawValue)?.trigger }
+    }
+
+    /// Reads, changes and writes one trigger in a transaction.
+    public func updateTrigger(id: TriggerID, _ change: @Sendable (inout Trigger) throws -> Void) throws(ScwError) -> Trigger? {
+        try write { db in
+            guard var t = try TriggerRecord.fetchOne(db, key: id.rawValue)?.trigger else { return nil }
+            try change(&t)
+            try TriggerRecord(t).update(db)
+            return t
+        }
+    }
+
+    /// Deletes a trigger; returns it.
+    public func deleteTrigger(id: TriggerID, _ check: @Sendable (Trigger) throws -> Void) throws(ScwError) -> Trigger? {
+        try write { db in
+            guard let record = try TriggerRecord.fetchOne(db, key: id.rawValue) else { return nil }
+            try check(record.trigger)
+            try record.delete(db)
+            return record.trigger
+        }
+    }
+
+    /// One page of triggers.
+    public func triggers(matching q: AttachmentQuery) throws(ScwError) -> Page<Trigger> {
+        try read { db in
+            var r = TriggerRecord.filter(Column("region") == q.region.rawValue && Column("organization_id") == q.organizationID.rawValue)
+            r = r.filter(q.ofContainers ? Column("container_id") != nil : Column("function_id") != nil)
+            if let crons = q.cronsOnly { r = r.filter(crons ? Column("source_type") == "cron" : Column("source_type") != "cron") }
+            if let app = q.application { r = r.filter(Column(q.ofContainers ? "container_id" : "function_id") == app) }
+            if let ns = q.namespaceID { r = r.filter(Column("namespace_id") == ns.rawValue) }
+            if let type = q.sourceType { r = r.filter(Column("source_type") == type) }
+            if let projects = q.projectIDs { r = r.filter(projects.map(\.rawValue).contains(Column("project_id"))) }
+            let total = try r.fetchCount(db)
+            let rows = try Self.ordered(r, q).limit(q.page.pageSize, offset: q.page.offset).fetchAll(db)
+            return Page(items: rows.map(\.trigger), totalCount: total)
+        }
+    }
+
+    /// Stores a custom domain; a hostname is unique across the mock.
+    public func createDomain(_ domain: CustomDomain) throws(ScwError) {
+        try write { db in
+            try Self.requireApplication(domain.application, db)
+            if try DomainRecord.filter(Column("hostname") == domain.hostname).fetchCount(db) > 0 {
+                throw ScwError.alreadyExists(.domain, name: domain.hostname)
+            }
+            try DomainRecord(domain).insert(db)
+        }
+    }
+
+    /// A domain by id.
+    public func domain(id: DomainID) throws(ScwError) -> CustomDomain? {
+        try read { db in try DomainRecord.fetchOne(db, key: id.rawValue)?.domain }
+    }
+
+    /// Reads, changes and writes one domain in a transaction.
+    public func updateDomain(id: DomainID, _ change: @Sendable (inout CustomDomain) throws -> Void) throws(ScwError) -> CustomDomain? {
+        try write { db in
+            guard var d = try DomainRecord.fetchOne(db, key: id.rawValue)?.domain else { return nil }
+            try change(&d)
+            try DomainRecord(d).update(db)
+            return d
+        }
+    }
+
+    /// Deletes a domain; returns it.
+    public func deleteDomain(id: DomainID, _ check: @Sendable (CustomDomain) throws -> Void) throws(ScwError) -> CustomDomain? {
+        try write { db in
+            guard let record = try DomainRecord.fetchOne(db, key: id.rawValue) else { return nil }
+            try check(record.domain)
+            try record.delete(db)
+            return record.domain
+        }
+    }
+
+    /// One page of domains.
+    public func domains(matching q: AttachmentQuery) throws(ScwError) -> Page<CustomDomain> {
+        try read { db in
+            var r = DomainRecord.filter(Column("region") == q.region.rawValue && Column("organization_id") == q.organizationID.rawValue)
+            r = r.filter(q.ofContainers ? Column("container_id") != nil : Column("function_id") != nil)
+            if let app = q.application { r = r.filter(Column(q.ofContainers ? "container_id" : "function_id") == app) }
+            if let ns = q.namespaceID { r = r.filter(Column("namespace_id") == ns.rawValue) }
+            if let projects = q.projectIDs { r = r.filter(projects.map(\.rawValue).contains(Column("project_id"))) }
+            let total = try r.fetchCount(db)
+            let rows = try Self.ordered(r, q).limit(q.page.pageSize, offset: q.page.offset).fetchAll(db)
+            return Page(items: rows.map(\.domain), totalCount: total)
+        }
+    }
+
+    private static func ordered<R>(_ r: QueryInterfaceRequest<R>, _ q: AttachmentQuery) -> QueryInterfaceRequest<R> {
+        switch q.page.order {
+        case .createdAtAsc: r.order(Column("created_at").asc, Column("id").asc)
+        case .createdAtDesc: r.order(Column("created_at").desc, Column("id").desc)
+        case .nameAsc: r.order(Column(q.orderColumn).asc, Column("id").asc)
+        case .nameDesc: r.order(Column(q.orderColumn).desc, Column("id").desc)
+        }
+    }
+
+    private static func requireApplication(_ app: ApplicationRef, _ db: Database) throws {
+        switch app {
+        case .container(let id):
+            guard try ContainerRecord.exists(db, key: id.rawValue) else { throw ScwError.notFound(.container, id: id.rawValue) }
+        case .function(let id):
+            guard try FunctionRecord.exists(db, key: id.rawValue) else { throw ScwError.notFound(.function, id: id.rawValue) }
+        }
+    }
+}
