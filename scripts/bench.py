@@ -11,6 +11,12 @@ To add a section (e.g. token creation rate, container GET/LIST with 10,000 conta
 throughput): write `def section_name(b: Bench) -> list[str]`, decorate it with @section("name", "what it
 measures"), and put any new knobs in Settings (with a BENCH_* env var and a flag).
 
+Server and wrk share the machine's cores, so the figures only mean something on an otherwise idle machine:
+before each section the driver waits (up to --quiet-wait seconds) for the machine to go quiet, waits for the
+server's own background work (the RSA key pool) to finish before measuring, and prints for every wrk run the
+CPU share of the server, of wrk and of everything else ("other"), plus the server's CPU time per request,
+which depends little on what else runs.
+
 Everything targets 127.0.0.1 only: the server is started with --host 127.0.0.1 and every URL is checked.
 """
 
@@ -23,6 +29,7 @@ import json
 import os
 import re
 import resource
+import shlex
 import shutil
 import signal
 import socket
@@ -64,6 +71,8 @@ class Settings:
     settle: float          # seconds to let the server go idle before an RSS reading
     json_path: Optional[str]
     keep_temp: bool
+    server_args: list[str]  # extra `scw-mock serve` flags for every server
+    quiet_wait: float      # seconds to wait, before each section, for the rest of the machine to go quiet
 
 
 def env_int(name: str, default: int) -> int:
@@ -100,6 +109,12 @@ def parse_settings(argv: list[str]) -> Settings:
                    help="also write every figure as JSON to this file (env BENCH_JSON)")
     p.add_argument("--keep-temp", action="store_true", default=os.environ.get("BENCH_KEEP_TEMP") == "1",
                    help="keep the temp folder (databases, server logs) for inspection (env BENCH_KEEP_TEMP=1)")
+    p.add_argument("--server-args", default=os.environ.get("BENCH_SERVER_ARGS", ""),
+                   help="extra flags for every `scw-mock serve`, e.g. '--key-size 2048' (env BENCH_SERVER_ARGS)")
+    p.add_argument("--quiet-wait", type=float, default=env_float("BENCH_QUIET_WAIT", 60),
+                   help="before each section, wait up to this many seconds for the machine to be idle"
+                        " (< 10%% busy for 3 s), since server and wrk share the cores; 0 = don't wait"
+                        " (env BENCH_QUIET_WAIT)")
     args = p.parse_args(argv)
 
     if args.list:
@@ -123,7 +138,8 @@ def parse_settings(argv: list[str]) -> Settings:
     return Settings(binary=os.path.abspath(binary), only=only, duration=args.duration,
                     connections=args.connections, threads=args.threads, warmup=args.warmup,
                     starts=args.starts, settle=args.settle, json_path=args.json_path,
-                    keep_temp=args.keep_temp)
+                    keep_temp=args.keep_temp, server_args=shlex.split(args.server_args),
+                    quiet_wait=args.quiet_wait)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -175,6 +191,26 @@ def machine_busy_seconds() -> float:
     return (user + nice + system + irq + softirq + steal) / CLOCK_TICKS
 
 
+def machine_total_seconds() -> float:
+    with open("/proc/stat") as f:
+        return sum(int(x) for x in f.readline().split()[1:9]) / CLOCK_TICKS
+
+
+def wait_quiet(max_wait: float, threshold_pct: float = 10.0, windows: int = 3) -> tuple[float, bool]:
+    """Waits until the whole machine is under `threshold_pct` busy for `windows` 1-second windows in a row,
+    or `max_wait` seconds. Returns (seconds waited, whether it went quiet)."""
+    t0 = time.monotonic()
+    quiet = 0
+    while quiet < windows:
+        if time.monotonic() - t0 >= max_wait:
+            return time.monotonic() - t0, False
+        b0, a0 = machine_busy_seconds(), machine_total_seconds()
+        time.sleep(1.0)
+        b1, a1 = machine_busy_seconds(), machine_total_seconds()
+        quiet = quiet + 1 if 100.0 * (b1 - b0) / max(a1 - a0, 1e-9) < threshold_pct else 0
+    return time.monotonic() - t0, True
+
+
 def children_cpu_seconds() -> float:
     """CPU of the reaped children of this process (wrk, once subprocess.run has returned)."""
     r = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -194,9 +230,27 @@ class CpuShare:
                 f" (of {os.cpu_count() * 100})")
 
 
+def all_process_cpu() -> dict[int, tuple[str, float]]:
+    """CPU seconds of every process on the machine, by pid, with its command name."""
+    out: dict[int, tuple[str, float]] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                raw = f.read()
+            name = raw[raw.index("(") + 1:raw.rindex(")")]
+            fields = raw.rpartition(")")[2].split()
+            out[int(entry)] = (name, (int(fields[11]) + int(fields[12])) / CLOCK_TICKS)
+        except (OSError, ValueError):
+            pass
+    return out
+
+
 class CpuMeter:
     def __init__(self, server_pid: int):
         self.pid = server_pid
+        self.procs = all_process_cpu()
         self.t = time.monotonic()
         self.server = process_cpu_seconds(server_pid)
         self.machine = machine_busy_seconds()
@@ -208,6 +262,10 @@ class CpuMeter:
         kids = children_cpu_seconds() - self.children
         machine = machine_busy_seconds() - self.machine
         pct = lambda x: 100.0 * x / wall
+        now = all_process_cpu()
+        self.top_others = sorted(
+            ((pct(cpu - self.procs.get(pid, ("", 0.0))[1]), pid, name) for pid, (name, cpu) in now.items()
+             if pid not in (self.pid, os.getpid())), reverse=True)[:5]
         return CpuShare(server=pct(server), wrk=pct(kids), other=max(0.0, pct(machine - server - kids)),
                         server_cpu_s=server)
 
@@ -236,8 +294,9 @@ def _exited(proc: subprocess.Popen, timeout: float) -> bool:
 class Server:
     """One scw-mock process on 127.0.0.1 with its own database file and stderr log in `workdir`."""
 
-    def __init__(self, binary: str, workdir: str, name: str):
+    def __init__(self, binary: str, workdir: str, name: str, extra_args: list[str] = ()):
         self.binary = binary
+        self.extra_args = list(extra_args)
         self.workdir = workdir
         self.name = name
         self.database = os.path.join(workdir, f"{name}.sqlite")
@@ -248,6 +307,7 @@ class Server:
         self.export_line_at: Optional[float] = None  # perf_counter when the stdout line arrived
         self._stdout_thread: Optional[threading.Thread] = None
         self.terminated = False  # whether stop() had to send SIGTERM (else it had exited by itself)
+        self.stop_ms: Optional[float] = None
 
     @property
     def base_url(self) -> str:
@@ -256,7 +316,7 @@ class Server:
     def start(self, port: int = 0) -> float:
         """Execs the server and returns perf_counter() taken just before the exec. Does not wait."""
         self._log = open(self.log_path, "wb")
-        argv = [self.binary, "serve", "--host", HOST, "--port", str(port), "--database", self.database]
+        argv = [self.binary, "serve", "--host", HOST, "--port", str(port), "--database", self.database] + self.extra_args
         t0 = time.perf_counter()
         self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                      stderr=self._log, env=child_env(), cwd=self.workdir)
@@ -312,6 +372,22 @@ class Server:
                                  + self.log_tail())
             time.sleep(interval)
 
+    def wait_idle(self, timeout: float = 120.0, window: float = 0.5, threshold_pct: float = 3.0) -> float:
+        """Waits until the server's CPU use stays under `threshold_pct` of a core for two windows in a row
+        (background work such as the RSA key pool done); returns the seconds waited."""
+        assert self.proc
+        t0 = time.monotonic()
+        quiet = 0
+        while quiet < 2:
+            before = process_cpu_seconds(self.proc.pid)
+            time.sleep(window)
+            used = process_cpu_seconds(self.proc.pid) - before
+            quiet = quiet + 1 if 100.0 * used / window < threshold_pct else 0
+            if time.monotonic() - t0 > timeout:
+                log(f"{self.name}: still busy after {timeout}s; going on")
+                break
+        return time.monotonic() - t0 - 2 * window
+
     def start_and_wait(self) -> None:
         self.start(0)
         self.wait_export_line()
@@ -321,15 +397,18 @@ class Server:
         assert self.proc
         return read_vm(self.proc.pid)
 
-    def stop(self, timeout: float = 10.0) -> Optional[int]:
-        """SIGTERM, then SIGKILL if it has not exited within `timeout`. Safe to call twice."""
+    def stop(self, timeout: float = 30.0) -> Optional[int]:
+        """SIGTERM, then SIGKILL if it has not exited within `timeout`. Safe to call twice.
+        Sets stop_ms to how long the server took to exit after SIGTERM."""
         if not self.proc:
             return None
         if self.proc.poll() is None:
             self.terminated = True
+            t0 = time.perf_counter()
             self.proc.send_signal(signal.SIGTERM)
             try:
                 self.proc.wait(timeout)
+                self.stop_ms = (time.perf_counter() - t0) * 1e3
             except subprocess.TimeoutExpired:
                 log(f"{self.name}: did not exit {timeout}s after SIGTERM; killing it")
                 self.proc.kill()
@@ -454,12 +533,13 @@ class Bench:
         self.figures: dict[str, dict] = {}  # section -> figures, for --json
         self._server: Optional[Server] = None
         self._server_error: Optional[str] = None
-        self.rss_idle: Optional[dict[str, float]] = None  # shared server, right after start
+        self.rss_idle: Optional[dict[str, float]] = None  # shared server, once idle after start
+        self.busy_after_start_s: Optional[float] = None  # how long the shared server kept a core busy after start
         self.load_sections: list[str] = []  # sections that put load on the shared server
         self._servers: list[Server] = []  # everything started, for cleanup
 
-    def new_server(self, name: str) -> Server:
-        s = Server(self.settings.binary, self.tmp, name)
+    def new_server(self, name: str, extra_args: list[str] = ()) -> Server:
+        s = Server(self.settings.binary, self.tmp, name, self.settings.server_args + list(extra_args))
         self._servers.append(s)
         return s
 
@@ -474,10 +554,12 @@ class Bench:
             except BenchError as e:
                 self._server_error = str(e).splitlines()[0]
                 raise
+            self.busy_after_start_s = s.wait_idle()
             time.sleep(self.settings.settle)
             self.rss_idle = s.vm()
             self._server = s
-            log(f"shared server pid {s.proc.pid} on {s.base_url}, idle RSS {self.rss_idle['VmRSS']:.1f} MiB")
+            log(f"shared server pid {s.proc.pid} on {s.base_url}: busy {self.busy_after_start_s:.1f}s after start"
+                f" (background work), then idle RSS {self.rss_idle['VmRSS']:.1f} MiB")
         return self._server
 
     def wrk(self, server: Server, path: str) -> WrkResult:
@@ -490,8 +572,10 @@ class Bench:
         result = run_wrk(url, self, self.settings.duration, {"X-Auth-Token": TOKEN})
         result.cpu = meter.stop()
         if result.cpu.other > 25:
-            log(f"warning: other processes used {result.cpu.other:.0f}% of a core during the run; "
-                "the figures are disturbed (run on an idle machine)")
+            top = ", ".join(f"{name}[{pid}] {p:.0f}%" for p, pid, name in meter.top_others if p >= 1)
+            log(f"warning: other processes used {result.cpu.other:.0f}% of a core during the run"
+                f" (top: {top or 'none visible: kernel/softirq or processes that exited'});"
+                " the figures are disturbed (run on an idle machine)")
         return result
 
     def cleanup(self) -> None:
@@ -525,36 +609,78 @@ def verdict(ok: bool) -> str:
     return "ok" if ok else "MISSED"
 
 
-@section("startup", "exec -> first 200 from /_mock/health, each start on a fresh database file (target < 100 ms)")
-def bench_startup(b: Bench) -> list[str]:
-    n = b.settings.starts
-    to_health, to_line = [], []
+def measure_starts(b: Bench, label: str, n: int, extra_args: list[str] = ()) -> dict[str, list[float]]:
+    """n cold starts on fresh database files: exec -> export line, exec -> first 200 from /_mock/health
+    (polled every ~1 ms over a raw socket on a port chosen beforehand), and SIGTERM -> exit."""
+    out: dict[str, list[float]] = {"to_health_ms": [], "to_export_line_ms": [], "stop_ms": []}
     for i in range(n):
-        s = b.new_server(f"startup-{i}")
-        port = free_port()
-        t0 = s.start(port)
+        s = b.new_server(f"{label}-{i}", extra_args)
+        t0 = s.start(free_port())
         t_health = s.wait_healthy(interval=0.001)
         s.wait_export_line()
         s.stop()
-        to_health.append((t_health - t0) * 1e3)
-        to_line.append((s.export_line_at - t0) * 1e3)
-        os.remove(s.database)
+        out["to_health_ms"].append((t_health - t0) * 1e3)
+        out["to_export_line_ms"].append((s.export_line_at - t0) * 1e3)
+        out["stop_ms"].append(s.stop_ms or 0.0)
+        for suffix in ("", "-wal", "-shm"):
+            if os.path.exists(s.database + suffix):
+                os.remove(s.database + suffix)
+    return out
 
-    # The floor: exec of the same binary doing nothing (loader, Swift runtime, Foundation) and exiting.
+
+@section("startup", "exec -> first 200 from /_mock/health, each start on a fresh database file (target < 100 ms)")
+def bench_startup(b: Bench) -> list[str]:
+    n = b.settings.starts
+    default = measure_starts(b, "startup", n)
+    h = default["to_health_ms"]
+    med = statistics.median(h)
+    lines = [
+        f"startup_ms_median={med:.1f} min={min(h):.1f} max={max(h):.1f} (n={n})  [target <100: {verdict(med < 100)}]",
+        f"  startup_export_line_ms_median={statistics.median(default['to_export_line_ms']):.1f}"
+        f" stop_ms_median={statistics.median(default['stop_ms']):.0f} max={max(default['stop_ms']):.0f}",
+    ]
+
+    # Diagnostics: the same without the background RSA key pool (it starts generating before the listener opens
+    # and competes for the cores), and the floor of exec'ing the binary at all (loader, Swift runtime, Foundation).
+    figures = {"default": default}
+    try:
+        no_pool = measure_starts(b, "startup-nopool", n, ["--key-pool", "0"])
+        figures["key_pool_0"] = no_pool
+        hp = no_pool["to_health_ms"]
+        lines.append(f"  startup_key_pool0_ms_median={statistics.median(hp):.1f} min={min(hp):.1f} max={max(hp):.1f}"
+                     f" stop_ms_median={statistics.median(no_pool['stop_ms']):.0f}")
+    except BenchError as e:
+        lines.append(f"  startup_key_pool0: n/a ({str(e).splitlines()[0]})")
     exec_only = []
     for _ in range(n):
         t0 = time.perf_counter()
         subprocess.run([b.settings.binary, "--version"], stdout=subprocess.DEVNULL, check=True, env=child_env())
         exec_only.append((time.perf_counter() - t0) * 1e3)
+    figures["exec_version_ms"] = exec_only
+    lines.append(f"  exec_version_ms_median={statistics.median(exec_only):.1f} (floor: exec + exit of `scw-mock --version`)")
+    b.figures["startup"] = figures
+    return lines
 
-    med = statistics.median(to_health)
-    b.figures["startup"] = {"to_health_ms": to_health, "to_export_line_ms": to_line, "exec_version_ms": exec_only}
+
+def wrk_lines(b: Bench, key: str, r: WrkResult) -> list[str]:
+    """The two detail lines every wrk section prints under its headline."""
+    if r.non_2xx or r.socket_errors:
+        log(f"{key}: wrk saw errors:\n{r.raw}")
     return [
-        f"startup_ms_median={med:.1f} min={min(to_health):.1f} max={max(to_health):.1f} (n={n})"
-        f"  [target <100: {verdict(med < 100)}]",
-        f"  startup_export_line_ms_median={statistics.median(to_line):.1f}"
-        f"  exec_version_ms_median={statistics.median(exec_only):.1f} (floor: process exec + exit)",
+        f"  {key}_requests={r.requests} p90_ms={r.p90_ms:.2f} max_ms={r.max_ms:.2f}"
+        f" non_2xx={r.non_2xx} socket_errors={r.socket_errors or 'none'}",
+        f"  {key}_{r.cpu.line()} server_cpu_us_per_req={1e6 * r.cpu.server_cpu_s / r.requests:.0f}",
     ]
+
+
+@section("get_health", "baseline: wrk GET /_mock/health (no auth, no database): the HTTP stack's ceiling")
+def bench_get_health(b: Bench) -> list[str]:
+    s = b.server()
+    r = b.wrk(s, "/_mock/health")
+    b.load_sections.append("get_health")
+    b.figures["get_health"] = dataclasses.asdict(r)
+    return [f"get_health_rps={r.rps:.0f} p50_ms={r.p50_ms:.2f} p99_ms={r.p99_ms:.2f}"
+            f" (c={b.settings.connections}, t={b.settings.threads}, {b.settings.duration}s)"] + wrk_lines(b, "get_health", r)
 
 
 @section("get_namespace", "wrk GET one namespace on the shared server (target >= 20,000 req/s, p99 < 5 ms)")
@@ -569,6 +695,11 @@ def bench_get_namespace(b: Bench) -> list[str]:
     status, got = api(s, "GET", path)
     if status != 200:
         raise BenchError(f"GET {path} answered {status}: {got}")
+    # Creating a namespace takes a key from the pool, which the server then refills in the background;
+    # measure the GETs alone.
+    refill = s.wait_idle()
+    if refill > 0.2:
+        log(f"get_namespace: server was busy {refill:.1f}s after the create (key pool refill)")
 
     r = b.wrk(s, path)
     b.load_sections.append("get_namespace")
@@ -577,13 +708,8 @@ def bench_get_namespace(b: Bench) -> list[str]:
         f"get_namespace_rps={r.rps:.0f} p50_ms={r.p50_ms:.2f} p99_ms={r.p99_ms:.2f}"
         f" (c={b.settings.connections}, t={b.settings.threads}, {b.settings.duration}s)"
         f"  [target >=20000 rps: {verdict(r.rps >= 20000)}, p99<5ms: {verdict(r.p99_ms < 5)}]",
-        f"  get_namespace_requests={r.requests} p90_ms={r.p90_ms:.2f} max_ms={r.max_ms:.2f}"
-        f" non_2xx={r.non_2xx} socket_errors={r.socket_errors or 'none'}",
-        f"  get_namespace_{r.cpu.line()} server_cpu_us_per_req={1e6 * r.cpu.server_cpu_s / r.requests:.0f}",
     ]
-    if r.non_2xx or r.socket_errors:
-        log(f"get_namespace: wrk saw errors:\n{r.raw}")
-    return lines
+    return lines + wrk_lines(b, "get_namespace", r)
 
 
 @section("rss", "VmRSS of the shared server when idle after start and after the load sections (target < 40 MiB)")
@@ -591,6 +717,7 @@ def bench_rss(b: Bench) -> list[str]:
     s = b.server()
     idle = b.rss_idle
     assert idle is not None
+    s.wait_idle()
     time.sleep(b.settings.settle)
     now = s.vm()
     b.figures["rss"] = {"idle": idle, "after_load": now, "load_sections": b.load_sections}
@@ -599,6 +726,7 @@ def bench_rss(b: Bench) -> list[str]:
         f"rss_idle_mib={idle['VmRSS']:.1f} rss_after_load_mib={after}"
         f"  [target idle <40: {verdict(idle['VmRSS'] < 40)}]",
         f"  rss_peak_mib={now['VmHWM']:.1f} threads={int(now['Threads'])}"
+        f" busy_after_start_s={b.busy_after_start_s:.1f}"
         f" (after: {', '.join(b.load_sections) or 'no load section ran'})",
     ]
 
@@ -625,6 +753,12 @@ def main(argv: list[str]) -> int:
         for name in SECTIONS:  # registry order, so rss comes after the load sections
             if name not in chosen:
                 continue
+            if settings.quiet_wait > 0:
+                waited, ok = wait_quiet(settings.quiet_wait)
+                if not ok:
+                    log(f"the machine stayed busy for {waited:.0f}s (other processes); running {name} anyway")
+                elif waited > 4:
+                    log(f"waited {waited:.0f}s for the machine to go quiet")
             log(f"section {name}...")
             fn, _ = SECTIONS[name]
             try:

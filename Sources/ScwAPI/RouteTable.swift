@@ -26,6 +26,12 @@ final class RouteTable: @unchecked Sendable {
         methodsByPath[path, default: []].insert(method)
     }
 
+    /// Every (method, full path) this table serves.
+    var routes: [(method: String, path: String)] {
+        methodsByPath.flatMap { path, methods in methods.map { (method: $0.rawValue, path: "/\(prefix)/\(path)") } }
+            .sorted { ($0.path, $0.method) < ($1.path, $1.method) }
+    }
+
     /// Adds 405 handlers for the common methods a path does not serve.
     func finish() {
         let all: [HTTPRequest.Method] = [.get, .post, .put, .patch, .delete, .head, .options]
@@ -46,12 +52,18 @@ public struct APIServices: Sendable {
     public var triggers: TriggerService
     public var domains: DomainService
     public var tokens: TokenService
-    public var clock: any WallClock
+    public var clock: MockClock
     public var info: MockInfo
+    public var admin: any MockAdministration
+    public var requestLog = RequestLog()
+    public var faults: FaultInjector
 
     /// Bundles the services.
     public init(authenticator: Authenticator, namespaces: NamespaceService, containers: ContainerService, functions: FunctionService,
-                triggers: TriggerService, domains: DomainService, tokens: TokenService, clock: any WallClock, info: MockInfo) {
+                triggers: TriggerService, domains: DomainService, tokens: TokenService, clock: MockClock, info: MockInfo,
+                admin: any MockAdministration) {
+        self.admin = admin
+        self.faults = FaultInjector(clock: clock)
         self.functions = functions
         self.triggers = triggers
         self.domains = domains
@@ -69,12 +81,12 @@ extension Authenticator: Authenticating {}
 /// The whole route table in one place: every API version's routes and the mock's own.
 public func buildRouter(_ services: APIServices) -> Router<ScwRequestContext> {
     let router = Router(context: ScwRequestContext.self)
-    router.add(middleware: GatewayMiddleware())
+    router.add(middleware: GatewayMiddleware(log: services.requestLog, faults: services.faults, clock: services.clock))
     let auth = AuthMiddleware(authenticator: services.authenticator)
     var tables: [RouteTable] = []
 
     // Containers v1beta1 (deprecated but served; spec 3a).
-    let containersV1Beta1 = RouteTable(router.group("containers/v1beta1/regions/:region").add(middleware: auth), prefix: "containers/v1beta1")
+    let containersV1Beta1 = RouteTable(router.group("containers/v1beta1/regions/:region").add(middleware: auth), prefix: "containers/v1beta1/regions/:region")
     V1Beta1NamespaceController(kind: .container, service: services.namespaces).mount(on: containersV1Beta1)
     V1Beta1ContainerController(service: services.containers).mount(on: containersV1Beta1)
     CronController(api: .containers, service: services.triggers).mount(on: containersV1Beta1)
@@ -84,7 +96,7 @@ public func buildRouter(_ services: APIServices) -> Router<ScwRequestContext> {
     tables.append(containersV1Beta1)
 
     // Containers v1 (spec 3b).
-    let containersV1 = RouteTable(router.group("containers/v1/regions/:region").add(middleware: auth), prefix: "containers/v1")
+    let containersV1 = RouteTable(router.group("containers/v1/regions/:region").add(middleware: auth), prefix: "containers/v1/regions/:region")
     V1NamespaceController(service: services.namespaces).mount(on: containersV1)
     V1ContainerController(service: services.containers).mount(on: containersV1)
     V1DomainController(service: services.domains).mount(on: containersV1)
@@ -92,7 +104,7 @@ public func buildRouter(_ services: APIServices) -> Router<ScwRequestContext> {
     tables.append(containersV1)
 
     // Functions v1beta1 (spec 3c).
-    let functionsV1Beta1 = RouteTable(router.group("functions/v1beta1/regions/:region").add(middleware: auth), prefix: "functions/v1beta1")
+    let functionsV1Beta1 = RouteTable(router.group("functions/v1beta1/regions/:region").add(middleware: auth), prefix: "functions/v1beta1/regions/:region")
     V1Beta1NamespaceController(kind: .function, service: services.namespaces).mount(on: functionsV1Beta1)
     FunctionController(service: services.functions).mount(on: functionsV1Beta1)
     CronController(api: .functions, service: services.triggers).mount(on: functionsV1Beta1)
@@ -105,8 +117,19 @@ public func buildRouter(_ services: APIServices) -> Router<ScwRequestContext> {
     let mock = RouteTable(router.group("_mock"), prefix: "_mock")
     MockController(info: services.info, tokens: services.tokens).mount(on: mock)
     FunctionController(service: services.functions).mountStorage(on: mock)
+    let everyTable = Box<[RouteTable]>([])
+    AdminController(admin: services.admin, clock: services.clock, log: services.requestLog, faults: services.faults,
+                    tokens: services.tokens, document: { OpenAPIDocument(version: services.info.version, routes: everyTable.value.flatMap(\.routes)) })
+        .mount(on: mock)
     tables.append(mock)
 
     tables.forEach { $0.finish() }
+    everyTable.value = tables
     return router
+}
+
+/// A reference cell set once while the router is built (the OpenAPI document needs the finished route tables).
+final class Box<Value>: @unchecked Sendable {
+    var value: Value
+    init(_ value: Value) { self.value = value }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// A point in time with nanosecond precision, rendered in the precisions Scaleway uses (spec section 8).
 public struct Timestamp: Hashable, Sendable, Comparable {
@@ -131,5 +132,26 @@ public struct SystemClock: WallClock {
         var ts = timespec()
         clock_gettime(CLOCK_REALTIME, &ts)
         return Timestamp(nanoseconds: Int64(ts.tv_sec) * 1_000_000_000 + Int64(ts.tv_nsec))
+    }
+}
+
+/// The mock's clock: a base clock moved forward by `POST /_mock/clock`, so tests can make tokens expire and
+/// transitions settle without waiting. It never moves backwards.
+public final class MockClock: WallClock {
+    private let base: any WallClock
+    private let offset = Mutex<Int64>(0)
+
+    /// Wraps a base clock.
+    public init(base: any WallClock) { self.base = base }
+
+    public func now() -> Timestamp { base.now().adding(nanoseconds: offset.withLock { $0 }) }
+
+    /// How far the clock has been moved, in nanoseconds.
+    public var offsetNanoseconds: Int64 { offset.withLock { $0 } }
+
+    /// Moves the clock forward by `nanoseconds` (≥ 0).
+    public func advance(nanoseconds: Int64) {
+        precondition(nanoseconds >= 0)
+        offset.withLock { $0 += nanoseconds }
     }
 }

@@ -116,6 +116,9 @@ public final class KeyRing: Sendable {
         (forge.bits, try database.poolSize(bits: forge.bits), forge.poolTarget)
     }
 
+    /// Forgets every cached key (after a reset).
+    public func forgetAll() { cache.withLock { $0.removeAll() } }
+
     /// Forgets a deleted namespace's key.
     public func forget(_ id: NamespaceID) {
         _ = cache.withLock { $0.removeValue(forKey: id) }

@@ -154,6 +154,30 @@ public struct TokenService: Sendable {
         return key.publicKey
     }
 
+    /// A deliberately bad token for the namespace or application named in `request` (no API key needed: mock admin).
+    public func forge(_ kind: TokenForger.Kind, api: TokenAPI, request: Request) async throws(ScwError) -> String {
+        let (namespace, applicationID) = try locate(api: api, request: request)
+        guard let key = try await keys.key(for: namespace.id) else { throw .unavailable("the namespace's key is not ready yet, please retry") }
+        let now = clock.now().unixSeconds
+        let claims = TokenClaims(namespaceID: applicationID == nil ? namespace.id.rawValue : "", applicationID: applicationID ?? "",
+                                 expiresAt: nil, jti: ids.next().uuidString.lowercased(), issuedAt: now)
+        let forged: Result<String, any Error> = await offload { Result { try TokenForger.forge(kind, claims: claims, key: key, nowSeconds: now) } }
+        guard let token = try? forged.get() else { throw .unavailable("forging failed") }
+        return token
+    }
+
+    /// The namespace (and application id) a namespace or application id names, in any region.
+    private func locate(api: TokenAPI, request: Request) throws(ScwError) -> (Namespace, String?) {
+        if let nsID = request.namespaceID {
+            guard let ns = try database.namespace(id: nsID) else { throw .notFound(.namespace, id: nsID.rawValue) }
+            return (ns, nil)
+        }
+        let raw = request.applicationID ?? ""
+        if let cid = ContainerID(raw), let c = try database.container(id: cid), let ns = try database.namespace(id: c.namespaceID) { return (ns, cid.rawValue) }
+        if let fid = FunctionID(raw), let f = try database.function(id: fid), let ns = try database.namespace(id: f.namespaceID) { return (ns, fid.rawValue) }
+        throw .notFound(api.applicationKind, id: raw)
+    }
+
     /// The key pool's state, for `/_mock/health`.
     public func keyPoolStatus() throws(ScwError) -> (bits: Int, ready: Int, target: Int) { try keys.poolStatus() }
 

@@ -14,11 +14,12 @@ import ServiceLifecycle
 /// `/_mock/health` means ready.
 public func buildApplication(
     _ configuration: MockConfiguration,
-    clock: any WallClock = SystemClock(),
+    clock baseClock: any WallClock = SystemClock(),
     ids: any IDSource = RandomIDSource(),
     logger: Logger = Logger(label: "scw-mock"),
     onServerRunning: @escaping @Sendable (_ port: Int) async -> Void = { _ in }
 ) async throws -> some ApplicationProtocol {
+    let clock = MockClock(base: baseClock)
     let database = try AppDatabase.open(path: configuration.databasePath)
     try database.saveIdentity(organizations: [(WellKnownIdentity.organizationID, "default")],
                               projects: [WellKnownIdentity.project], apiKeys: [WellKnownIdentity.apiKey])
@@ -31,8 +32,11 @@ public func buildApplication(
     // Fill the key pool (and key any seeded namespace without a key file) in the background.
     await forge.kick()
 
+    let authenticator = try Authenticator(database: database, clock: clock)
+    let admin = Administration(database: database, configuration: configuration, namespaces: namespaces, authenticator: authenticator,
+                               keys: keyRing)
     let services = APIServices(
-        authenticator: try Authenticator(database: database, clock: clock),
+        authenticator: authenticator,
         namespaces: namespaces,
         containers: ContainerService(database: database, clock: clock, ids: ids, settings: settings),
         functions: FunctionService(database: database, clock: clock, ids: ids, settings: settings),
@@ -40,7 +44,8 @@ public func buildApplication(
         domains: DomainService(database: database, clock: clock, ids: ids, settings: settings),
         tokens: TokenService(database: database, clock: clock, ids: ids, settings: settings, keys: keyRing),
         clock: clock,
-        info: MockInfo(version: scwMockVersion, databasePath: database.path, authEnforced: true))
+        info: MockInfo(version: scwMockVersion, databasePath: database.path, authEnforced: true),
+        admin: admin)
     let router = buildRouter(services)
 
     var serverConfiguration = HTTP1Channel.Configuration()
@@ -55,6 +60,24 @@ public func buildApplication(
         services: [DatabaseService(database: database, logger: logger), KeyForgeService(forge: forge)],
         onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? configuration.port) },
         logger: logger)
+}
+
+/// Reset to the seeded state (`POST /_mock/reset`): wipe, then the same identity and seed path as at start.
+struct Administration: MockAdministration {
+    let database: AppDatabase
+    let configuration: MockConfiguration
+    let namespaces: NamespaceService
+    let authenticator: Authenticator
+    let keys: KeyRing
+
+    func reset(toEmpty: Bool) async throws {
+        try database.wipe()
+        keys.forgetAll()
+        try database.saveIdentity(organizations: [(WellKnownIdentity.organizationID, "default")],
+                                  projects: [WellKnownIdentity.project], apiKeys: [WellKnownIdentity.apiKey])
+        if !toEmpty { try await SeedLoader.apply(paths: configuration.seedPaths, to: database, namespaces: namespaces) }
+        try authenticator.reload()
+    }
 }
 
 /// Keeps the database open for the life of the application and closes it cleanly at shutdown.

@@ -35,3 +35,15 @@ extension AppDatabase {
         try read { db in try ProjectRecord.order(Column("id")).fetchAll(db).map(\.project) }
     }
 }
+
+extension AppDatabase {
+    /// Deletes every organization, project, key, namespace (with everything in it) and revoked-token record, in one
+    /// transaction; the pool of pre-generated RSA keys is kept (it is not state a client can see).
+    public func wipe() throws(ScwError) {
+        try write { db in
+            for table in ["namespace", "revoked_token", "api_key", "project", "organization"] {
+                try db.execute(sql: "DELETE FROM \(table)")
+            }
+        }
+    }
+}

@@ -52,7 +52,9 @@ struct MockController {
             let pool = try tokens.keyPoolStatus()
             return Health(status: "ready", version: info.version, database: info.databasePath,
                    auth: info.authEnforced ? "enforced" : "disabled", regions: Region.allCases.map(\.rawValue),
-                   routes: ["GET /_mock/health", "GET /_mock/namespaces/{namespace_id}/public-key", "GET /_mock/jwks.json"],
+                   routes: ["GET /_mock/health", "GET /_mock/namespaces/{namespace_id}/public-key", "GET /_mock/jwks.json",
+                            "POST /_mock/reset", "GET|POST /_mock/clock", "GET /_mock/requests", "GET|PUT|DELETE /_mock/faults",
+                            "POST /_mock/tokens/forge", "GET /_mock/openapi.json"],
                    key_pool: KeyPool(bits: pool.bits, ready: pool.ready, target: pool.target))
         }
         // The namespace's public key as PEM: PKCS#1 like the tokens API returns it, or `?format=spki`.

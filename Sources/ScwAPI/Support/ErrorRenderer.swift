@@ -87,6 +87,21 @@ public enum ErrorRenderer {
         }
     }
 
+    /// Status and body for a fault injected with `PUT /_mock/faults`: Scaleway's body for that status on that path.
+    public static func render(injectedStatus status: Int, method: HTTPRequest.Method, path: String) -> (HTTPResponse.Status, any Encodable & Sendable) {
+        if let error = FaultInjector.error(status: status, path: path) {
+            return render(error, dialect: ErrorDialect(path: path), method: method)
+        }
+        let code = HTTPResponse.Status(code: status)
+        switch status {
+        case 429: return (code, TypedMessageBody(message: "too many requests", type: "too_many_requests"))
+        // Recorded on the real API (spec section 11, history).
+        case 503: return (code, MessageBody(message: "error while authenticating, please retry later"))
+        case 500...599: return (code, MessageBody(message: "internal error"))
+        default: return (code, MessageBody(message: code.reasonPhrase.lowercased()))
+        }
+    }
+
     /// A JSON response for a rendered error.
     public static func response(_ rendered: (HTTPResponse.Status, any Encodable & Sendable)) -> Response {
         let data = (try? WireJSON.encoder.encode(rendered.1)) ?? Data(#"{"message":"internal error"}"#.utf8)

@@ -8,14 +8,33 @@ import ScwDomain
 /// Scaleway's gateway sends (spec section 1); any error becomes a JSON body through `ErrorRenderer`.
 public struct GatewayMiddleware: RouterMiddleware {
     public typealias Context = ScwRequestContext
+    let log: RequestLog
+    let faults: FaultInjector
+    let clock: any WallClock
 
     /// Creates the middleware.
-    public init() {}
+    public init(log: RequestLog, faults: FaultInjector, clock: any WallClock) {
+        self.log = log
+        self.faults = faults
+        self.clock = clock
+    }
 
     public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        let started = ContinuousClock.now
+        let path = request.uri.path
+        let isAPI = !path.hasPrefix("/_mock")
+        let box = AccessKeyBox()
         var response: Response
         do {
-            response = try await next(request, context)
+            response = try await AccessKeyBox.$current.withValue(box) {
+                if isAPI, let fault = faults.decide(method: request.method.rawValue, path: path) {
+                    if fault.latencyMilliseconds > 0 { try await Task.sleep(for: .milliseconds(fault.latencyMilliseconds)) }
+                    if let status = fault.status {
+                        return ErrorRenderer.response(ErrorRenderer.render(injectedStatus: status, method: request.method, path: path))
+                    }
+                }
+                return try await next(request, context)
+            }
         } catch let error as ScwError {
             response = ErrorRenderer.response(ErrorRenderer.render(error, dialect: ErrorDialect(path: request.uri.path), method: request.method))
         } catch let error as HTTPError {
@@ -29,14 +48,22 @@ public struct GatewayMiddleware: RouterMiddleware {
         if response.headers[.contentType].map({ $0.hasPrefix("application/json") }) ?? true {
             response.headers[.contentType] = "application/json"
         }
-        response.headers[values: HTTPField.Name("X-Request-Id")!] = [UUID().uuidString.lowercased()]
         response.headers[.contentSecurityPolicy] = "default-src 'none'; frame-ancestors 'none'"
         response.headers[.strictTransportSecurity] = "max-age=63072000"
         response.headers[HTTPField.Name("X-Content-Type-Options")!] = "nosniff"
         response.headers[HTTPField.Name("X-Frame-Options")!] = "DENY"
+        let requestID = UUID().uuidString.lowercased()
+        response.headers[values: HTTPField.Name("X-Request-Id")!] = [requestID]
         context.logger.debug("request", metadata: [
-            "method": "\(request.method.rawValue)", "path": "\(request.uri.path)", "status": "\(response.status.code)",
+            "method": "\(request.method.rawValue)", "path": "\(path)", "status": "\(response.status.code)", "access_key": "\(box.value)",
         ])
+        if isAPI {
+            let elapsed = ContinuousClock.now - started
+            log.record(.init(time: clock.now().rfc3339(fractionDigits: 6), method: request.method.rawValue,
+                             path: RequestLog.redacted(path: path, query: request.uri.query), status: Int(response.status.code),
+                             access_key: box.value, request_id: requestID,
+                             duration_ms: Double(elapsed.components.attoseconds / 1_000_000_000_000) / 1000 + Double(elapsed.components.seconds) * 1000))
+        }
         return response
     }
 }
@@ -59,6 +86,7 @@ public struct AuthMiddleware: RouterMiddleware {
         var context = context
         context.principal = try authenticator.authenticate(secretKey: token)
         context.logger[metadataKey: "access_key"] = "\(context.principal!.accessKey)"
+        AccessKeyBox.current?.value = context.principal!.accessKey
         return try await next(request, context)
     }
 }

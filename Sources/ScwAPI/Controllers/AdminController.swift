@@ -1,0 +1,123 @@
+import Foundation
+import Hummingbird
+import ScwDomain
+import ScwEngine
+import ScwKeys
+
+/// What the mock's administration routes need from the application (implemented by the composition root).
+public protocol MockAdministration: Sendable {
+    /// Puts the store back to exactly the seeded state (`toEmpty`: the well-known identity only).
+    func reset(toEmpty: Bool) async throws
+}
+
+/// Test-control routes under `/_mock` (no API key): reset, clock, request log, faults, forged tokens, OpenAPI.
+struct AdminController {
+    let admin: any MockAdministration
+    let clock: MockClock
+    let log: RequestLog
+    let faults: FaultInjector
+    let tokens: TokenService
+    let document: @Sendable () -> OpenAPIDocument
+
+    struct ClockState: ResponseEncodable, Sendable {
+        var now: String
+        var offset_seconds: Double
+    }
+
+    struct ClockChange: Decodable, Sendable {
+        var advance_seconds: Double?
+        var to: String?
+    }
+
+    struct Faults: Codable, ResponseEncodable, Sendable {
+        var faults: [FaultInjector.Rule]
+    }
+
+    struct Requests: ResponseEncodable, Sendable {
+        var requests: [RequestLog.Entry]
+    }
+
+    struct ForgeRequest: Decodable, Sendable {
+        var kind: String?
+        var namespace_id: String?
+        var container_id: String?
+        var function_id: String?
+    }
+
+    struct Forged: ResponseEncodable, Sendable {
+        var kind: String
+        var token: String
+    }
+
+    struct Done: ResponseEncodable, Sendable {
+        var status: String
+        var duration_ms: Double
+    }
+
+    func mount(on routes: RouteTable) {
+        routes.post("reset") { request, _ -> Done in
+            let started = ContinuousClock.now
+            let target = request.query("to")
+            guard target == nil || target == "seed" || target == "empty" else { throw ScwError.invalid("to", .format, "to must be seed or empty") }
+            try await admin.reset(toEmpty: target == "empty")
+            log.clear()
+            faults.clear()
+            let elapsed = ContinuousClock.now - started
+            return Done(status: "reset", duration_ms: Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15)
+        }
+        routes.get("clock") { _, _ in clockState() }
+        routes.post("clock") { request, context -> ClockState in
+            let body = try await WireJSON.decodeBody(ClockChange.self, from: request, context: context)
+            var delta: Int64
+            switch (body.advance_seconds, body.to) {
+            case (let seconds?, nil):
+                guard seconds >= 0, seconds <= 100 * 365 * 86400 else { throw ScwError.invalid("advance_seconds", .constraint, "the clock only moves forward") }
+                delta = Int64(seconds * 1e9)
+            case (nil, let to?):
+                guard let target = Timestamp.parseRFC3339(to) else { throw ScwError.invalid("to", .format, "to must be RFC 3339") }
+                delta = target.nanoseconds - clock.now().nanoseconds
+                guard delta >= 0 else { throw ScwError.invalid("to", .constraint, "the clock only moves forward") }
+            default:
+                throw ScwError.invalid("advance_seconds", .required, "give exactly one of advance_seconds and to")
+            }
+            clock.advance(nanoseconds: delta)
+            return clockState()
+        }
+        routes.get("requests") { request, _ -> Requests in
+            let limit = request.query("limit").flatMap(Int.init) ?? 100
+            guard (1...1000).contains(limit) else { throw ScwError.invalid("limit", .constraint, "limit must be 1-1000") }
+            return Requests(requests: log.query(method: request.query("method"), pathPrefix: request.query("path"),
+                                                status: request.query("status").flatMap(Int.init), accessKey: request.query("access_key"),
+                                                limit: limit))
+        }
+        routes.get("faults") { _, _ in Faults(faults: faults.current()) }
+        routes.put("faults") { request, context -> Faults in
+            let body = try await WireJSON.decodeBody(Faults.self, from: request, context: context)
+            try faults.set(body.faults)
+            return Faults(faults: faults.current())
+        }
+        routes.delete("faults") { _, _ -> Faults in
+            faults.clear()
+            return Faults(faults: [])
+        }
+        routes.post("tokens/forge") { request, context -> Forged in
+            let body = try await WireJSON.decodeBody(ForgeRequest.self, from: request, context: context)
+            guard let raw = body.kind, let kind = TokenForger.Kind(rawValue: raw) else {
+                throw ScwError.invalid("kind", .format, "kind must be one of \(TokenForger.Kind.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            let app = body.container_id ?? body.function_id
+            guard (body.namespace_id == nil) != (app == nil) else {
+                throw ScwError.invalid("namespace_id", .constraint, "exactly one of namespace_id, container_id and function_id must be set")
+            }
+            let token = try await tokens.forge(kind, api: body.function_id != nil ? .functions : .containers,
+                                               request: .init(namespaceID: try bodyID(body.namespace_id, argument: "namespace_id"),
+                                                              applicationID: app, description: nil, expiresAt: nil))
+            return Forged(kind: kind.rawValue, token: token)
+        }
+        routes.get("openapi.json") { _, _ in document() }
+    }
+
+    private func clockState() -> ClockState {
+        ClockState(now: clock.now().rfc3339(fractionDigits: 6), offset_seconds: Double(clock.offsetNanoseconds) / 1e9)
+    }
+}
