@@ -55,6 +55,18 @@ public enum ConstantTime {
 
     /// SHA-256 of a secret as hex, the index the store looks keys up by (so the secret itself is never a query key).
     public static func digest(_ secret: String) -> String {
-        SHA256.hash(data: Data(secret.utf8)).map { String(format: "%02x", $0) }.joined()
+        hex(SHA256.hash(data: Array(secret.utf8)))
+    }
+
+    /// Lower-case hex of bytes (on the authentication hot path: no per-byte formatting).
+    public static func hex(_ bytes: some Sequence<UInt8>) -> String {
+        let digits = Array("0123456789abcdef".utf8)
+        var out = [UInt8]()
+        out.reserveCapacity(64)
+        for b in bytes {
+            out.append(digits[Int(b >> 4)])
+            out.append(digits[Int(b & 0x0F)])
+        }
+        return String(decoding: out, as: UTF8.self)
     }
 }

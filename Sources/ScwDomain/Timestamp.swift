@@ -35,19 +35,38 @@ public struct Timestamp: Hashable, Sendable, Comparable {
     public func rfc3339(fractionDigits digits: Int) -> String {
         let seconds = unixSeconds
         let nanos = nanoseconds - seconds * 1_000_000_000
-        var t = time_t(seconds)
-        var parts = tm()
-        gmtime_r(&t, &parts)
-        var out = String(
-            format: "%04d-%02d-%02dT%02d:%02d:%02d",
-            Int(parts.tm_year) + 1900, Int(parts.tm_mon) + 1, Int(parts.tm_mday),
-            Int(parts.tm_hour), Int(parts.tm_min), Int(parts.tm_sec))
+        // Civil from days (Howard Hinnant's algorithm): no locale, no formatter, on every response's hot path.
+        let days = seconds >= 0 ? seconds / 86400 : (seconds - 86399) / 86400
+        let secondOfDay = seconds - days * 86400
+        let z = days + 719468
+        let era = (z >= 0 ? z : z - 146096) / 146097
+        let doe = z - era * 146097
+        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
+        let mp = (5 * doy + 2) / 153
+        let day = doy - (153 * mp + 2) / 5 + 1
+        let month = mp < 10 ? mp + 3 : mp - 9
+        let year = yoe + era * 400 + (month <= 2 ? 1 : 0)
+        var out = [UInt8]()
+        out.reserveCapacity(31)
+        func put(_ value: Int64, width: Int) {
+            var digitsOut = [UInt8](repeating: 48, count: width)
+            var v = value
+            for i in stride(from: width - 1, through: 0, by: -1) {
+                digitsOut[i] = UInt8(48 + v % 10)
+                v /= 10
+            }
+            out += digitsOut
+        }
+        put(year, width: 4); out.append(45); put(month, width: 2); out.append(45); put(day, width: 2); out.append(84)
+        put(secondOfDay / 3600, width: 2); out.append(58); put(secondOfDay / 60 % 60, width: 2); out.append(58); put(secondOfDay % 60, width: 2)
         switch digits {
-        case 9: out += String(format: ".%09lld", nanos)
-        case 6: out += String(format: ".%06lld", nanos / 1000)
+        case 9: out.append(46); put(nanos, width: 9)
+        case 6: out.append(46); put(nanos / 1000, width: 6)
         default: break
         }
-        return out + "Z"
+        out.append(90)
+        return String(decoding: out, as: UTF8.self)
     }
 
     /// Parses RFC 3339 with any offset and up to 9 fractional digits; nil when malformed.

@@ -32,12 +32,10 @@ public actor KeyForge {
         worker = Task { await self.work() }
     }
 
-    /// Stops after the key being generated (graceful shutdown).
-    public func stop() async {
+    /// Stops at once (graceful shutdown): a key being generated is dropped rather than waited for.
+    public func stop() {
         stopped = true
-        let running = worker
-        running?.cancel()
-        await running?.value
+        worker?.cancel()
     }
 
     private func work() async {
@@ -57,6 +55,7 @@ public actor KeyForge {
                     for try await pem in group { made.append(pem) }
                     return made
                 }
+                if stopped || Task.isCancelled { return }
                 var remaining = pems[...]
                 for id in waiting {
                     guard let pem = remaining.popFirst() else { break }

@@ -29,8 +29,12 @@ public func buildApplication(
     let keyRing = KeyRing(database: database, forge: forge)
     let namespaces = NamespaceService(database: database, clock: clock, ids: ids, settings: settings, keys: keyRing)
     try await SeedLoader.apply(paths: configuration.seedPaths, to: database, namespaces: namespaces)
-    // Fill the key pool (and key any seeded namespace without a key file) in the background.
-    await forge.kick()
+    // Fill the key pool (and key any seeded namespace without a key file) in the background, a moment after the
+    // listener opens so that start-up does not compete with RSA generation.
+    Task {
+        try? await Task.sleep(for: .milliseconds(100))
+        await forge.kick()
+    }
 
     let authenticator = try Authenticator(database: database, clock: clock)
     let admin = Administration(database: database, configuration: configuration, namespaces: namespaces, authenticator: authenticator,

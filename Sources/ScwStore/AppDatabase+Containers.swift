@@ -114,7 +114,9 @@ extension AppDatabase {
 
     /// A container by id.
     public func container(id: ContainerID) throws(ScwError) -> Container? {
-        try read { db in try ContainerRecord.fetchOne(db, key: id.rawValue)?.container }
+        try read { db in
+            try ContainerRecord.fetchOne(db.cachedStatement(sql: "SELECT * FROM container WHERE id = ?"), arguments: [id.rawValue])?.container
+        }
     }
 
     /// One page of containers and the count of all matches.
