@@ -62,7 +62,15 @@ public func buildApplication(
                              serverName: "Scaleway API Gateway (scw-mock)"),
         // Listed first so that it is shut down last, after the server has drained its requests.
         services: [DatabaseService(database: database, logger: logger), KeyForgeService(forge: forge)],
-        onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? configuration.port) },
+        onServerRunning: { channel in
+            let port = channel.localAddress?.port ?? configuration.port
+            if let readyFile = configuration.readyFile {
+                // Written atomically (temporary file + rename) so a reader never sees half a URL.
+                let shown = configuration.host == "0.0.0.0" || configuration.host == "::" ? "127.0.0.1" : configuration.host
+                try? Data("http://\(shown):\(port)\n".utf8).write(to: URL(fileURLWithPath: readyFile), options: .atomic)
+            }
+            await onServerRunning(port)
+        },
         logger: logger)
 }
 
@@ -112,4 +120,19 @@ public func exportLine(host: String, port: Int) -> String {
     return "export SCW_API_URL=http://\(shownHost):\(port) SCW_ACCESS_KEY=\(WellKnownIdentity.accessKey) "
         + "SCW_SECRET_KEY=\(WellKnownIdentity.secretKey) SCW_DEFAULT_PROJECT_ID=\(WellKnownIdentity.projectID.rawValue) "
         + "SCW_DEFAULT_REGION=fr-par"
+}
+
+/// Checks fixture files without starting a server (`scw-mock seed check`): they are applied to a throwaway
+/// in-memory store through the same code paths as at start. Returns how many files were read.
+public func checkSeeds(paths: [String]) async throws -> Int {
+    let database = try AppDatabase.open(path: ":memory:")
+    try database.saveIdentity(organizations: [(WellKnownIdentity.organizationID, "default")],
+                              projects: [WellKnownIdentity.project], apiKeys: [WellKnownIdentity.apiKey])
+    let clock = MockClock(base: SystemClock())
+    let forge = KeyForge(database: database, bits: 2048, poolTarget: 0, logger: Logger(label: "seed-check"))
+    let namespaces = NamespaceService(database: database, clock: clock, ids: RandomIDSource(), settings: EngineSettings(),
+                                      keys: KeyRing(database: database, forge: forge))
+    try await SeedLoader.apply(paths: paths, to: database, namespaces: namespaces)
+    await forge.stop()
+    return try SeedLoader.files(in: paths).count
 }

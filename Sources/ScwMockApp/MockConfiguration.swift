@@ -18,6 +18,8 @@ public struct MockConfiguration: Sendable {
     public var keyBits: Int = 4096
     /// How many pre-generated keys to keep ready, so namespace creation never waits for RSA generation.
     public var keyPoolSize: Int = 3
+    /// A file to write the base URL to once the server answers (for scripts that wait for it).
+    public var readyFile: String?
 
     /// The defaults.
     public init() {}

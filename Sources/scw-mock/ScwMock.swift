@@ -10,7 +10,7 @@ struct ScwMock: AsyncParsableCommand {
         commandName: "scw-mock",
         abstract: "A local, faithful stand-in for Scaleway's Serverless Containers and Functions APIs.",
         version: scwMockVersion,
-        subcommands: [Serve.self, Keys.self, TokenCommand.self],
+        subcommands: [Serve.self, SeedCommand.self, Keys.self, TokenCommand.self],
         defaultSubcommand: Serve.self)
 }
 
@@ -34,6 +34,8 @@ struct Serve: AsyncParsableCommand {
     var keySize: Int?
     @Option(help: "Pre-generated keys kept ready for new namespaces (env SCW_MOCK_KEY_POOL). Default 3.")
     var keyPool: Int?
+    @Option(help: "Write the base URL to this file once the server answers (env SCW_MOCK_READY_FILE).")
+    var readyFile: String?
 
     func run() async throws {
         let env = ProcessInfo.processInfo.environment
@@ -63,6 +65,8 @@ struct Serve: AsyncParsableCommand {
             config.keyPoolSize = size
         }
 
+        config.readyFile = readyFile ?? env["SCW_MOCK_READY_FILE"]
+
         let level = config.logLevel
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
@@ -79,6 +83,28 @@ struct Serve: AsyncParsableCommand {
         } catch let error as SeedError {
             FileHandle.standardError.write(Data("scw-mock: the fixtures have problems:\n\(error.description)\n".utf8))
             throw ExitCode(2)
+        }
+    }
+}
+
+/// `scw-mock seed check PATH...`: validates fixtures without starting the server.
+struct SeedCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "seed", abstract: "Work with fixture files.", subcommands: [Check.self])
+
+    struct Check: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Check fixture files or folders; print one line per problem (exit code 2).")
+
+        @Argument(help: "Fixture files or folders.")
+        var paths: [String]
+
+        func run() async throws {
+            do {
+                let count = try await checkSeeds(paths: paths)
+                print("ok: \(count) fixture file(s)")
+            } catch let error as SeedError {
+                FileHandle.standardError.write(Data((error.description + "\n").utf8))
+                throw ExitCode(2)
+            }
         }
     }
 }
