@@ -57,12 +57,14 @@ public struct APIServices: Sendable {
     public var admin: any MockAdministration
     public var requestLog = RequestLog()
     public var faults: FaultInjector
+    public var gateway: GatewayService
 
     /// Bundles the services.
     public init(authenticator: Authenticator, namespaces: NamespaceService, containers: ContainerService, functions: FunctionService,
                 triggers: TriggerService, domains: DomainService, tokens: TokenService, clock: MockClock, info: MockInfo,
-                admin: any MockAdministration) {
+                admin: any MockAdministration, gateway: GatewayService) {
         self.admin = admin
+        self.gateway = gateway
         self.faults = FaultInjector(clock: clock)
         self.functions = functions
         self.triggers = triggers
@@ -81,6 +83,8 @@ extension Authenticator: Authenticating {}
 /// The whole route table in one place: every API version's routes and the mock's own.
 public func buildRouter(_ services: APIServices) -> Router<ScwRequestContext> {
     let router = Router(context: ScwRequestContext.self)
+    // Calls for a deployed container or function go to its process before anything else (issue 6).
+    router.add(middleware: InvocationGateway(gateway: services.gateway))
     router.add(middleware: GatewayMiddleware(log: services.requestLog, faults: services.faults, clock: services.clock))
     let auth = AuthMiddleware(authenticator: services.authenticator)
     var tables: [RouteTable] = []
@@ -117,6 +121,15 @@ public func buildRouter(_ services: APIServices) -> Router<ScwRequestContext> {
     let mock = RouteTable(router.group("_mock"), prefix: "_mock")
     MockController(info: services.info, tokens: services.tokens).mount(on: mock)
     FunctionController(service: services.functions).mountStorage(on: mock)
+    for kind in ["containers", "functions"] {
+        mock.get("\(kind)/:application_id/logs") { _, context -> LogsResponse in
+            let id: Identifier<Never> = try context.id("application_id")
+            guard let logs = await services.gateway.runtime.logs(of: id.rawValue) else {
+                throw ScwError.notFound(kind == "containers" ? .container : .function, id: id.rawValue)
+            }
+            return LogsResponse(lines: logs.lines, dropped: logs.dropped)
+        }
+    }
     let everyTable = Box<[RouteTable]>([])
     AdminController(admin: services.admin, clock: services.clock, log: services.requestLog, faults: services.faults,
                     tokens: services.tokens, document: { OpenAPIDocument(version: services.info.version, routes: everyTable.value.flatMap(\.routes)) })
@@ -132,4 +145,10 @@ public func buildRouter(_ services: APIServices) -> Router<ScwRequestContext> {
 final class Box<Value>: @unchecked Sendable {
     var value: Value
     init(_ value: Value) { self.value = value }
+}
+
+/// `GET /_mock/{containers|functions}/{id}/logs`: the captured output of its process.
+struct LogsResponse: ResponseEncodable, Sendable {
+    var lines: [LogLine]
+    var dropped: Int
 }

@@ -113,6 +113,8 @@ public struct Container: Sendable, Equatable {
     public var domainName: String
     public var createdAt: Timestamp
     public var updatedAt: Timestamp
+    /// Plain secret values, kept only to hand them to the launched process (never rendered by any API).
+    public var secretValues: [String: String] = [:]
 
     /// Creates a container value.
     public init(id: ContainerID, namespaceID: NamespaceID, name: String, region: Region, projectID: ProjectID, organizationID: OrganizationID,

@@ -48,6 +48,8 @@ public struct Function: Sendable, Equatable {
     public var hasCode: Bool
     public var createdAt: Timestamp
     public var updatedAt: Timestamp
+    /// Plain secret values, kept only to hand them to the launched process (never rendered by any API).
+    public var secretValues: [String: String] = [:]
 
     /// Creates a function value.
     public init(id: FunctionID, namespaceID: NamespaceID, name: String, region: Region, projectID: ProjectID, organizationID: OrganizationID,

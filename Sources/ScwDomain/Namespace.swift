@@ -57,6 +57,8 @@ public struct Namespace: Sendable, Equatable {
     public var updatedAt: Timestamp
     /// Whether the namespace's RSA key exists; creation only settles once it does (issue 3).
     public var keyReady: Bool
+    /// Plain secret values, kept only to hand them to launched processes (never rendered by any API).
+    public var secretValues: [String: String] = [:]
 
     /// Creates a namespace value.
     public init(id: NamespaceID, kind: NamespaceKind, name: String, projectID: ProjectID, organizationID: OrganizationID,

@@ -177,7 +177,8 @@ public enum TriggerRules {
 
     /// Whether `timezone` is an IANA time zone name (`Europe/Paris`, `UTC`).
     public static func isValidTimezone(_ timezone: String) -> Bool {
-        TimeZone(identifier: timezone) != nil
+        // Foundation also accepts offset ids such as "GMT+2"; only IANA names are time zones here.
+        timezone == "UTC" || TimeZone.knownTimeZoneIdentifiers.contains(timezone)
     }
 
     /// Whether `hostname` is a fully qualified DNS name (at least two labels, letters, digits and hyphens).

@@ -8,13 +8,26 @@ public struct ContainerService: Sendable {
     let clock: any WallClock
     let ids: any IDSource
     let settings: EngineSettings
+    let runtime: RuntimeCoordinator?
 
-    /// Creates the service.
-    public init(database: AppDatabase, clock: any WallClock, ids: any IDSource, settings: EngineSettings) {
+    /// Creates the service; with a runtime, deploys settle when the container's process is ready (issue 6).
+    public init(database: AppDatabase, clock: any WallClock, ids: any IDSource, settings: EngineSettings, runtime: RuntimeCoordinator? = nil) {
         self.database = database
         self.clock = clock
         self.ids = ids
         self.settings = settings
+        self.runtime = runtime
+    }
+
+    /// When a deploy started `now` settles: when the runtime says so, else after the transition delay.
+    func settlement(_ now: Timestamp) -> Timestamp {
+        runtime?.settings.enabled == true ? RuntimeCoordinator.settledByRuntime : now.adding(nanoseconds: settings.transitionDelayNanoseconds)
+    }
+
+    /// Starts the container's process once the deploy is committed.
+    func launch(_ c: Container) async {
+        guard let runtime, c.phase.isDeploying else { return }
+        await runtime.deploy(container: c.id)
     }
 
     /// v1beta1 refuses a private network unless the namespace has VPC integration (recorded 400, 2025).
@@ -40,12 +53,14 @@ public struct ContainerService: Sendable {
         let secrets = SecretsUpdate.apply(patch.secrets, to: [], fresh: await SecretsUpdate.hash(patch.secrets, profile: patch.hashProfile))
         let now = clock.now()
         let transition = ApplicationLifecycle.apply(deploy ? .createdAndDeployed : .createdOnly, to: .created)
-        let container = Container(
+        var container = Container(
             id: ids.make(), namespaceID: ns.id, name: name, region: region, projectID: ns.projectID, organizationID: ns.organizationID,
-            spec: spec, secrets: secrets, phase: transition.phase, settlesAt: now.adding(nanoseconds: settings.transitionDelayNanoseconds),
+            spec: spec, secrets: secrets, phase: transition.phase, settlesAt: settlement(now),
             errorMessage: nil, readyAt: nil, domainName: "\(ns.endpointPrefix)-\(name).functions.fnc.\(region.rawValue).scw.cloud",
             createdAt: now, updatedAt: now)
+        container.secretValues = SecretsUpdate.applyPlain(patch.secrets, to: [:])
         try database.createContainer(container)
+        await launch(container)
         return container
     }
 
@@ -83,7 +98,7 @@ public struct ContainerService: Sendable {
         if !secretIssues.isEmpty { throw .invalidArguments(secretIssues) }
         let fresh = await SecretsUpdate.hash(patch.secrets, profile: patch.hashProfile)
         let now = clock.now()
-        let delay = settings.transitionDelayNanoseconds
+        let settles = settlement(now)
         let principalCopy = principal
         guard let updated = try database.updateContainer(id: id, { c, ns in
             guard c.region == region else { throw ScwError.notFound(.container, id: id.rawValue) }
@@ -99,17 +114,19 @@ public struct ContainerService: Sendable {
             if transition.refused { throw ScwError.transientState(.container, id: id.rawValue, currentState: c.phase.rawValue) }
             c.spec = spec
             c.secrets = SecretsUpdate.apply(patch.secrets, to: c.secrets, fresh: fresh)
+            c.secretValues = SecretsUpdate.applyPlain(patch.secrets, to: c.secretValues)
             c.phase = transition.phase
-            if transition.effects.contains(.scheduleSettlement) { c.settlesAt = now.adding(nanoseconds: delay); c.errorMessage = nil }
+            if transition.effects.contains(.scheduleSettlement) { c.settlesAt = settles; c.errorMessage = nil }
             c.updatedAt = now
         }) else { throw .notFound(.container, id: id.rawValue) }
+        if !patch.isMetadataOnly { await launch(updated) }
         return updated
     }
 
     /// `deploy` (v1beta1) / `redeploy` (v1): 409 `transient_state` while a deploy is running.
-    public func deploy(_ id: ContainerID, region: Region, by principal: Principal) throws(ScwError) -> Container {
+    public func deploy(_ id: ContainerID, region: Region, by principal: Principal) async throws(ScwError) -> Container {
         let now = clock.now()
-        let delay = settings.transitionDelayNanoseconds
+        let settles = settlement(now)
         let principalCopy = principal
         guard let updated = try database.updateContainer(id: id, { c, _ in
             guard c.region == region else { throw ScwError.notFound(.container, id: id.rawValue) }
@@ -118,20 +135,22 @@ public struct ContainerService: Sendable {
             let transition = ApplicationLifecycle.apply(.deployRequested, to: c.phase)
             if transition.refused { throw ScwError.transientState(.container, id: id.rawValue, currentState: c.phase.rawValue) }
             c.phase = transition.phase
-            c.settlesAt = now.adding(nanoseconds: delay)
+            c.settlesAt = settles
             c.errorMessage = nil
             c.updatedAt = now
         }) else { throw .notFound(.container, id: id.rawValue) }
+        await launch(updated)
         return updated
     }
 
     /// Deletes a container and its tokens; returns it in `deleting`.
-    public func delete(_ id: ContainerID, region: Region, by principal: Principal) throws(ScwError) -> Container {
+    public func delete(_ id: ContainerID, region: Region, by principal: Principal) async throws(ScwError) -> Container {
         let principalCopy = principal
         guard let deleted = try database.deleteContainer(id: id, { c in
             guard c.region == region else { throw ScwError.notFound(.container, id: id.rawValue) }
             try Self.authorize(principalCopy, c, action: "write")
         }) else { throw .notFound(.container, id: id.rawValue) }
+        await runtime?.stop(id.rawValue)
         var shown = deleted.observed(at: clock.now())
         shown.phase = ApplicationLifecycle.apply(.deleteRequested, to: shown.phase).phase
         return shown

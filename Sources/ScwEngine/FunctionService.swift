@@ -8,6 +8,7 @@ public struct FunctionService: Sendable {
     let clock: any WallClock
     let ids: any IDSource
     let settings: EngineSettings
+    let runtime: RuntimeCoordinator?
 
     /// Largest accepted code archive (Scaleway's limit for a zip upload).
     public static let maxArchiveBytes = 100 * 1024 * 1024
@@ -15,11 +16,17 @@ public struct FunctionService: Sendable {
     public static let urlLifetimeSeconds: Int64 = 3600
 
     /// Creates the service.
-    public init(database: AppDatabase, clock: any WallClock, ids: any IDSource, settings: EngineSettings) {
+    public init(database: AppDatabase, clock: any WallClock, ids: any IDSource, settings: EngineSettings, runtime: RuntimeCoordinator? = nil) {
         self.database = database
         self.clock = clock
         self.ids = ids
         self.settings = settings
+        self.runtime = runtime
+    }
+
+    /// When a deploy started `now` settles: when the runtime says so (or at once without code), else after the delay.
+    func settlement(_ now: Timestamp) -> Timestamp {
+        runtime?.settings.enabled == true ? RuntimeCoordinator.settledByRuntime : now.adding(nanoseconds: settings.transitionDelayNanoseconds)
     }
 
     /// Creates a function in a function namespace; it stays `created` until deployed (spec section 4e).
@@ -43,11 +50,12 @@ public struct FunctionService: Sendable {
         if spec.privateNetworkID != nil, !ns.vpcIntegrationActivated { throw .badRequest(ContainerService.vpcMessage) }
         let secrets = SecretsUpdate.apply(patch.secrets, to: [], fresh: await SecretsUpdate.hash(patch.secrets, profile: .legacy))
         let now = clock.now()
-        let function = Function(
+        var function = Function(
             id: ids.make(), namespaceID: ns.id, name: name, region: region, projectID: ns.projectID, organizationID: ns.organizationID,
             spec: spec, secrets: secrets, phase: ApplicationLifecycle.apply(.createdOnly, to: .created).phase, settlesAt: now,
             errorMessage: nil, readyAt: nil, domainName: "\(ns.endpointPrefix)-\(name).functions.fnc.\(region.rawValue).scw.cloud",
             hasCode: false, createdAt: now, updatedAt: now)
+        function.secretValues = SecretsUpdate.applyPlain(patch.secrets, to: [:])
         try database.createFunction(function)
         return function
     }
@@ -85,7 +93,7 @@ public struct FunctionService: Sendable {
         if !secretIssues.isEmpty { throw .invalidArguments(secretIssues) }
         let fresh = await SecretsUpdate.hash(patch.secrets, profile: .legacy)
         let now = clock.now()
-        let delay = settings.transitionDelayNanoseconds
+        let settles = settlement(now)
         let principalCopy = principal
         guard let updated = try database.updateFunction(id: id, { f, ns in
             guard f.region == region else { throw ScwError.notFound(.function, id: id.rawValue) }
@@ -101,18 +109,20 @@ public struct FunctionService: Sendable {
             if transition.refused { throw ScwError.transientState(.function, id: id.rawValue, currentState: f.phase.rawValue) }
             f.spec = spec
             f.secrets = SecretsUpdate.apply(patch.secrets, to: f.secrets, fresh: fresh)
+            f.secretValues = SecretsUpdate.applyPlain(patch.secrets, to: f.secretValues)
             f.phase = transition.phase
-            f.settlesAt = now.adding(nanoseconds: delay)
+            f.settlesAt = settles
             f.errorMessage = nil
             f.updatedAt = now
         }) else { throw .notFound(.function, id: id.rawValue) }
+        await runtime?.deploy(function: id)
         return updated
     }
 
     /// `POST …/functions/{id}/deploy`: pending, then ready (or error without uploaded code).
-    public func deploy(_ id: FunctionID, region: Region, by principal: Principal) throws(ScwError) -> Function {
+    public func deploy(_ id: FunctionID, region: Region, by principal: Principal) async throws(ScwError) -> Function {
         let now = clock.now()
-        let delay = settings.transitionDelayNanoseconds
+        let settles = settlement(now)
         let principalCopy = principal
         guard let updated = try database.updateFunction(id: id, { f, _ in
             guard f.region == region else { throw ScwError.notFound(.function, id: id.rawValue) }
@@ -121,20 +131,22 @@ public struct FunctionService: Sendable {
             let transition = ApplicationLifecycle.apply(.deployRequested, to: f.phase)
             if transition.refused { throw ScwError.transientState(.function, id: id.rawValue, currentState: f.phase.rawValue) }
             f.phase = transition.phase
-            f.settlesAt = now.adding(nanoseconds: delay)
+            f.settlesAt = settles
             f.errorMessage = nil
             f.updatedAt = now
         }) else { throw .notFound(.function, id: id.rawValue) }
+        await runtime?.deploy(function: id)
         return updated
     }
 
     /// Deletes a function, its code and its tokens; returns it in `deleting`.
-    public func delete(_ id: FunctionID, region: Region, by principal: Principal) throws(ScwError) -> Function {
+    public func delete(_ id: FunctionID, region: Region, by principal: Principal) async throws(ScwError) -> Function {
         let principalCopy = principal
         guard let deleted = try database.deleteFunction(id: id, { f in
             guard f.region == region else { throw ScwError.notFound(.function, id: id.rawValue) }
             try Self.authorize(principalCopy, f, action: "write")
         }) else { throw .notFound(.function, id: id.rawValue) }
+        await runtime?.stop(id.rawValue)
         var shown = deleted.observed(at: clock.now())
         shown.phase = .deleting
         return shown

@@ -10,14 +10,17 @@ public struct NamespaceService: Sendable {
     let ids: any IDSource
     let settings: EngineSettings
     let keys: KeyRing
+    let runtime: RuntimeCoordinator?
 
     /// Creates the service.
-    public init(database: AppDatabase, clock: any WallClock, ids: any IDSource, settings: EngineSettings, keys: KeyRing) {
+    public init(database: AppDatabase, clock: any WallClock, ids: any IDSource, settings: EngineSettings, keys: KeyRing,
+                runtime: RuntimeCoordinator? = nil) {
         self.database = database
         self.clock = clock
         self.ids = ids
         self.settings = settings
         self.keys = keys
+        self.runtime = runtime
     }
 
     /// Creates a namespace in `region` for the principal (in `draft.projectID`, else the key's default project).
@@ -51,13 +54,14 @@ public struct NamespaceService: Sendable {
             ? String(id.rawValue.prefix(8))  // container namespaces since 2026-04: first 8 hex chars of the id
             : ids.nextSuffix()
         let transition = ResourceLifecycle.apply(.created, to: .creating)
-        let namespace = Namespace(
+        var namespace = Namespace(
             id: id, kind: kind, name: name, projectID: project.id, organizationID: project.organizationID,
             region: region, description: draft.description ?? "", phase: transition.phase,
             settlesAt: settlement(from: now, transition), environmentVariables: draft.environmentVariables,
             secrets: hashed, tags: draft.tags, registryNamespaceID: ids.make(), endpointSuffix: suffix,
             vpcIntegrationActivated: draft.activateVPCIntegration, errorMessage: nil, createdAt: now, updatedAt: now,
             keyReady: false)
+        namespace.secretValues = SecretsUpdate.applyPlain(change, to: [:])
         let forge = keys.forge
         let source: KeySource = providedKey.map { .provided(pem: $0.privatePEM, bits: $0.publicKey.bits) } ?? .pool(bits: forge.bits)
         let stored = try database.createNamespace(namespace, key: source)
@@ -117,6 +121,7 @@ public struct NamespaceService: Sendable {
             if let tags = change.tags { ns.tags = tags }
             if let env = change.environmentVariables { ns.environmentVariables = env }
             ns.secrets = SecretsUpdate.apply(change.secrets, to: ns.secrets, fresh: fresh)
+            ns.secretValues = SecretsUpdate.applyPlain(change.secrets, to: ns.secretValues)
             let runtimeChange: Bool
             if case .unchanged = change.secrets { runtimeChange = change.environmentVariables != nil } else { runtimeChange = true }
             let transition = ResourceLifecycle.apply(runtimeChange ? .configurationChanged : .metadataChanged, to: ns.phase)
@@ -129,13 +134,15 @@ public struct NamespaceService: Sendable {
     }
 
     /// Deletes a namespace and everything in it; returns it as it was, in `deleting`.
-    public func delete(_ id: NamespaceID, kind: NamespaceKind, region: Region, by principal: Principal) throws(ScwError) -> Namespace {
+    public func delete(_ id: NamespaceID, kind: NamespaceKind, region: Region, by principal: Principal) async throws(ScwError) -> Namespace {
         let principalCopy = principal
+        let applications = (try? database.applicationIDs(inNamespace: id)) ?? []
         guard let deleted = try database.deleteNamespace(id: id, { ns in
             guard ns.kind == kind, ns.region == region else { throw ScwError.notFound(.namespace, id: id.rawValue) }
             try Self.authorize(principalCopy, ns, action: "write")
         }) else { throw .notFound(.namespace, id: id.rawValue) }
         keys.forget(id)
+        for app in applications { await runtime?.stop(app) }
         var shown = deleted.observed(at: clock.now())
         shown.phase = ResourceLifecycle.apply(.deleteRequested, to: shown.phase).phase
         return shown

@@ -24,6 +24,24 @@ enum SecretsUpdate {
         return await offload { Dictionary(values.map { ($0.0, SecretHasher.hash($0.1, profile: profile)) }, uniquingKeysWith: { a, _ in a }) }
     }
 
+    /// The plain values after a change (same semantics as the hashes: merge, or replace keeping `""`-valued keys).
+    static func applyPlain(_ change: SecretChange, to current: [String: String]) -> [String: String] {
+        switch change {
+        case .unchanged:
+            return current
+        case .merge(let entries):
+            var result = current
+            for (key, value) in entries { result[key] = value }
+            return result
+        case .replace(let map):
+            var result: [String: String] = [:]
+            for (key, value) in map {
+                if !value.isEmpty { result[key] = value } else if let kept = current[key] { result[key] = kept }
+            }
+            return result
+        }
+    }
+
     /// The secrets after a change, given the hashes of its new values.
     static func apply(_ change: SecretChange, to current: [HashedSecret], fresh: [String: String]) -> [HashedSecret] {
         switch change {

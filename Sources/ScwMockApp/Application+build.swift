@@ -27,7 +27,12 @@ public func buildApplication(
     let settings = EngineSettings(transitionDelayNanoseconds: Int64(configuration.transitionDelaySeconds * 1e9))
     let forge = KeyForge(database: database, bits: configuration.keyBits, poolTarget: configuration.keyPoolSize, logger: logger)
     let keyRing = KeyRing(database: database, forge: forge)
-    let namespaces = NamespaceService(database: database, clock: clock, ids: ids, settings: settings, keys: keyRing)
+    let runtime = RuntimeCoordinator(
+        database: database, keys: keyRing, clock: clock,
+        settings: RuntimeSettings(enabled: configuration.runtimeEnabled, sampleAppCommand: [selfExecutable(), "sample-app"],
+                                  readyTimeoutSeconds: configuration.readyTimeoutSeconds, privateAuth: configuration.privateAuth),
+        logger: logger)
+    let namespaces = NamespaceService(database: database, clock: clock, ids: ids, settings: settings, keys: keyRing, runtime: runtime)
     try await SeedLoader.apply(paths: configuration.seedPaths, to: database, namespaces: namespaces)
     // Fill the key pool (and key any seeded namespace without a key file) in the background, a moment after the
     // listener opens so that start-up does not compete with RSA generation.
@@ -42,14 +47,16 @@ public func buildApplication(
     let services = APIServices(
         authenticator: authenticator,
         namespaces: namespaces,
-        containers: ContainerService(database: database, clock: clock, ids: ids, settings: settings),
-        functions: FunctionService(database: database, clock: clock, ids: ids, settings: settings),
+        containers: ContainerService(database: database, clock: clock, ids: ids, settings: settings, runtime: runtime),
+        functions: FunctionService(database: database, clock: clock, ids: ids, settings: settings, runtime: runtime),
         triggers: TriggerService(database: database, clock: clock, ids: ids, settings: settings),
         domains: DomainService(database: database, clock: clock, ids: ids, settings: settings),
         tokens: TokenService(database: database, clock: clock, ids: ids, settings: settings, keys: keyRing),
         clock: clock,
         info: MockInfo(version: scwMockVersion, databasePath: database.path, authEnforced: true),
-        admin: admin)
+        admin: admin,
+        gateway: GatewayService(database: database, keys: keyRing, clock: clock, authenticator: authenticator, runtime: runtime,
+                                mode: configuration.privateAuth))
     let router = buildRouter(services)
 
     var serverConfiguration = HTTP1Channel.Configuration()
@@ -61,7 +68,7 @@ public func buildApplication(
         configuration: .init(address: .hostname(configuration.host, port: configuration.port),
                              serverName: "Scaleway API Gateway (scw-mock)"),
         // Listed first so that it is shut down last, after the server has drained its requests.
-        services: [DatabaseService(database: database, logger: logger), KeyForgeService(forge: forge)],
+        services: [DatabaseService(database: database, logger: logger), KeyForgeService(forge: forge), RuntimeService(runtime: runtime)],
         onServerRunning: { channel in
             let port = channel.localAddress?.port ?? configuration.port
             if let readyFile = configuration.readyFile {
@@ -70,6 +77,8 @@ public func buildApplication(
                 try? Data("http://\(shown):\(port)\n".utf8).write(to: URL(fileURLWithPath: readyFile), options: .atomic)
             }
             await onServerRunning(port)
+            // Containers and functions that were running before a restart run again.
+            Task { await runtime.restoreAfterRestart() }
         },
         logger: logger)
 }
@@ -112,6 +121,21 @@ struct KeyForgeService: Service {
         try? await gracefulShutdown()
         await forge.stop()
     }
+}
+
+/// Stops every launched process at shutdown (before the database closes).
+struct RuntimeService: Service {
+    let runtime: RuntimeCoordinator
+
+    func run() async throws {
+        try? await gracefulShutdown()
+        await runtime.stopAll()
+    }
+}
+
+/// The path of this program (to launch `scw-mock sample-app`).
+func selfExecutable() -> String {
+    (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
 }
 
 /// The line printed at start that points clients at the mock.

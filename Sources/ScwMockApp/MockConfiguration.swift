@@ -1,4 +1,5 @@
 import Logging
+import ScwEngine
 
 /// Everything `scw-mock serve` can be told, with the embedded defaults.
 public struct MockConfiguration: Sendable {
@@ -20,6 +21,12 @@ public struct MockConfiguration: Sendable {
     public var keyPoolSize: Int = 3
     /// A file to write the base URL to once the server answers (for scripts that wait for it).
     public var readyFile: String?
+    /// Run deployed containers and functions as local processes (off: deploys settle after the transition delay).
+    public var runtimeEnabled = true
+    /// Who checks tokens of private applications: the gateway (`edge`) or the process itself (`container`).
+    public var privateAuth: PrivateAuthMode = .edge
+    /// Seconds a process has to listen on `PORT` before its deploy ends in `error`.
+    public var readyTimeoutSeconds: Double = 30
 
     /// The defaults.
     public init() {}

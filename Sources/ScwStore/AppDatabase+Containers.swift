@@ -48,6 +48,7 @@ struct ContainerRecord: Codable, FetchableRecord, PersistableRecord, Sendable {
     var domain_name: String
     var created_at: Int64
     var updated_at: Int64
+    var secret_values: [String: String]
 
     init(_ c: Container) {
         id = c.id.rawValue
@@ -65,15 +66,18 @@ struct ContainerRecord: Codable, FetchableRecord, PersistableRecord, Sendable {
         domain_name = c.domainName
         created_at = c.createdAt.nanoseconds
         updated_at = c.updatedAt.nanoseconds
+        secret_values = c.secretValues
     }
 
     var container: Container {
-        Container(id: ContainerID(trusted: id), namespaceID: NamespaceID(trusted: namespace_id), name: name,
+        var c = Container(id: ContainerID(trusted: id), namespaceID: NamespaceID(trusted: namespace_id), name: name,
                   region: Region(rawValue: region) ?? .frPar, projectID: ProjectID(trusted: project_id),
                   organizationID: OrganizationID(trusted: organization_id), spec: spec, secrets: secrets,
                   phase: ApplicationPhase(rawValue: phase) ?? .error, settlesAt: Timestamp(nanoseconds: settles_at),
                   errorMessage: error_message, readyAt: ready_at.map { Timestamp(nanoseconds: $0) }, domainName: domain_name,
                   createdAt: Timestamp(nanoseconds: created_at), updatedAt: Timestamp(nanoseconds: updated_at))
+        c.secretValues = secret_values
+        return c
     }
 }
 

@@ -62,6 +62,7 @@ struct FunctionRecord: Codable, FetchableRecord, PersistableRecord, Sendable {
     var has_code: Bool
     var created_at: Int64
     var updated_at: Int64
+    var secret_values: [String: String]
 
     init(_ f: Function) {
         id = f.id.rawValue
@@ -80,15 +81,18 @@ struct FunctionRecord: Codable, FetchableRecord, PersistableRecord, Sendable {
         has_code = f.hasCode
         created_at = f.createdAt.nanoseconds
         updated_at = f.updatedAt.nanoseconds
+        secret_values = f.secretValues
     }
 
     var function: Function {
-        Function(id: FunctionID(trusted: id), namespaceID: NamespaceID(trusted: namespace_id), name: name,
+        var f = Function(id: FunctionID(trusted: id), namespaceID: NamespaceID(trusted: namespace_id), name: name,
                  region: Region(rawValue: region) ?? .frPar, projectID: ProjectID(trusted: project_id),
                  organizationID: OrganizationID(trusted: organization_id), spec: spec, secrets: secrets,
                  phase: ApplicationPhase(rawValue: phase) ?? .error, settlesAt: Timestamp(nanoseconds: settles_at),
                  errorMessage: error_message, readyAt: ready_at.map { Timestamp(nanoseconds: $0) }, domainName: domain_name,
                  hasCode: has_code, createdAt: Timestamp(nanoseconds: created_at), updatedAt: Timestamp(nanoseconds: updated_at))
+        f.secretValues = secret_values
+        return f
     }
 }
 
@@ -187,6 +191,46 @@ extension AppDatabase {
                 SELECT expires_at FROM function_url_grant WHERE token = ? AND function_id = ? AND purpose = 'download'
                 """, arguments: [token, function.rawValue]), expires > now.nanoseconds else { return nil }
             return try Data.fetchOne(db, sql: "SELECT archive FROM function_code WHERE function_id = ?", arguments: [function.rawValue])
+        }
+    }
+}
+
+extension AppDatabase {
+    /// Containers and functions that were ready or deploying (restarted after a restart of the mock).
+    public func deployedApplications() throws(ScwError) -> [ApplicationRef] {
+        try read { db in
+            let containers = try String.fetchAll(db, sql: "SELECT id FROM container WHERE phase IN ('ready', 'creating', 'updating') ORDER BY created_at")
+            let functions = try String.fetchAll(db, sql: "SELECT id FROM function WHERE phase IN ('ready', 'creating', 'updating') ORDER BY created_at")
+            return containers.map { .container(ContainerID(trusted: $0)) } + functions.map { .function(FunctionID(trusted: $0)) }
+        }
+    }
+}
+
+extension AppDatabase {
+    /// Ids of the containers and functions of a namespace.
+    public func applicationIDs(inNamespace id: NamespaceID) throws(ScwError) -> [String] {
+        try read { db in
+            try String.fetchAll(db, sql: "SELECT id FROM container WHERE namespace_id = ? UNION ALL SELECT id FROM function WHERE namespace_id = ?",
+                                arguments: [id.rawValue, id.rawValue])
+        }
+    }
+}
+
+extension AppDatabase {
+    /// The container or function a host name routes to: its generated domain name or a custom domain.
+    public func application(forHost host: String) throws(ScwError) -> ApplicationRef? {
+        try read { db in
+            if let id = try String.fetchOne(db, sql: "SELECT id FROM container WHERE domain_name = ?", arguments: [host]) {
+                return .container(ContainerID(trusted: id))
+            }
+            if let id = try String.fetchOne(db, sql: "SELECT id FROM function WHERE domain_name = ?", arguments: [host]) {
+                return .function(FunctionID(trusted: id))
+            }
+            if let row = try Row.fetchOne(db, sql: "SELECT container_id, function_id FROM custom_domain WHERE hostname = ?", arguments: [host]) {
+                if let c: String = row["container_id"] { return .container(ContainerID(trusted: c)) }
+                if let f: String = row["function_id"] { return .function(FunctionID(trusted: f)) }
+            }
+            return nil
         }
     }
 }

@@ -54,6 +54,15 @@ extension AppDatabase {
         registerContainerMigrations(&migrator)
         registerFunctionMigrations(&migrator)
         registerTriggerMigrations(&migrator)
+        migrator.registerMigration("v6 runtime") { db in
+            // Plain secret values for the processes the runtime launches (the APIs only ever show hashes).
+            for table in ["namespace", "container", "function"] {
+                try db.alter(table: table) { t in t.add(column: "secret_values", .text).notNull().defaults(to: "{}") }
+            }
+            // The gateway finds an application by the host a call was sent to.
+            try db.create(index: "container_domain", on: "container", columns: ["domain_name"])
+            try db.create(index: "function_domain", on: "function", columns: ["domain_name"])
+        }
         return migrator
     }
 }

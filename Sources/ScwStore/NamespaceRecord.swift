@@ -24,6 +24,7 @@ struct NamespaceRecord: Codable, FetchableRecord, PersistableRecord, Sendable {
     var error_message: String?
     var created_at: Int64
     var updated_at: Int64
+    var secret_values: [String: String]
     var has_key: Bool
 
     /// Row from a domain value.
@@ -46,12 +47,13 @@ struct NamespaceRecord: Codable, FetchableRecord, PersistableRecord, Sendable {
         error_message = ns.errorMessage
         created_at = ns.createdAt.nanoseconds
         updated_at = ns.updatedAt.nanoseconds
+        secret_values = ns.secretValues
         has_key = ns.keyReady
     }
 
     /// The domain value of this row.
     var namespace: Namespace {
-        Namespace(
+        var ns = Namespace(
             id: NamespaceID(trusted: id), kind: NamespaceKind(rawValue: kind) ?? .container, name: name,
             projectID: ProjectID(trusted: project_id), organizationID: OrganizationID(trusted: organization_id),
             region: Region(rawValue: region) ?? .frPar, description: description,
@@ -60,6 +62,8 @@ struct NamespaceRecord: Codable, FetchableRecord, PersistableRecord, Sendable {
             registryNamespaceID: RegistryNamespaceID(trusted: registry_namespace_id), endpointSuffix: endpoint_suffix,
             vpcIntegrationActivated: vpc_integration_activated, errorMessage: error_message,
             createdAt: Timestamp(nanoseconds: created_at), updatedAt: Timestamp(nanoseconds: updated_at), keyReady: has_key)
+        ns.secretValues = secret_values
+        return ns
     }
 }
 

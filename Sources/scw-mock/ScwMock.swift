@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Logging
+import ScwEngine
 import ScwMockApp
 
 /// `scw-mock`: a local stand-in for Scaleway's Serverless Containers and Functions APIs.
@@ -10,7 +11,7 @@ struct ScwMock: AsyncParsableCommand {
         commandName: "scw-mock",
         abstract: "A local, faithful stand-in for Scaleway's Serverless Containers and Functions APIs.",
         version: scwMockVersion,
-        subcommands: [Serve.self, SeedCommand.self, Keys.self, TokenCommand.self],
+        subcommands: [Serve.self, SeedCommand.self, Keys.self, TokenCommand.self, SampleApp.self],
         defaultSubcommand: Serve.self)
 }
 
@@ -36,6 +37,12 @@ struct Serve: AsyncParsableCommand {
     var keyPool: Int?
     @Option(help: "Write the base URL to this file once the server answers (env SCW_MOCK_READY_FILE).")
     var readyFile: String?
+    @Option(help: "Run deployed containers and functions as local processes: on or off (env SCW_MOCK_RUNTIME). Default on.")
+    var runtime: String?
+    @Option(help: "Who checks tokens of private containers: edge (the gateway) or container (the process) (env SCW_MOCK_PRIVATE_AUTH).")
+    var privateAuth: String?
+    @Option(help: "Seconds a process has to listen on PORT before its deploy ends in error (env SCW_MOCK_READY_TIMEOUT). Default 30.")
+    var readyTimeout: Double?
 
     func run() async throws {
         let env = ProcessInfo.processInfo.environment
@@ -66,6 +73,18 @@ struct Serve: AsyncParsableCommand {
         }
 
         config.readyFile = readyFile ?? env["SCW_MOCK_READY_FILE"]
+        if let raw = runtime ?? env["SCW_MOCK_RUNTIME"] {
+            guard raw == "on" || raw == "off" else { throw ValidationError("runtime must be on or off") }
+            config.runtimeEnabled = raw == "on"
+        }
+        if let raw = privateAuth ?? env["SCW_MOCK_PRIVATE_AUTH"] {
+            guard let mode = PrivateAuthMode(rawValue: raw) else { throw ValidationError("private auth must be edge or container") }
+            config.privateAuth = mode
+        }
+        if let raw = readyTimeout.map({ String($0) }) ?? env["SCW_MOCK_READY_TIMEOUT"] {
+            guard let value = Double(raw), value > 0 else { throw ValidationError("ready timeout must be > 0 seconds") }
+            config.readyTimeoutSeconds = value
+        }
 
         let level = config.logLevel
         LoggingSystem.bootstrap { label in
@@ -107,4 +126,12 @@ struct SeedCommand: AsyncParsableCommand {
             }
         }
     }
+}
+
+/// `scw-mock sample-app`: the built-in workload (see the README): serves `$PORT`, echoes requests and its environment,
+/// and validates tokens itself when `SCW_PUBLIC=false`.
+struct SampleApp: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "sample-app", abstract: "Run the built-in sample workload on $PORT.")
+
+    func run() async throws { try await runSampleApp() }
 }

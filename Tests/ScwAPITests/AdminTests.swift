@@ -16,6 +16,7 @@ import Testing
         config.databasePath = ":memory:"
         config.seedPaths = [SeedTests.repo.appendingPathComponent("seed").path]
         config.keyBits = 2048
+        config.runtimeEnabled = false
         config.keyPoolSize = 1
         let app = try await buildApplication(config)
         try await app.test(.router) { client in

@@ -133,8 +133,9 @@ import Testing
             // Functions have the same v1beta1 routes with function_id.
             let fns = try await client.call(.post, "\(Self.f1b)/namespaces", json: #"{"name":"fattach"}"#).json["id"] as! String
             let fn = try await client.call(.post, "\(Self.f1b)/functions", json: #"{"namespace_id":"\#(fns)","name":"fn","runtime":"node22"}"#).json["id"] as! String
-            let fcron = try await client.call(.post, "\(Self.f1b)/crons", json: #"{"function_id":"\#(fn)","schedule":"0 0 * * *","args":[1,2]}"#)
-            #expect(fcron.json["function_id"] as? String == fn && fcron.json["args"] as? [Int] == [1, 2])
+            #expect(try await client.call(.post, "\(Self.f1b)/crons", json: #"{"function_id":"\#(fn)","schedule":"0 0 * * *","args":[1,2]}"#).status == .badRequest)
+            let fcron = try await client.call(.post, "\(Self.f1b)/crons", json: #"{"function_id":"\#(fn)","schedule":"0 0 * * *","args":{"a":[1,2]}}"#)
+            #expect(fcron.json["function_id"] as? String == fn && (fcron.json["args"] as? [String: [Int]]) == ["a": [1, 2]])
             let ftrigger = try await client.call(.post, "\(Self.f1b)/triggers", json: #"{"name":"t","function_id":"\#(fn)","scw_sqs_config":{"queue":"q","mnq_project_id":"p","mnq_region":"fr-par"}}"#)
             #expect(ftrigger.json["status"] as? String == "creating" || ftrigger.json["status"] as? String == "ready")
             #expect(try await client.call(.post, "\(Self.f1b)/domains", json: #"{"function_id":"\#(fn)","hostname":"f.example.com"}"#).status == .ok)

@@ -13,6 +13,7 @@ import Testing
         config.databasePath = database
         config.seedPaths = [Self.repo.appendingPathComponent("seed").path]
         config.keyBits = 2048
+        config.runtimeEnabled = false
         config.keyPoolSize = 0
         return config
     }
@@ -61,6 +62,7 @@ import Testing
         config.databasePath = ":memory:"
         config.seedPaths = [file.path]
         config.keyPoolSize = 0
+        config.runtimeEnabled = false
         do {
             _ = try await buildApplication(config)
             Issue.record("a bad fixture was accepted")

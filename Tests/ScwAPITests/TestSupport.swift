@@ -60,6 +60,8 @@ func withApp(transitionDelay: Double = 0, clock: TestClock = TestClock(), keyPoo
     config.seedPaths = [try TestIdentity.seedFile()]
     config.transitionDelaySeconds = transitionDelay
     config.keyBits = 2048
+    // Router-mode tests run no processes: deploys settle after the transition delay (the runtime has its own tests).
+    config.runtimeEnabled = false
     config.keyPoolSize = keyPool
     let app = try await buildApplication(config, clock: clock, ids: SequentialIDs())
     try await app.test(.router) { client in

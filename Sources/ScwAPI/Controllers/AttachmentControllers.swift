@@ -14,6 +14,13 @@ private func applicationRef(_ raw: String?, api: TokenAPI, required: Bool) throw
     return api == .containers ? .container(ContainerID(trusted: id.rawValue)) : .function(FunctionID(trusted: id.rawValue))
 }
 
+/// A cron's `args` must be a JSON object (Go SDK: `*scw.JSONObject`, Python: `dict`).
+private func checkArgs(_ args: JSONDocument?) throws {
+    if let args, case .object = args {} else if args != nil {
+        throw ScwError.invalid("args", .format, "args must be a JSON object")
+    }
+}
+
 /// Crons of containers and functions v1beta1 (spec sections 3a, 4f). A cron is a trigger with a cron source.
 struct CronController {
     let api: TokenAPI
@@ -37,6 +44,7 @@ struct CronController {
                 throw HTTPError(.internalServerError)
             }
             guard let schedule = body.schedule else { throw ScwError.invalid("schedule", .required, "required key not provided") }
+            try checkArgs(body.args)
             let draft = TriggerService.Draft(application: app, name: body.name, description: "", tags: [],
                                              source: .cron(schedule: schedule, timezone: "UTC", body: V1Beta1.Cron.body(body.args), headers: [:]))
             return V1Beta1.Cron(try service.create(draft, region: try context.region(), by: try context.requirePrincipal()))
@@ -47,6 +55,7 @@ struct CronController {
         }
         routes.patch("crons/:cron_id") { request, context -> V1Beta1.Cron in
             let body = try await WireJSON.decodeBody(V1Beta1.CronRequest.self, from: request, context: context)
+            try checkArgs(body.args)
             let moveTo = try applicationRef(api == .containers ? body.container_id : body.function_id, api: api, required: false)
             let id: TriggerID = try context.id("cron_id")
             let region = try context.region()

@@ -84,11 +84,11 @@ struct FunctionController {
     }
 
     @Sendable func deploy(_ request: Request, context: ScwRequestContext) async throws -> V1Beta1.Function {
-        .init(try service.deploy(try context.id("function_id"), region: try context.region(), by: try context.requirePrincipal()), written: true)
+        .init(try await service.deploy(try context.id("function_id"), region: try context.region(), by: try context.requirePrincipal()), written: true)
     }
 
     @Sendable func delete(_ request: Request, context: ScwRequestContext) async throws -> V1Beta1.Function {
-        .init(try service.delete(try context.id("function_id"), region: try context.region(), by: try context.requirePrincipal()), written: true)
+        .init(try await service.delete(try context.id("function_id"), region: try context.region(), by: try context.requirePrincipal()), written: true)
     }
 
     @Sendable func uploadURL(_ request: Request, context: ScwRequestContext) async throws -> V1Beta1.PresignedURL {

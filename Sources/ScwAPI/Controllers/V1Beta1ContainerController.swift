@@ -58,10 +58,10 @@ struct V1Beta1ContainerController {
     }
 
     @Sendable func deploy(_ request: Request, context: ScwRequestContext) async throws -> V1Beta1.Container {
-        .init(try service.deploy(try context.id("container_id"), region: try context.region(), by: try context.requirePrincipal()), written: true)
+        .init(try await service.deploy(try context.id("container_id"), region: try context.region(), by: try context.requirePrincipal()), written: true)
     }
 
     @Sendable func delete(_ request: Request, context: ScwRequestContext) async throws -> V1Beta1.Container {
-        .init(try service.delete(try context.id("container_id"), region: try context.region(), by: try context.requirePrincipal()), written: true)
+        .init(try await service.delete(try context.id("container_id"), region: try context.region(), by: try context.requirePrincipal()), written: true)
     }
 }

@@ -59,7 +59,7 @@ struct V1Beta1NamespaceController {
     }
 
     @Sendable func delete(_ request: Request, context: ScwRequestContext) async throws -> V1Beta1.Namespace {
-        let ns = try service.delete(try context.id("namespace_id"), kind: kind, region: try context.region(), by: try context.requirePrincipal())
+        let ns = try await service.delete(try context.id("namespace_id"), kind: kind, region: try context.region(), by: try context.requirePrincipal())
         return .init(ns, written: true)
     }
 }

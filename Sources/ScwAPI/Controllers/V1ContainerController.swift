@@ -53,10 +53,10 @@ struct V1ContainerController {
     }
 
     @Sendable func redeploy(_ request: Request, context: ScwRequestContext) async throws -> V1.Container {
-        .init(try service.deploy(try context.id("container_id"), region: try context.region(), by: try context.requirePrincipal()))
+        .init(try await service.deploy(try context.id("container_id"), region: try context.region(), by: try context.requirePrincipal()))
     }
 
     @Sendable func delete(_ request: Request, context: ScwRequestContext) async throws -> V1.Container {
-        .init(try service.delete(try context.id("container_id"), region: try context.region(), by: try context.requirePrincipal()))
+        .init(try await service.delete(try context.id("container_id"), region: try context.region(), by: try context.requirePrincipal()))
     }
 }

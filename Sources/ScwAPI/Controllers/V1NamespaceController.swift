@@ -51,6 +51,6 @@ struct V1NamespaceController {
     }
 
     @Sendable func delete(_ request: Request, context: ScwRequestContext) async throws -> V1.Namespace {
-        .init(try service.delete(try context.id("namespace_id"), kind: .container, region: try context.region(), by: try context.requirePrincipal()))
+        .init(try await service.delete(try context.id("namespace_id"), kind: .container, region: try context.region(), by: try context.requirePrincipal()))
     }
 }

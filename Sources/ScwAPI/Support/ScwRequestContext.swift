@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import NIOCore
 import ScwDomain
 
 /// The request context of every route: the shared JSON coders and, once `AuthMiddleware` ran, the caller.
@@ -7,11 +8,14 @@ public struct ScwRequestContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
     /// The authenticated API key's principal; set by `AuthMiddleware` on API routes.
     public var principal: Principal?
+    /// The client's IP address (for `X-Forwarded-For` at the gateway).
+    public let remoteIP: String?
 
     /// Builds a context for a new request.
     public init(source: ApplicationRequestContextSource) {
         self.coreContext = .init(source: source)
         self.principal = nil
+        self.remoteIP = source.channel.remoteAddress?.ipAddress
     }
 
     /// Bodies are collected up to this size; more is a 413 (100 secrets of 64 KiB must still fit).

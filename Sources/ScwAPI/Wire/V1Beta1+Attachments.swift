@@ -141,7 +141,11 @@ extension V1Beta1.Cron {
     init(_ t: ScwDomain.Trigger, status: String? = nil) {
         var schedule = "", body = "{}"
         if case .cron(let s, _, let b, _) = t.source { (schedule, body) = (s, b) }
-        let args = (try? WireJSON.decoder.decode(JSONDocument.self, from: Data(body.utf8))) ?? .string(body)
+        // `args` is a JSON object on the wire (Go: *scw.JSONObject); a v1 body that is not one reads as {}.
+        var args = JSONDocument.object([:])
+        if case .object? = try? WireJSON.decoder.decode(JSONDocument.self, from: Data(body.utf8)) {
+            args = (try? WireJSON.decoder.decode(JSONDocument.self, from: Data(body.utf8))) ?? args
+        }
         var container: String?, function: String?
         switch t.application {
         case .container(let id): container = id.rawValue

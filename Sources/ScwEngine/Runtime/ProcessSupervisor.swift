@@ -1,0 +1,304 @@
+import Foundation
+import Logging
+
+/// What to run for one container or function.
+public struct WorkloadSpec: Sendable, Equatable {
+    /// The container or function id.
+    public var id: String
+    /// Program and arguments, run without a shell (literal argv).
+    public var command: [String]
+    /// The complete environment (the supervisor adds `PORT` and its marker).
+    public var environment: [String: String]
+    public var workingDirectory: String?
+    /// Seconds to wait for the process to accept connections on `PORT`.
+    public var readyTimeoutSeconds: Double
+
+    /// Creates a spec.
+    public init(id: String, command: [String], environment: [String: String], workingDirectory: String?, readyTimeoutSeconds: Double) {
+        self.id = id
+        self.command = command
+        self.environment = environment
+        self.workingDirectory = workingDirectory
+        self.readyTimeoutSeconds = readyTimeoutSeconds
+    }
+}
+
+/// What the supervisor reports about a workload.
+public enum WorkloadEvent: Sendable, Equatable {
+    case ready(port: Int)
+    case failed(String)
+}
+
+/// Launches and supervises local processes (issue 6): each gets a free port in `PORT`, its own process group, a
+/// parent-death signal (`setpriv --pdeathsig KILL`) so that it cannot outlive the mock even after a SIGKILL, and a
+/// marker variable used to sweep double-forked descendants. Ready = accepts TCP connections on its port. A ready
+/// process that crashes is restarted with back-off; repeated crashes end in `failed`.
+public actor ProcessSupervisor {
+    final class Instance: @unchecked Sendable {
+        let process: Process
+        let port: Int
+        let marker: String
+        let logs: LogBuffer
+        let generation: Int
+        var ready = false
+        var stopping = false
+        init(process: Process, port: Int, marker: String, logs: LogBuffer, generation: Int) {
+            self.process = process
+            self.port = port
+            self.marker = marker
+            self.logs = logs
+            self.generation = generation
+        }
+    }
+
+    private var current: [String: Instance] = [:]
+    private var specs: [String: WorkloadSpec] = [:]
+    private var logs: [String: LogBuffer] = [:]
+    private var generation = 0
+    private var crashes: [String: [ContinuousClock.Instant]] = [:]
+    private var stopped = false
+    let logger: Logger
+    let graceSeconds: Double
+    let onEvent: @Sendable (String, WorkloadEvent) async -> Void
+    let now: @Sendable () -> String
+
+    /// The environment variable that marks every process the mock starts (swept at stop).
+    public static let markerVariable = "SCW_MOCK_RUN_ID"
+
+    /// Creates a supervisor; `onEvent` receives ready/failed reports.
+    public init(logger: Logger, graceSeconds: Double = 2, now: @escaping @Sendable () -> String,
+                onEvent: @escaping @Sendable (String, WorkloadEvent) async -> Void) {
+        self.logger = logger
+        self.graceSeconds = graceSeconds
+        self.now = now
+        self.onEvent = onEvent
+    }
+
+    /// Starts (or replaces) the workload; the previous process keeps serving until the new one is ready.
+    public func deploy(_ spec: WorkloadSpec) {
+        guard !stopped else { return }
+        specs[spec.id] = spec
+        crashes[spec.id] = []
+        Task { await self.launch(spec) }
+    }
+
+    /// The port of the ready process of `id`.
+    public func port(of id: String) -> Int? {
+        guard let instance = current[id], instance.ready else { return nil }
+        return instance.port
+    }
+
+    /// Whether `id` has a process being started or running.
+    public func isManaged(_ id: String) -> Bool { specs[id] != nil }
+
+    /// The captured output of `id`.
+    public func logLines(of id: String) -> (lines: [LogLine], dropped: Int)? { logs[id]?.snapshot() }
+
+    /// Stops the workload and everything it started.
+    public func stop(_ id: String) async {
+        specs[id] = nil
+        if let instance = current.removeValue(forKey: id) { await terminate(instance) }
+    }
+
+    /// Stops every workload (server shutdown).
+    public func stopAll() async {
+        stopped = true
+        let all = Array(current.values)
+        current.removeAll()
+        specs.removeAll()
+        await withTaskGroup(of: Void.self) { group in
+            for instance in all { group.addTask { await self.terminate(instance) } }
+        }
+    }
+
+    private func launch(_ spec: WorkloadSpec) async {
+        generation += 1
+        let gen = generation
+        let buffer = logs[spec.id] ?? LogBuffer()
+        logs[spec.id] = buffer
+        let instance: Instance
+        do {
+            instance = try start(spec, generation: gen, logs: buffer)
+        } catch let error as LaunchError {
+            buffer.note("launch failed: \(error.message)", time: now())
+            specs[spec.id] = nil
+            await onEvent(spec.id, .failed(error.message))
+            return
+        } catch {
+            await onEvent(spec.id, .failed("launch failed: \(error)"))
+            return
+        }
+        buffer.note("started pid \(instance.process.processIdentifier) on port \(instance.port)", time: now())
+        let deadline = ContinuousClock.now + .milliseconds(Int(spec.readyTimeoutSeconds * 1000))
+        while true {
+            if specs[spec.id] != spec || stopped {
+                await terminate(instance)
+                return
+            }
+            if !instance.process.isRunning {
+                let detail = instance.logs.lastErrorLines(5).joined(separator: "\n")
+                let message = "process exited with code \(instance.process.terminationStatus) before listening on PORT \(instance.port)"
+                    + (detail.isEmpty ? "" : ": \(detail)")
+                buffer.note(message, time: now())
+                await sweep(marker: instance.marker)
+                if specs[spec.id] == spec {
+                    specs[spec.id] = nil
+                    await onEvent(spec.id, .failed(message))
+                }
+                return
+            }
+            if Self.accepts(port: instance.port) { break }
+            if ContinuousClock.now >= deadline {
+                let message = "did not listen on PORT \(instance.port) within \(Int(spec.readyTimeoutSeconds))s"
+                buffer.note(message, time: now())
+                await terminate(instance)
+                if specs[spec.id] == spec {
+                    specs[spec.id] = nil
+                    await onEvent(spec.id, .failed(message))
+                }
+                return
+            }
+            try? await Task.sleep(for: .milliseconds(15))
+        }
+        instance.ready = true
+        let previous = current[spec.id]
+        current[spec.id] = instance
+        buffer.note("ready on port \(instance.port)", time: now())
+        await onEvent(spec.id, .ready(port: instance.port))
+        if let previous { Task { await self.terminate(previous) } }
+    }
+
+    /// Called when a process exits on its own.
+    private func exited(_ id: String, generation gen: Int) async {
+        guard let instance = current[id], instance.generation == gen, !instance.stopping, let spec = specs[id], !stopped else { return }
+        current[id] = nil
+        let code = instance.process.terminationStatus
+        let recent = (crashes[id] ?? []).filter { ContinuousClock.now - $0 < .seconds(60) } + [ContinuousClock.now]
+        crashes[id] = recent
+        instance.logs.note("process exited with code \(code)", time: now())
+        await sweep(marker: instance.marker)
+        if recent.count > 3 {
+            let detail = instance.logs.lastErrorLines(5).joined(separator: "\n")
+            await onEvent(id, .failed("crashed \(recent.count) times within 60s; last exit code \(code)" + (detail.isEmpty ? "" : ": \(detail)")))
+            specs[id] = nil
+            return
+        }
+        let backoff = 250 * (1 << (recent.count - 1))
+        instance.logs.note("restarting in \(backoff) ms", time: now())
+        try? await Task.sleep(for: .milliseconds(backoff))
+        if specs[id] == spec { await launch(spec) }
+    }
+
+    struct LaunchError: Error { var message: String }
+
+    private func start(_ spec: WorkloadSpec, generation gen: Int, logs buffer: LogBuffer) throws -> Instance {
+        guard let program = spec.command.first else { throw LaunchError(message: "no command to run") }
+        guard let executable = Self.resolve(program) else { throw LaunchError(message: "command not found: \(program)") }
+        let port = try Self.freePort()
+        let marker = UUID().uuidString.lowercased()
+        var environment = spec.environment
+        environment["PORT"] = String(port)
+        environment[Self.markerVariable] = marker
+        // Linux refuses an environment over 2 MiB in total or with a string over 128 KiB (E2BIG).
+        let sizes = environment.map { $0.key.utf8.count + $0.value.utf8.count + 2 }
+        if sizes.reduce(0, +) > 2 * 1024 * 1024 || sizes.contains(where: { $0 > 128 * 1024 }) {
+            throw LaunchError(message: "environment too large to exec (\(sizes.reduce(0, +)) bytes; Linux allows 2 MiB, 128 KiB per variable)")
+        }
+        let process = Process()
+        if FileManager.default.isExecutableFile(atPath: "/usr/bin/setpriv") {
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/setpriv")
+            process.arguments = ["--pdeathsig", "KILL", "--", executable] + spec.command.dropFirst()
+        } else {
+            process.executableURL = URL(fileURLWithPath: executable)
+            process.arguments = Array(spec.command.dropFirst())
+        }
+        process.environment = environment
+        if let dir = spec.workingDirectory { process.currentDirectoryURL = URL(fileURLWithPath: dir) }
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        process.standardInput = FileHandle.nullDevice
+        let clock = now
+        out.fileHandleForReading.readabilityHandler = { handle in
+            let data = handle.availableData
+            if data.isEmpty { handle.readabilityHandler = nil } else { buffer.append(data, stream: "stdout", time: clock()) }
+        }
+        err.fileHandleForReading.readabilityHandler = { handle in
+            let data = handle.availableData
+            if data.isEmpty { handle.readabilityHandler = nil } else { buffer.append(data, stream: "stderr", time: clock()) }
+        }
+        let id = spec.id
+        process.terminationHandler = { [weak self] _ in
+            guard let self else { return }
+            Task { await self.exited(id, generation: gen) }
+        }
+        do { try process.run() } catch { throw LaunchError(message: "cannot start \(program): \(error.localizedDescription)") }
+        return Instance(process: process, port: port, marker: marker, logs: buffer, generation: gen)
+    }
+
+    /// SIGTERM to the process group, SIGKILL after the grace period, then a sweep of double-forked descendants.
+    private func terminate(_ instance: Instance) async {
+        instance.stopping = true
+        let pid = instance.process.processIdentifier
+        if instance.process.isRunning {
+            kill(-pid, SIGTERM)
+            let deadline = ContinuousClock.now + .milliseconds(Int(graceSeconds * 1000))
+            while instance.process.isRunning && ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(10)) }
+            if instance.process.isRunning { kill(-pid, SIGKILL) }
+        }
+        kill(-pid, SIGKILL)  // stragglers left in the group
+        await sweep(marker: instance.marker)
+        instance.logs.note("stopped", time: now())
+    }
+
+    /// Kills every process whose environment carries `marker` (children that left the process group).
+    private func sweep(marker: String) async {
+        let needle = Array("\(Self.markerVariable)=\(marker)".utf8)
+        guard let entries = try? FileManager.default.contentsOfDirectory(atPath: "/proc") else { return }
+        for entry in entries {
+            guard let pid = Int32(entry), pid != getpid(),
+                  let environ = FileManager.default.contents(atPath: "/proc/\(entry)/environ") else { continue }
+            let bytes = [UInt8](environ)
+            if bytes.split(separator: 0).contains(where: { Array($0) == needle }) { kill(pid, SIGKILL) }
+        }
+    }
+
+    /// A free TCP port on loopback (bound then released; the process binds it right after).
+    static func freePort() throws -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw LaunchError(message: "no socket available") }
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        let bound = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        guard bound == 0 else { throw LaunchError(message: "cannot find a free port") }
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+
+    /// Whether something accepts TCP connections on 127.0.0.1:`port`.
+    static func accepts(port: Int) -> Bool {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = UInt16(port).bigEndian
+        return withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } } == 0
+    }
+
+    /// An executable path: as given when it contains `/`, else looked up in `PATH`.
+    static func resolve(_ program: String) -> String? {
+        if program.contains("/") { return FileManager.default.isExecutableFile(atPath: program) ? program : nil }
+        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin"
+        for dir in path.split(separator: ":") {
+            let candidate = "\(dir)/\(program)"
+            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+        }
+        return nil
+    }
+}
