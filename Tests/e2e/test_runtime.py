@@ -1,0 +1,283 @@
+"""Runtime and gateway (issue 6): deployed containers and functions run as local processes with the platform's
+environment, and calls reach them through the gateway, which enforces privacy.
+
+Each test starts its own server with the runtime on (the rest of the suite runs with `--runtime off`)."""
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+import support
+
+KEY = support.DEFAULT_SECRET_KEY
+H = {"X-Auth-Token": KEY}
+C1 = "/containers/v1/regions/fr-par"
+CB = "/containers/v1beta1/regions/fr-par"
+FN = "/functions/v1beta1/regions/fr-par"
+
+
+class Mock:
+    """The real binary with the runtime on."""
+
+    def __init__(self, tmp: Path, *extra: str):
+        self.db = tmp / "state.sqlite"
+        seed = tmp / "seed.yaml"
+        seed.write_text(support.SEED_YAML)
+        args = [str(support.binary_path()), "serve", "--port", "0", "--database", str(self.db), "--seed", str(seed),
+                "--key-size", "2048", "--key-pool", "4", "--runtime", "on", "--ready-timeout", "3", *extra]
+        self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL, text=True)
+        line = self.proc.stdout.readline()
+        m = re.search(r"SCW_API_URL=(\S+)", line)
+        assert m, f"no export line: {line!r}"
+        self.url = m.group(1)
+
+    def call(self, method, path, key=KEY, **kw):
+        headers = kw.pop("headers", {})
+        if key:
+            headers["X-Auth-Token"] = key
+        return requests.request(method, self.url + path, headers=headers, timeout=30, **kw)
+
+    def namespace(self, name, **body):
+        return self.call("POST", f"{C1}/namespaces", json={"name": name, **body}).json()["id"]
+
+    def container(self, ns, name, **body):
+        r = self.call("POST", f"{C1}/containers", json={"namespace_id": ns, "name": name, "image": "sample:latest", **body})
+        assert r.status_code == 200, r.text
+        return r.json()["id"]
+
+    def wait_status(self, cid, wanted=("ready", "error"), deadline=20.0):
+        end = time.monotonic() + deadline
+        while time.monotonic() < end:
+            body = self.call("GET", f"{C1}/containers/{cid}").json()
+            if body["status"] in wanted:
+                return body
+            time.sleep(0.05)
+        raise AssertionError(f"container {cid} stayed {body['status']}")
+
+    def invoke(self, app_id, path="/", token=None, **kw):
+        headers = {"X-Auth-Token": token} if token else {}
+        return requests.request(kw.pop("method", "GET"), f"{self.url}/_mock/invoke/{app_id}{path}", headers=headers, timeout=30, **kw)
+
+    def pids_of(self, app_id):
+        logs = self.call("GET", f"/_mock/containers/{app_id}/logs", key=None).json()["lines"]
+        return [int(m.group(1)) for l in logs if (m := re.match(r"started pid (\d+)", l["line"]))]
+
+    def stop(self, sig=signal.SIGTERM):
+        self.proc.send_signal(sig)
+        return self.proc.wait(timeout=20)
+
+
+def alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    stat = Path(f"/proc/{pid}/stat")
+    return stat.exists() and stat.read_text().split()[2] != "Z"
+
+
+def wait_gone(pid, deadline=5.0):
+    end = time.monotonic() + deadline
+    while time.monotonic() < end:
+        if not alive(pid):
+            return True
+        time.sleep(0.05)
+    return False
+
+
+@pytest.fixture
+def mock(tmp_path):
+    m = Mock(tmp_path)
+    yield m
+    if m.proc.poll() is None:
+        assert m.stop() == 0
+
+
+def test_sample_app_gets_the_platform_environment_and_is_reachable(mock):
+    ns = mock.namespace("rt-env", environment_variables={"SHARED": "ns", "NSVAR": "n"}, secret_environment_variables={"NS_SECRET": "s1"})
+    cid = mock.container(ns, "web", environment_variables={"SHARED": "container", "CVAR": "c"},
+                         secret_environment_variables={"C_SECRET": "s2"})
+    assert mock.call("GET", f"{C1}/containers/{cid}").json()["status"] in ("creating", "ready")
+    body = mock.wait_status(cid)
+    assert body["status"] == "ready", body
+    assert body["error_message"] == ""
+    key = mock.call("POST", f"{CB}/tokens", json={"namespace_id": ns}).json()["public_key"]
+    r = mock.invoke(cid, "/hello?x=1", method="POST", data=b"payload")
+    assert r.status_code == 200
+    echo = r.json()
+    env = echo["env"]
+    assert (echo["method"], echo["path"], echo["query"], echo["body"]) == ("POST", "/hello", "x=1", "payload")
+    assert env["SCW_PUBLIC"] == "true"
+    assert env["SCW_PUBLIC_KEY"] == key
+    assert env["SCW_NAMESPACE_ID"] == ns and env["SCW_APPLICATION_ID"] == cid
+    assert env["SHARED"] == "container" and env["NSVAR"] == "n" and env["CVAR"] == "c"
+    assert env["NS_SECRET"] == "s1" and env["C_SECRET"] == "s2"
+    assert int(env["PORT"]) > 0 and env["PORT"] != "8080"
+    # The edge's headers.
+    assert echo["headers"]["x-forwarded-proto"] == "http" and echo["headers"]["x-forwarded-for"] == "127.0.0.1"
+    assert re.fullmatch(r"[0-9a-f-]{36}", echo["headers"]["x-request-id"])
+    # The same call through the container's own host name.
+    host = body["public_endpoint"].removeprefix("https://")
+    via_host = requests.get(f"{mock.url}/by-host", headers={"Host": host}, timeout=30)
+    assert via_host.status_code == 200 and via_host.json()["path"] == "/by-host"
+
+
+def test_command_app_python_http_server(mock):
+    ns = mock.namespace("rt-cmd")
+    script = ("import http.server, os\n"
+              "class H(http.server.BaseHTTPRequestHandler):\n"
+              "    def do_GET(self):\n"
+              "        b = ('hello from ' + os.environ['SCW_APPLICATION_ID']).encode()\n"
+              "        self.send_response(200); self.send_header('Content-Length', str(len(b))); self.end_headers(); self.wfile.write(b)\n"
+              "http.server.HTTPServer(('127.0.0.1', int(os.environ['PORT'])), H).serve_forever()\n")
+    cid = mock.container(ns, "py", command=[sys.executable, "-c", script])
+    assert mock.wait_status(cid)["status"] == "ready"
+    r = mock.invoke(cid, "/")
+    assert r.status_code == 200 and r.text == f"hello from {cid}"
+
+
+def test_a_crashing_command_ends_in_error_with_its_stderr(mock):
+    ns = mock.namespace("rt-crash")
+    cid = mock.container(ns, "crash", command=["sh", "-c", "echo boom-on-stderr >&2; exit 3"])
+    body = mock.wait_status(cid)
+    assert body["status"] == "error"
+    assert "exited with code 3" in body["error_message"] and "boom-on-stderr" in body["error_message"]
+    assert mock.invoke(cid).status_code == 503
+
+
+def test_a_command_that_never_listens_ends_in_error(mock):
+    ns = mock.namespace("rt-silent")
+    cid = mock.container(ns, "silent", command=["sleep", "60"])
+    body = mock.wait_status(cid, deadline=15)
+    assert body["status"] == "error" and "did not listen on PORT" in body["error_message"], body
+    pids = mock.pids_of(cid)
+    assert pids and wait_gone(pids[0])
+
+
+def test_command_not_found(mock):
+    ns = mock.namespace("rt-missing")
+    cid = mock.container(ns, "missing", command=["definitely-not-a-command-xyz"])
+    body = mock.wait_status(cid)
+    assert body["status"] == "error" and "command not found" in body["error_message"]
+
+
+def test_private_container_at_the_edge(mock):
+    ns = mock.namespace("rt-private")
+    other_ns = mock.namespace("rt-other")
+    cid = mock.container(ns, "priv", privacy="private")
+    sibling = mock.container(ns, "sibling", privacy="private")
+    mock.wait_status(cid)
+    tok = lambda **b: mock.call("POST", f"{CB}/tokens", json=b).json()["token"]
+    ns_token, c_token, sibling_token, other_token = tok(namespace_id=ns), tok(container_id=cid), tok(container_id=sibling), tok(namespace_id=other_ns)
+    revoked = mock.call("POST", f"{CB}/tokens", json={"namespace_id": ns}).json()
+    assert mock.call("DELETE", f"{CB}/tokens/{revoked['id']}").status_code == 200
+    forge = lambda kind, **t: mock.call("POST", "/_mock/tokens/forge", key=None, json={"kind": kind, **t}).json()["token"]
+    refused = {
+        "no header": None, "garbage": "garbage", "other namespace": other_token, "sibling": sibling_token,
+        "expired": forge("expired", namespace_id=ns), "revoked": revoked["token"], "alg none": forge("alg_none", namespace_id=ns),
+        "hs256 with the public key": forge("hs256_public_key", namespace_id=ns), "other key": forge("other_key", namespace_id=ns),
+        "tampered": forge("tampered_payload", namespace_id=ns), "other project's key": support.OTHER_SECRET_KEY,
+    }
+    for what, token in refused.items():
+        r = mock.invoke(cid, "/", token=token)
+        assert r.status_code == 403, (what, r.status_code, r.text)
+        assert r.json()["type"] == "permissions_denied" and r.json()["message"], what
+    for what, token in {"namespace token": ns_token, "container token": c_token, "API key": KEY}.items():
+        r = mock.invoke(cid, "/", token=token)
+        assert r.status_code == 200, (what, r.text)
+        # The credential stops at the gateway.
+        assert "x-auth-token" not in r.json()["headers"], what
+
+
+def test_private_container_validated_by_the_process(tmp_path):
+    m = Mock(tmp_path, "--private-auth", "container")
+    try:
+        ns = m.namespace("rt-self")
+        other = m.namespace("rt-self-other")
+        cid = m.container(ns, "priv", privacy="private")
+        assert m.wait_status(cid)["status"] == "ready"
+        tok = lambda **b: m.call("POST", f"{CB}/tokens", json=b).json()["token"]
+        assert m.invoke(cid).status_code == 401
+        assert m.invoke(cid, token="garbage").status_code == 401
+        assert m.invoke(cid, token=tok(namespace_id=other)).status_code == 401  # other key: bad signature
+        forged = m.call("POST", "/_mock/tokens/forge", key=None, json={"kind": "wrong_namespace", "namespace_id": ns}).json()["token"]
+        assert m.invoke(cid, token=forged).status_code == 403
+        expired = m.call("POST", "/_mock/tokens/forge", key=None, json={"kind": "expired", "namespace_id": ns}).json()["token"]
+        assert m.invoke(cid, token=expired).status_code == 401
+        ok = m.invoke(cid, token=tok(namespace_id=ns))
+        assert ok.status_code == 200 and ok.json()["headers"]["x-auth-token"]
+        assert m.invoke(cid, token=tok(container_id=cid)).status_code == 200
+    finally:
+        assert m.stop() == 0
+
+
+def test_delete_redeploy_and_shutdown_leave_no_process(mock):
+    ns = mock.namespace("rt-stop")
+    a = mock.container(ns, "a")
+    b = mock.container(ns, "b")
+    mock.wait_status(a)
+    mock.wait_status(b)
+    pid_a, pid_b = mock.pids_of(a)[0], mock.pids_of(b)[0]
+    assert alive(pid_a) and alive(pid_b)
+    assert mock.call("DELETE", f"{C1}/containers/{a}").status_code == 200
+    assert wait_gone(pid_a)
+    # Redeploy replaces the process: the old one goes once the new one is ready.
+    assert mock.call("POST", f"{C1}/containers/{b}/redeploy", json={}).json()["status"] == "updating"
+    assert mock.wait_status(b)["status"] == "ready"
+    assert wait_gone(pid_b)
+    new_b = mock.pids_of(b)[-1]
+    assert new_b != pid_b and alive(new_b)
+    assert mock.stop() == 0
+    assert wait_gone(new_b)
+
+
+def test_sigkill_of_the_server_kills_its_processes(tmp_path):
+    m = Mock(tmp_path)
+    ns = m.namespace("rt-kill")
+    cid = m.container(ns, "k")
+    m.wait_status(cid)
+    pid = m.pids_of(cid)[0]
+    m.stop(signal.SIGKILL)
+    assert wait_gone(pid, deadline=3), "a launched process outlived the server"
+
+
+def test_ready_containers_run_again_after_a_restart(tmp_path):
+    m = Mock(tmp_path)
+    ns = m.namespace("rt-restart")
+    cid = m.container(ns, "again")
+    m.wait_status(cid)
+    assert m.stop() == 0
+    m2 = Mock(tmp_path)
+    try:
+        end = time.monotonic() + 20
+        while time.monotonic() < end and m2.invoke(cid).status_code != 200:
+            time.sleep(0.1)
+        assert m2.invoke(cid).status_code == 200
+    finally:
+        assert m2.stop() == 0
+
+
+def test_functions_run_once_code_is_uploaded(mock):
+    ns = mock.call("POST", f"{FN}/namespaces", json={"name": "rt-fn"}).json()["id"]
+    fid = mock.call("POST", f"{FN}/functions", json={"namespace_id": ns, "name": "f", "runtime": "python312"}).json()["id"]
+    assert mock.call("POST", f"{FN}/functions/{fid}/deploy", json={}).json()["status"] == "pending"
+    end = time.monotonic() + 10
+    while mock.call("GET", f"{FN}/functions/{fid}").json()["status"] == "pending" and time.monotonic() < end:
+        time.sleep(0.05)
+    failed = mock.call("GET", f"{FN}/functions/{fid}").json()
+    assert failed["status"] == "error" and failed["error_message"] == "internal error"
+    grant = mock.call("GET", f"{FN}/functions/{fid}/upload-url", params={"content_length": 4}).json()
+    assert requests.put(grant["url"], data=b"PK\x03\x04", headers={"Content-Type": "application/octet-stream"}, timeout=30).status_code == 200
+    mock.call("POST", f"{FN}/functions/{fid}/deploy", json={})
+    end = time.monotonic() + 10
+    while mock.call("GET", f"{FN}/functions/{fid}").json()["status"] != "ready" and time.monotonic() < end:
+        time.sleep(0.05)
+    r = mock.invoke(fid, "/run")
+    assert r.status_code == 200 and r.json()["env"]["SCW_APPLICATION_ID"] == fid and r.json()["env"]["SCW_HANDLER"] == "handler.handle"
