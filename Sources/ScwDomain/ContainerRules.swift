@@ -25,12 +25,15 @@ public struct ContainerPatch: Sendable {
     public var args: [String]?
     public var secrets: SecretChange = .unchanged
     public var hashProfile: SecretHashProfile = .legacy
+    /// v1beta1's deprecated `redeploy: true`: redeploy even if nothing that runs changes.
+    public var forceRedeploy = false
 
     /// An empty patch.
     public init() {}
 
     /// Whether only description or tags change (nothing the platform must redeploy).
     public var isMetadataOnly: Bool {
+        if forceRedeploy { return false }
         if case .unchanged = secrets {} else { return false }
         return environmentVariables == nil && minScale == nil && maxScale == nil && memoryLimitBytes == nil && mvcpuLimit == nil
             && timeoutSeconds == nil && privacy == nil && image == nil && maxConcurrency == nil && self.protocol == nil && port == nil

@@ -22,11 +22,8 @@ public struct Timestamp: Hashable, Sendable, Comparable {
         Timestamp(nanoseconds: ((nanoseconds + 500) / 1000) * 1000)
     }
 
-    /// This instant rounded up to the next whole second (v1 `updated_at` after an asynchronous transition).
-    public var ceilingSecond: Timestamp {
-        let s = (nanoseconds + 999_999_999) / 1_000_000_000
-        return Timestamp(nanoseconds: s * 1_000_000_000)
-    }
+    /// This instant cut to its whole second (v1 `updated_at` after an asynchronous transition).
+    public var floorSecond: Timestamp { Timestamp(nanoseconds: unixSeconds * 1_000_000_000) }
 
     /// Adds a duration in nanoseconds.
     public func adding(nanoseconds delta: Int64) -> Timestamp { Timestamp(nanoseconds: nanoseconds + delta) }

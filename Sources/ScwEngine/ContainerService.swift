@@ -50,6 +50,12 @@ public struct ContainerService: Sendable {
         if requireVPCIntegration, spec.privateNetworkID != nil, !ns.vpcIntegrationActivated {
             throw .badRequest(Self.vpcMessage)
         }
+        // Refuse a taken name before the slow hashing (the insert checks again in its transaction).
+        if try database.containers(matching: ContainerQuery(region: region, namespaceID: ns.id, nameContains: name, projectIDs: nil,
+                                                            organizationID: ns.organizationID, page: PageRequest(page: 1, pageSize: 100)))
+            .items.contains(where: { $0.name == name }) {
+            throw .alreadyExists(.container, name: name)
+        }
         let secrets = SecretsUpdate.apply(patch.secrets, to: [], fresh: await SecretsUpdate.hash(patch.secrets, profile: patch.hashProfile))
         let now = clock.now()
         let transition = ApplicationLifecycle.apply(deploy ? .createdAndDeployed : .createdOnly, to: .created)
@@ -96,6 +102,9 @@ public struct ContainerService: Sendable {
                        by principal: Principal) async throws(ScwError) -> Container {
         let secretIssues = SecretsUpdate.problems(patch.secrets)
         if !secretIssues.isEmpty { throw .invalidArguments(secretIssues) }
+        // 404/403 before the slow hashing (checked again in the transaction).
+        guard let existing = try database.container(id: id), existing.region == region else { throw .notFound(.container, id: id.rawValue) }
+        try Self.authorize(principal, existing, action: "write")
         let fresh = await SecretsUpdate.hash(patch.secrets, profile: patch.hashProfile)
         let now = clock.now()
         let settles = settlement(now)

@@ -48,6 +48,11 @@ public struct FunctionService: Sendable {
         problems += SecretsUpdate.problems(patch.secrets)
         if !problems.isEmpty { throw .invalidArguments(problems) }
         if spec.privateNetworkID != nil, !ns.vpcIntegrationActivated { throw .badRequest(ContainerService.vpcMessage) }
+        if try database.functions(matching: ContainerQuery(region: region, namespaceID: ns.id, nameContains: name, projectIDs: nil,
+                                                           organizationID: ns.organizationID, page: PageRequest(page: 1, pageSize: 100)))
+            .items.contains(where: { $0.name == name }) {
+            throw .alreadyExists(.function, name: name)
+        }
         let secrets = SecretsUpdate.apply(patch.secrets, to: [], fresh: await SecretsUpdate.hash(patch.secrets, profile: .legacy))
         let now = clock.now()
         var function = Function(
@@ -91,6 +96,9 @@ public struct FunctionService: Sendable {
     public func update(_ id: FunctionID, patch: FunctionPatch, region: Region, by principal: Principal) async throws(ScwError) -> Function {
         let secretIssues = SecretsUpdate.problems(patch.secrets)
         if !secretIssues.isEmpty { throw .invalidArguments(secretIssues) }
+        // 404/403 before the slow hashing (checked again in the transaction).
+        guard let existing = try database.function(id: id), existing.region == region else { throw .notFound(.function, id: id.rawValue) }
+        try Self.authorize(principal, existing, action: "write")
         let fresh = await SecretsUpdate.hash(patch.secrets, profile: .legacy)
         let now = clock.now()
         let settles = settlement(now)

@@ -107,6 +107,11 @@ public struct NamespaceService: Sendable {
         if let env = change.environmentVariables { problems += NamespaceRules.environmentProblems(env) }
         problems += SecretsUpdate.problems(change.secrets)
         if !problems.isEmpty { throw .invalidArguments(problems) }
+        // 404/403 before the slow hashing (checked again in the transaction).
+        guard let existing = try database.namespace(id: id), existing.kind == kind, existing.region == region else {
+            throw .notFound(.namespace, id: id.rawValue)
+        }
+        try authorize(principal, existing, action: "write")
 
         let fresh = await SecretsUpdate.hash(change.secrets, profile: change.hashProfile)
 

@@ -1,10 +1,15 @@
 """Fixtures that run the real scw-mock binary.
 
+Every process runs with `--key-size 2048 --key-pool N` and is only handed to a test once `/_mock/health` shows a
+full key pool (support.MockServer.wait_for_key_pool), so namespaces created afterwards get their RSA key at once.
+A namespace created while the pool is empty stays transient until its key exists: tests that need a namespace
+`ready` poll for it (MockServer.wait_ready / support.sdk_wait_ready) instead of trusting the next GET.
+
 - `server`: one process for the whole session (fresh temp database, seed with a second project, a key scoped to it,
   and an expired key). Teardown sends SIGTERM and asserts exit code 0.
 - `server_factory`: start extra processes (own database, optional --transition-delay, restart on the same database);
   every process still running at teardown is stopped the same way and must exit 0.
-- `fresh_server`: a private process for tests that need exact list totals.
+- `fresh_server`: a private process (small key pool) for tests that need exact list totals.
 - `sdk` / `other_sdk`: official-SDK clients (ContainerV1Beta1API, ContainerV1API, FunctionV1Beta1API) for the
   well-known key and for the key scoped to the second project.
 """
@@ -21,6 +26,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import support  # noqa: E402
 from support import MockServer, ServerFactory, make_sdk, write_seed  # noqa: E402
+
+FRESH_KEY_POOL = 6
 
 
 def _stop_and_check(server: MockServer) -> None:
@@ -45,7 +52,8 @@ def server_factory(tmp_path) -> Callable[..., MockServer]:
 
 @pytest.fixture
 def fresh_server(server_factory) -> MockServer:
-    return server_factory()
+    # a small pool: these tests count namespaces and seldom need more than a few ready at once
+    return server_factory(key_pool=FRESH_KEY_POOL)
 
 
 @pytest.fixture(scope="session")

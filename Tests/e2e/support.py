@@ -6,6 +6,9 @@ stdout is parsed, and the tests talk to it through the official Scaleway Python 
 
 from __future__ import annotations
 
+import base64
+import errno
+import json
 import os
 import queue
 import re
@@ -26,6 +29,10 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_BINARY = REPO_ROOT / ".build" / "debug" / "scw-mock"
 
 STARTUP_DEADLINE = 15.0  # seconds to wait for the export line
+KEY_POOL_DEADLINE = 60.0  # seconds to wait for the key pool to fill after start
+READY_DEADLINE = 30.0  # seconds a namespace may take to become ready (its RSA key may still be generating)
+KEY_SIZE = 2048  # namespace RSA keys in tests: 2048 bits (~75 ms each) instead of the default 4096 (~1 s)
+KEY_POOL = 16  # keys generated ahead; a namespace created while the pool is empty waits for its key
 SHUTDOWN_DEADLINE = 15.0  # seconds to wait for a graceful exit after SIGTERM
 HTTP_TIMEOUT = 30.0
 
@@ -168,11 +175,100 @@ def round_to_micros(ts9: str) -> str:
     return t.strftime("%Y-%m-%dT%H:%M:%S.") + f"{t.microsecond:06d}Z"
 
 
+# --- tokens (JWT) ----------------------------------------------------------------------------------------------------
+
+TOKEN_HEADER = b'{"alg":"RS256","typ":"JWT"}'
+TOKEN_NOT_FOUND = {"message": "Token was not found"}
+TOKEN_KEYS = {"id", "token", "public_key", "status", "expires_at", "description"}
+PKCS1_PEM_RE = re.compile(r"^-----BEGIN RSA PUBLIC KEY-----\n(?:[A-Za-z0-9+/]{64}\n)*[A-Za-z0-9+/=]{1,64}\n-----END RSA PUBLIC KEY-----\n$")
+
+
+def tokens_path(api: str, region: str = "fr-par", token_id: Optional[str] = None) -> str:
+    path = f"{API_PREFIX[api]}/regions/{region}/tokens"
+    return f"{path}/{token_id}" if token_id else path
+
+
+def issue_jwt_path(api: str, region: str = "fr-par") -> str:
+    return f"{API_PREFIX[api]}/regions/{region}/issue-jwt"
+
+
+def b64url_decode(segment: str) -> bytes:
+    assert re.fullmatch(r"[A-Za-z0-9_-]*", segment), f"not canonical unpadded base64url: {segment[:40]!r}"
+    return base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
+
+
+def b64url_encode(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+
+def jwt_segments(token: str) -> tuple[bytes, bytes, bytes]:
+    parts = token.split(".")
+    assert len(parts) == 3, token
+    return tuple(b64url_decode(p) for p in parts)  # type: ignore[return-value]
+
+
+def expected_payload(*, namespace_id: str, application_id: str, jti: str, iat: int, exp: Optional[int]) -> bytes:
+    """Scaleway's exact payload bytes: compact JSON, keys in the recorded order, `exp` only when an expiry was set."""
+    claims: dict[str, Any] = {
+        "application_claim": [{"namespace_id": namespace_id, "application_id": application_id}],
+        "version": 2,
+        "aud": "functions",
+    }
+    if exp is not None:
+        claims["exp"] = exp
+    claims.update({"jti": jti, "iat": iat, "iss": "SCALEWAY", "nbf": iat, "sub": "token"})
+    return json.dumps(claims, separators=(",", ":")).encode()
+
+
+def check_jwt(
+    token: str,
+    public_key_pem: str,
+    *,
+    namespace_id: str = "",
+    application_id: str = "",
+    jti: Optional[str] = None,
+    exp: Optional[int] = None,
+) -> dict:
+    """Check a token byte for byte against Scaleway's layout and verify it with PyJWT; returns the claims."""
+    import jwt
+    from cryptography.hazmat.primitives.serialization import load_pem_public_key
+
+    header, payload, signature = jwt_segments(token)
+    assert header == TOKEN_HEADER, header
+    keys = [k for k, _ in json.loads(payload, object_pairs_hook=lambda pairs: pairs)]
+    order = ["application_claim", "version", "aud"] + (["exp"] if exp is not None else []) + ["jti", "iat", "iss", "nbf", "sub"]
+    assert keys == order, f"payload key order {keys}"
+    claims = json.loads(payload)
+    assert isinstance(claims["iat"], int) and abs(claims["iat"] - time.time()) <= 60, claims
+    if jti is not None:
+        assert claims["jti"] == jti
+    assert payload == expected_payload(
+        namespace_id=namespace_id, application_id=application_id, jti=claims["jti"], iat=claims["iat"], exp=exp
+    ), payload
+    key = load_pem_public_key(public_key_pem.encode())
+    assert len(signature) == key.key_size // 8
+    decoded = jwt.decode(token, public_key_pem, algorithms=["RS256"], audience="functions", issuer="SCALEWAY")
+    assert decoded == claims
+    return claims
+
+
 # --- server process --------------------------------------------------------------------------------------------------
 
 
 def binary_path() -> Path:
     return Path(os.environ.get("SCW_MOCK_BIN", str(DEFAULT_BINARY)))
+
+
+def retry_text_file_busy(start: Callable[[], Any], deadline_s: float = 30.0) -> Any:
+    """Run `start` (which executes the binary), retrying while a concurrent `swift build` is still writing it (ETXTBSY)."""
+    give_up = time.monotonic() + deadline_s
+    while True:
+        try:
+            return start()
+        except OSError as e:
+            if e.errno != errno.ETXTBSY or time.monotonic() > give_up:
+                raise
+            time.sleep(0.2)
 
 
 @dataclass
@@ -195,6 +291,10 @@ class MockServer:
     seed_paths: list[Path]
     workdir: Path
     transition_delay: Optional[float] = None
+    key_size: int = KEY_SIZE
+    key_pool: int = KEY_POOL
+    wait_for_pool: bool = True
+    runtime: bool = False
     proc: Optional[subprocess.Popen] = None
     export_line: str = ""
     env: dict[str, str] = field(default_factory=dict)
@@ -216,13 +316,22 @@ class MockServer:
             args += ["--seed", str(seed)]
         if self.transition_delay is not None:
             args += ["--transition-delay", str(self.transition_delay)]
+        args += ["--key-size", str(self.key_size), "--key-pool", str(self.key_pool)]
         self.stderr_path = self.workdir / f"scw-mock-{uuid.uuid4().hex[:6]}.stderr.log"
         stderr = open(self.stderr_path, "wb")
         env = {k: v for k, v in os.environ.items() if not k.startswith("SCW_MOCK_")}
-        self.proc = subprocess.Popen(
-            args, stdout=subprocess.PIPE, stderr=stderr, stdin=subprocess.DEVNULL, env=env, text=True
-        )
-        stderr.close()
+        if not self.runtime:
+            # API-level suite: deploys settle after --transition-delay instead of launching local processes
+            # (set through the environment so that binaries without the runtime simply ignore it)
+            env["SCW_MOCK_RUNTIME"] = "off"
+        try:
+            self.proc = retry_text_file_busy(
+                lambda: subprocess.Popen(
+                    args, stdout=subprocess.PIPE, stderr=stderr, stdin=subprocess.DEVNULL, env=env, text=True
+                )
+            )
+        finally:
+            stderr.close()
 
         lines: "queue.Queue[str]" = queue.Queue()
         proc = self.proc
@@ -259,7 +368,24 @@ class MockServer:
         self.port = int(m.group("port"))
         self.env = dict(kv.split("=", 1) for kv in self.export_line[len("export ") :].split(" "))
         self.url = self.env["SCW_API_URL"]
+        if self.wait_for_pool:
+            try:
+                self.wait_for_key_pool()
+            except BaseException:
+                self._kill()
+                raise
         return self
+
+    def key_pool_status(self) -> dict:
+        r = self.get("/_mock/health", token=None)
+        assert r.status_code == 200, r.text
+        return r.json()["key_pool"]
+
+    def wait_for_key_pool(self, deadline_s: float = KEY_POOL_DEADLINE) -> dict:
+        """Poll /_mock/health until the key pool is full (namespaces created now are ready on the next read)."""
+        pool, _ = poll_until(self.key_pool_status, lambda p: p["ready"] >= p["target"], deadline_s, interval=0.05)
+        assert pool["bits"] == self.key_size, pool
+        return pool
 
     def stop(self) -> int:
         """SIGTERM, wait for a graceful exit, return the exit code (kill and fail if it hangs)."""
@@ -343,6 +469,14 @@ class MockServer:
         assert r.status_code == 200, f"get failed: {r.status_code} {r.text}"
         return r.json()
 
+    def wait_ready(self, api: str, ns_id: str, *, region: str = "fr-par", token: str = DEFAULT_SECRET_KEY,
+                   deadline_s: float = READY_DEADLINE) -> dict:
+        """Poll GET until the namespace is `ready` (its key may still be generating); returns that GET's body."""
+        ns, _ = poll_until(
+            lambda: self.get_ns(api, ns_id, region=region, token=token), lambda n: n["status"] == "ready", deadline_s
+        )
+        return ns
+
     def list_ns(self, api: str, *, region: str = "fr-par", token: str = DEFAULT_SECRET_KEY, **params) -> dict:
         r = self.get(ns_path(api, region), params=params, token=token)
         assert r.status_code == 200, f"list failed: {r.status_code} {r.text}"
@@ -362,6 +496,13 @@ def poll_until(fetch: Callable[[], Any], done: Callable[[Any], bool], deadline_s
 
 
 # --- SDK -------------------------------------------------------------------------------------------------------------
+
+
+def sdk_wait_ready(api_client: Any, ns_id: str, deadline_s: float = READY_DEADLINE, **kw):
+    """Poll `get_namespace` through an SDK API object until `ready` (the namespace's key may still be generating)."""
+    ns, _ = poll_until(lambda: api_client.get_namespace(namespace_id=ns_id, **kw), lambda n: n.status == "ready", deadline_s)
+    return ns
+
 
 
 @dataclass
@@ -414,12 +555,23 @@ class ServerFactory:
         db_path: Optional[Path] = None,
         transition_delay: Optional[float] = None,
         extra_seeds: Optional[list[Path]] = None,
+        key_pool: int = KEY_POOL,
+        key_size: int = KEY_SIZE,
+        wait_for_pool: bool = True,
     ) -> MockServer:
         db = db_path or self.workdir / f"state-{uuid.uuid4().hex[:8]}.sqlite"
         seeds = [write_seed(self.workdir)] + list(extra_seeds or [])
-        srv = MockServer(db_path=db, seed_paths=seeds, workdir=self.workdir, transition_delay=transition_delay)
+        srv = MockServer(
+            db_path=db,
+            seed_paths=seeds,
+            workdir=self.workdir,
+            transition_delay=transition_delay,
+            key_pool=key_pool,
+            key_size=key_size,
+            wait_for_pool=wait_for_pool,
+        )
+        self.started.append(srv)  # registered before start so a failed start is still cleaned up
         srv.start()
-        self.started.append(srv)
         return srv
 
     def stop_all(self) -> None:

@@ -20,6 +20,7 @@ from support import (
     make_sdk,
     ns_path,
     permissions_denied,
+    sdk_wait_ready,
     uniq,
 )
 
@@ -63,8 +64,8 @@ def test_bad_tokens_on_every_method_leave_the_namespace_alone(server, api, token
     for r in attempts:
         assert r.status_code == 401, (r.request.method, r.text)
         assert r.json() == denied(reason), r.request.method
-    got = server.get_ns(api, ns["id"])
-    assert (got["description"], got["status"]) == ("untouched", "ready")
+    got = server.wait_ready(api, ns["id"])
+    assert got["description"] == "untouched"
 
 
 @pytest.mark.parametrize("api", ALL_APIS)
@@ -113,10 +114,9 @@ def test_scoped_key_cannot_touch_another_projects_namespace(server, api):
     r = server.delete(ns_path(api, ns_id=mine["id"]), token=OTHER_SECRET_KEY)
     assert (r.status_code, r.json()) == (403, permissions_denied("write"))
 
-    got = server.get_ns(api, mine["id"])
+    got = server.wait_ready(api, mine["id"])
     assert got["description"] == "owned by P1"
     assert got["environment_variables"] == {"A": "1"}
-    assert got["status"] == "ready"
 
 
 @pytest.mark.parametrize("api", ALL_APIS)
@@ -128,7 +128,7 @@ def test_owner_key_cannot_touch_the_scoped_projects_namespace(server, api):
     assert (r.status_code, r.json()) == (403, permissions_denied("read"))
     r = server.delete(ns_path(api, ns_id=theirs["id"]))
     assert (r.status_code, r.json()) == (403, permissions_denied("write"))
-    assert server.get_ns(api, theirs["id"], token=OTHER_SECRET_KEY)["status"] == "ready"
+    server.wait_ready(api, theirs["id"], token=OTHER_SECRET_KEY)
 
 
 @pytest.mark.parametrize("api", ALL_APIS)
@@ -200,4 +200,4 @@ def test_scoped_key_through_the_sdk(server, other_sdk, sdk, api):
     assert theirs.id in {n.id for n in listed}
     assert mine.id not in {n.id for n in listed}
     assert {n.project_id for n in listed} == {OTHER_PROJECT}
-    assert sdk.api(api).get_namespace(namespace_id=mine.id).status == "ready"
+    assert sdk_wait_ready(sdk.api(api), mine.id).id == mine.id

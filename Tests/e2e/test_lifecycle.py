@@ -1,4 +1,5 @@
-"""Persistence across restarts and transient statuses with --transition-delay."""
+"""Persistence across restarts, namespace keys and readiness, refusals that must stay cheap, and transient statuses
+with --transition-delay."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import json
 import signal
 import threading
 import time
+import uuid
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -26,7 +28,7 @@ from support import (
     verifies,
 )
 
-DELAY = 2.0
+DELAY = 1.0  # seconds a transient status lasts on the slow server
 
 
 # --- restart ---------------------------------------------------------------------------------------------------------
@@ -53,6 +55,14 @@ def test_restart_on_the_same_database_keeps_everything(server_factory, tmp_path)
         "ams": first.create_ns("cb", region="nl-ams"),
         "p2": first.create_ns("fn", token=OTHER_SECRET_KEY),
     }
+    for key, ns in created.items():
+        api = "c1" if key == "c1" else ("fn" if key in ("fn", "p2") else "cb")
+        first.wait_ready(
+            api,
+            ns["id"],
+            region=ns["region"],
+            token=OTHER_SECRET_KEY if key == "p2" else DEFAULT_SECRET_KEY,
+        )
     gone = first.create_ns("c1")
     assert first.delete(ns_path("c1", ns_id=gone["id"])).status_code == 200
     # a v1 patch that keeps one secret hash and drops nothing else
@@ -91,6 +101,100 @@ def test_restart_on_the_same_database_keeps_everything(server_factory, tmp_path)
     r = second.patch(ns_path("c1", ns_id=created["c1"]["id"]), {"secret_environment_variables": {"T": "", "U": "u"}})
     assert r.status_code == 200, r.text
     assert r.json()["secret_environment_variables"]["T"] == before["c1"]["secret_environment_variables"]["T"]
+
+
+# --- namespace keys and readiness ------------------------------------------------------------------------------------
+
+
+def test_next_get_after_create_is_ready_while_the_key_pool_is_warm(fresh_server):
+    """The one place that relies on the 'next read is settled' rule: fewer namespaces than the pool holds."""
+    pool = fresh_server.key_pool_status()
+    assert pool == {"bits": 2048, "ready": pool["target"], "target": pool["target"]}
+    assert pool["target"] > 3
+    for api, transient in (("cb", "pending"), ("c1", "creating"), ("fn", "pending")):
+        created = fresh_server.create_ns(api)
+        assert created["status"] == transient, api
+        got = fresh_server.get_ns(api, created["id"])
+        assert got["status"] == "ready", api
+        if api != "c1":
+            assert got["registry_endpoint"] != "" and got["registry_namespace_id"] != "", api
+
+
+def test_cold_key_pool_keeps_the_namespace_transient_until_its_key_exists(server_factory):
+    """--key-pool 0 and 4096-bit keys (~1 s each): the namespace is created at once but waits for its key;
+    a token request for it waits for the key instead of failing."""
+    srv = server_factory(key_pool=0, key_size=4096)
+    assert srv.key_pool_status() == {"bits": 4096, "ready": 0, "target": 0}
+    t0 = time.monotonic()
+    ns = srv.create_ns("cb")
+    assert time.monotonic() - t0 < 0.9, "namespace creation must not wait for RSA"
+    assert ns["status"] == "pending"
+    early = srv.get_ns("cb", ns["id"])
+    assert (early["status"], early["registry_endpoint"]) == ("pending", "")
+    assert srv.get_ns("c1", ns["id"])["status"] == "creating"
+    r = srv.get(f"/_mock/namespaces/{ns['id']}/public-key", token=None)
+    assert r.status_code in (200, 404), r.text  # it may or may not exist yet; it must not be a server error
+
+    r = srv.post("/containers/v1beta1/regions/fr-par/tokens", {"namespace_id": ns["id"]})
+    assert r.status_code == 200, r.text
+    token = r.json()
+    assert token["public_key"].startswith("-----BEGIN RSA PUBLIC KEY-----\n")
+    ready = srv.wait_ready("cb", ns["id"])
+    assert ready["registry_endpoint"] == f"rg.fr-par.scw.cloud/funcscw{registry_prefix(ns['name'])}{ns['id'][:8]}"
+    pem = srv.get(f"/_mock/namespaces/{ns['id']}/public-key", token=None)
+    assert (pem.status_code, pem.text) == (200, token["public_key"])
+    assert srv.key_pool_status() == {"bits": 4096, "ready": 0, "target": 0}
+
+
+SLOW_SECRETS = {f"K{i}": f"v{i}" for i in range(10)}  # v1 Argon2id (t=3, 64 MiB, p=64): over a second of hashing here
+
+
+@pytest.fixture(scope="module")
+def refusal_targets(server):
+    ns = server.create_ns("c1")
+    container = server.post(
+        "/containers/v1/regions/fr-par/containers", {"namespace_id": ns["id"], "name": "taken", "image": "nginx:latest"}
+    )
+    assert container.status_code == 200, container.text
+    return {"ns": ns, "container": container.json()}
+
+
+REFUSALS = {
+    # name: (method, path template, body extras, token, expected status)
+    "namespace-create-taken-name": ("POST", "/containers/v1/regions/fr-par/namespaces", {"name": "{ns_name}"}, None, 409),
+    "namespace-patch-unknown": ("PATCH", "/containers/v1/regions/fr-par/namespaces/{missing}", {}, None, 404),
+    "namespace-patch-other-project": ("PATCH", "/containers/v1/regions/fr-par/namespaces/{ns_id}", {}, OTHER_SECRET_KEY, 403),
+    "container-create-taken-name": (
+        "POST",
+        "/containers/v1/regions/fr-par/containers",
+        {"namespace_id": "{ns_id}", "name": "taken", "image": "nginx:latest"},
+        None,
+        409,
+    ),
+    "container-patch-unknown": ("PATCH", "/containers/v1/regions/fr-par/containers/{missing}", {}, None, 404),
+    "container-patch-other-project": ("PATCH", "/containers/v1/regions/fr-par/containers/{cid}", {}, OTHER_SECRET_KEY, 403),
+}
+
+
+@pytest.mark.parametrize("case", list(REFUSALS))
+def test_refused_writes_do_not_hash_secrets_first(server, refusal_targets, case):
+    """A write that is refused (name taken, unknown id, another project) must not spend seconds of Argon2id first."""
+    method, template, extras, token, status = REFUSALS[case]
+    values = {
+        "ns_name": refusal_targets["ns"]["name"],
+        "ns_id": refusal_targets["ns"]["id"],
+        "cid": refusal_targets["container"]["id"],
+        "missing": str(uuid.uuid4()),
+    }
+    body = {k: v.format(**values) for k, v in extras.items()}
+    body["secret_environment_variables"] = SLOW_SECRETS
+    t0 = time.monotonic()
+    r = server.request(method, template.format(**values), json_body=body, token=token or DEFAULT_SECRET_KEY)
+    elapsed = time.monotonic() - t0
+    assert r.status_code == status, r.text
+    if status == 409:
+        assert r.json() in (CONFLICT_BODY, {"message": "Container already exist"})
+    assert elapsed < 0.6, f"{case}: the {status} took {elapsed:.2f}s; the secrets were hashed before the request was refused"
 
 
 # --- transient statuses ----------------------------------------------------------------------------------------------

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from scaleway.container.v1beta1 import Secret as CbSecret
@@ -24,6 +25,7 @@ from support import (
     make_sdk,
     not_found_body,
     registry_prefix,
+    sdk_wait_ready,
     uniq,
     verifies,
 )
@@ -78,8 +80,7 @@ def test_v1beta1_container_namespace_create_then_get(sdk):
         assert verifies(hashes[key], plain)
     assert not verifies(hashes["S1"], "second")
 
-    got = sdk.cb.get_namespace(namespace_id=ns.id)
-    assert got.status == "ready"
+    got = sdk_wait_ready(sdk.cb, ns.id)
     assert got.id == ns.id and got.name == name
     assert got.registry_endpoint == f"rg.fr-par.scw.cloud/funcscw{registry_prefix(name)}{ns.id[:8]}"
     assert UUID_RE.match(got.registry_namespace_id)
@@ -93,7 +94,7 @@ def test_v1beta1_container_namespace_create_then_get(sdk):
 def test_v1beta1_registry_prefix_is_first_20_alnum_chars_plus_id(sdk):
     name = "abcdefghij-klmnopqrst-" + uuid.uuid4().hex[:12]
     ns = sdk.cb.create_namespace(name=name)
-    got = sdk.cb.get_namespace(namespace_id=ns.id)
+    got = sdk_wait_ready(sdk.cb, ns.id)
     assert got.registry_endpoint == f"rg.fr-par.scw.cloud/funcscwabcdefghijklmnopqrst{ns.id[:8]}"
 
 
@@ -101,7 +102,7 @@ def test_v1beta1_registry_endpoint_uses_region(sdk):
     name = uniq("ams")
     ns = sdk.cb.create_namespace(name=name, region="nl-ams")
     assert ns.region == "nl-ams"
-    got = sdk.cb.get_namespace(namespace_id=ns.id, region="nl-ams")
+    got = sdk_wait_ready(sdk.cb, ns.id, region="nl-ams")
     assert got.registry_endpoint == f"rg.nl-ams.scw.cloud/funcscw{registry_prefix(name)}{ns.id[:8]}"
 
 
@@ -128,8 +129,7 @@ def test_v1_container_namespace_create_then_get(sdk):
         assert h.startswith(ARGON_V1_PREFIX), h
         assert verifies(h, plain)
 
-    got = sdk.c1.get_namespace(namespace_id=ns.id)
-    assert got.status == "ready"
+    got = sdk_wait_ready(sdk.c1, ns.id)
     assert got.secret_environment_variables == ns.secret_environment_variables
     assert got.environment_variables == {"FOO": "bar"}
 
@@ -150,8 +150,7 @@ def test_function_namespace_create_then_get(sdk):
     assert secret.hashed_value.startswith(ARGON_V1BETA1_PREFIX)
     assert verifies(secret.hashed_value, "bar_secret")
 
-    got = sdk.fn.get_namespace(namespace_id=ns.id)
-    assert got.status == "ready"
+    got = sdk_wait_ready(sdk.fn, ns.id)
     assert re.fullmatch(rf"rg\.fr-par\.scw\.cloud/funcscw{registry_prefix(name)}[a-z0-9]{{8}}", got.registry_endpoint), (
         got.registry_endpoint
     )
@@ -166,16 +165,14 @@ def test_container_namespace_is_shared_by_v1beta1_and_v1(sdk):
         environment_variables={"K": "v"},
         secret_environment_variables=[CbSecret(key="S", value="s1")],
     )
-    via_v1 = sdk.c1.get_namespace(namespace_id=beta.id)
+    via_v1 = sdk_wait_ready(sdk.c1, beta.id)
     assert via_v1.name == beta.name
     assert via_v1.environment_variables == {"K": "v"}
     assert via_v1.secret_environment_variables == beta_secrets(beta)
-    assert via_v1.status == "ready"
 
     v1 = sdk.c1.create_namespace(name=uniq("shared-1"), secret_environment_variables={"T": "t1"})
-    via_beta = sdk.cb.get_namespace(namespace_id=v1.id)
+    via_beta = sdk_wait_ready(sdk.cb, v1.id)
     assert via_beta.name == v1.name
-    assert via_beta.status == "ready"
     assert beta_secrets(via_beta) == v1.secret_environment_variables
     assert via_beta.registry_endpoint == f"rg.fr-par.scw.cloud/funcscw{registry_prefix(v1.name)}{v1.id[:8]}"
 
@@ -186,7 +183,7 @@ def test_container_namespace_is_shared_by_v1beta1_and_v1(sdk):
 @pytest.mark.parametrize("api", ALL_APIS)
 def test_update_environment_variables_replaces_the_map(sdk, api):
     ns = create(sdk, api, environment_variables={"A": "1", "B": "2"})
-    sdk.api(api).get_namespace(namespace_id=ns.id)  # settle
+    sdk_wait_ready(sdk.api(api), ns.id)
 
     upd = sdk.api(api).update_namespace(namespace_id=ns.id, environment_variables={"C": "3"})
     assert upd.status == TRANSIENT_AFTER_UPDATE[api]
@@ -210,7 +207,7 @@ def test_v1beta1_update_secrets_merges(sdk, api):
         secret_environment_variables=[Secret("S1", "a"), Secret("S2", "b"), Secret("S3", "c")],
     )
     before = beta_secrets(ns)
-    sdk.api(api).get_namespace(namespace_id=ns.id)  # settle
+    sdk_wait_ready(sdk.api(api), ns.id)
 
     upd = sdk.api(api).update_namespace(
         namespace_id=ns.id,
@@ -237,7 +234,7 @@ def test_v1_update_secrets_replaces_the_map(sdk):
         secret_environment_variables={"SECRET_1": "first", "SECRET_2": "second", "SECRET_3": "third"},
     )
     before = dict(ns.secret_environment_variables)
-    assert sdk.c1.get_namespace(namespace_id=ns.id).status == "ready"
+    sdk_wait_ready(sdk.c1, ns.id)
 
     upd = sdk.c1.update_namespace(
         namespace_id=ns.id, secret_environment_variables={"SECRET_1": "", "SECRET_2": "updated_value2"}
@@ -272,7 +269,7 @@ def test_v1_update_environment_keeps_secrets(sdk):
     ns = sdk.c1.create_namespace(
         name=uniq("c1-env"), environment_variables={"A": "1"}, secret_environment_variables={"S": "x"}
     )
-    sdk.c1.get_namespace(namespace_id=ns.id)
+    sdk_wait_ready(sdk.c1, ns.id)
     upd = sdk.c1.update_namespace(namespace_id=ns.id, environment_variables={"B": "2"})
     assert upd.status == "updating"
     assert upd.environment_variables == {"B": "2"}
@@ -283,7 +280,7 @@ def test_v1_update_description_and_tags_only_stays_ready(sdk):
     ns = sdk.c1.create_namespace(
         name=uniq("c1-desc"), environment_variables={"A": "1"}, secret_environment_variables={"S": "x"}
     )
-    assert sdk.c1.get_namespace(namespace_id=ns.id).status == "ready"
+    sdk_wait_ready(sdk.c1, ns.id)
     upd = sdk.c1.update_namespace(namespace_id=ns.id, description="new description", tags=["x", "y"])
     assert upd.status == "ready"
     assert upd.description == "new description"
@@ -337,13 +334,16 @@ def test_delete_returns_deleting_then_404(sdk, api):
 # --- waiters ---------------------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("api", ALL_APIS)
-def test_wait_for_namespace_returns_ready(sdk, api):
-    ns = create(sdk, api)
-    assert ns.status == TRANSIENT_AFTER_CREATE[api]
-    waited = sdk.api(api).wait_for_namespace(namespace_id=ns.id)
-    assert waited.status == "ready"
-    assert waited.id == ns.id
+def test_wait_for_namespace_returns_ready(sdk):
+    """The SDK waiter sleeps at least 1 s before its first read: the three APIs wait in parallel."""
+    created = {api: create(sdk, api) for api in ALL_APIS}
+    for api, ns in created.items():
+        assert ns.status == TRANSIENT_AFTER_CREATE[api]
+    with ThreadPoolExecutor(len(created)) as pool:
+        futures = {api: pool.submit(sdk.api(api).wait_for_namespace, namespace_id=ns.id) for api, ns in created.items()}
+        for api, future in futures.items():
+            waited = future.result(timeout=60)
+            assert (waited.status, waited.id) == ("ready", created[api].id), api
 
 
 # --- lists (each test runs its own server so totals are exact) ----------------------------------------------------

@@ -101,9 +101,10 @@ extension V1 {
     /// `error_message`: omitted while creating/updating/deleting, "" once settled (spec sections 4g, 4j).
     static func errorMessage(_ phase: ResourcePhase) -> String? { phase == .ready || phase == .error ? "" : nil }
 
-    /// `updated_at`: whole seconds once the platform settled a transition.
-    static func updatedAt(_ updated: Timestamp, settles: Timestamp, phase: ResourcePhase) -> String {
-        phase == .ready && updated == settles ? updated.ceilingSecond.rfc3339(fractionDigits: 0) : updated.roundedToMicroseconds.rfc3339(fractionDigits: 6)
+    /// `updated_at`: whole seconds once the platform settled a transition (as recorded), unless cutting it would put
+    /// it before `created_at`; never later than the real instant.
+    static func updatedAt(_ updated: Timestamp, settled: Bool, createdAt: Timestamp) -> String {
+        settled && updated.floorSecond >= createdAt ? updated.floorSecond.rfc3339(fractionDigits: 0) : updated.roundedToMicroseconds.rfc3339(fractionDigits: 6)
     }
 }
 
@@ -111,7 +112,7 @@ extension V1.Domain {
     init(_ d: CustomDomain) {
         self.init(id: d.id.rawValue, hostname: d.hostname, container_id: d.application.rawValue, status: V1.status(d.phase),
                   error_message: V1.errorMessage(d.phase), created_at: d.createdAt.roundedToMicroseconds.rfc3339(fractionDigits: 6),
-                  updated_at: V1.updatedAt(d.updatedAt, settles: d.settlesAt, phase: d.phase), tags: d.tags)
+                  updated_at: V1.updatedAt(d.updatedAt, settled: d.phase == .ready && d.updatedAt == d.settlesAt, createdAt: d.createdAt), tags: d.tags)
     }
 }
 
@@ -136,7 +137,7 @@ extension V1.Trigger {
                   error_message: V1.errorMessage(t.phase), container_id: t.application.rawValue,
                   destination_config: .init(http_path: t.httpPath, http_method: t.httpMethod), source_type: sourceType,
                   created_at: t.createdAt.roundedToMicroseconds.rfc3339(fractionDigits: 6),
-                  updated_at: V1.updatedAt(t.updatedAt, settles: t.settlesAt, phase: t.phase),
+                  updated_at: V1.updatedAt(t.updatedAt, settled: t.phase == .ready && t.updatedAt == t.settlesAt, createdAt: t.createdAt),
                   cron_config: cron, sqs_config: sqs, nats_config: nats)
     }
 }

@@ -78,8 +78,7 @@ extension V1.Container {
     init(_ c: ScwDomain.Container) {
         let s = c.spec
         let settled = c.phase == .ready || c.phase == .error
-        let updated = settled && c.readyAt != nil && c.updatedAt == c.readyAt
-            ? c.updatedAt.ceilingSecond.rfc3339(fractionDigits: 0) : c.updatedAt.roundedToMicroseconds.rfc3339(fractionDigits: 6)
+        let updated = V1.updatedAt(c.updatedAt, settled: settled && c.readyAt != nil && c.updatedAt == c.readyAt, createdAt: c.createdAt)
         let errorMessage: String?
         switch c.phase {
         case .ready, .created: errorMessage = ""

@@ -161,6 +161,7 @@ extension V1Beta1.CreateContainerRequest {
         p.args = args
         p.secrets = secret_environment_variables.map { .merge($0.map { ($0.key, $0.value) }) } ?? .unchanged
         p.hashProfile = .legacy
+        p.forceRedeploy = redeploy == true
         return p
     }
 }
