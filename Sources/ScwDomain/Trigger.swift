@@ -177,8 +177,13 @@ public enum TriggerRules {
 
     /// Whether `timezone` is an IANA time zone name (`Europe/Paris`, `UTC`).
     public static func isValidTimezone(_ timezone: String) -> Bool {
-        // Foundation also accepts offset ids such as "GMT+2"; only IANA names are time zones here.
-        timezone == "UTC" || TimeZone.knownTimeZoneIdentifiers.contains(timezone)
+        // Foundation also accepts offset ids such as "GMT+2"; only IANA names are time zones here (ICU's list lacks
+        // the IANA Etc/GMT±N zones, so they are recognised by shape).
+        if timezone == "UTC" || TimeZone.knownTimeZoneIdentifiers.contains(timezone) { return true }
+        if timezone == "Etc/UTC" || timezone == "Etc/GMT" { return true }
+        guard timezone.hasPrefix("Etc/GMT"), let offset = Int(timezone.dropFirst(7)), timezone.dropFirst(7).first.map({ "+-".contains($0) }) == true
+        else { return false }
+        return (-14...12).contains(offset)
     }
 
     /// Whether `hostname` is a fully qualified DNS name (at least two labels, letters, digits and hyphens).
