@@ -43,7 +43,7 @@ public func buildApplication(
 
     let authenticator = try Authenticator(database: database, clock: clock)
     let admin = Administration(database: database, configuration: configuration, namespaces: namespaces, authenticator: authenticator,
-                               keys: keyRing)
+                               keys: keyRing, runtime: runtime)
     let services = APIServices(
         authenticator: authenticator,
         namespaces: namespaces,
@@ -90,14 +90,18 @@ struct Administration: MockAdministration {
     let namespaces: NamespaceService
     let authenticator: Authenticator
     let keys: KeyRing
+    let runtime: RuntimeCoordinator
 
     func reset(toEmpty: Bool) async throws {
+        // Processes of containers the reset removes must not outlive them.
+        await runtime.stopEveryWorkload()
         try database.wipe()
         keys.forgetAll()
         try database.saveIdentity(organizations: [(WellKnownIdentity.organizationID, "default")],
                                   projects: [WellKnownIdentity.project], apiKeys: [WellKnownIdentity.apiKey])
         if !toEmpty { try await SeedLoader.apply(paths: configuration.seedPaths, to: database, namespaces: namespaces) }
         try authenticator.reload()
+        await runtime.restoreAfterRestart()
     }
 }
 

@@ -281,3 +281,13 @@ def test_functions_run_once_code_is_uploaded(mock):
         time.sleep(0.05)
     r = mock.invoke(fid, "/run")
     assert r.status_code == 200 and r.json()["env"]["SCW_APPLICATION_ID"] == fid and r.json()["env"]["SCW_HANDLER"] == "handler.handle"
+
+
+def test_reset_stops_processes_of_containers_it_removes(mock):
+    ns = mock.namespace("rt-reset")
+    cid = mock.container(ns, "gone")
+    mock.wait_status(cid)
+    pid = mock.pids_of(cid)[0]
+    assert mock.call("POST", "/_mock/reset", key=None).status_code == 200
+    assert wait_gone(pid)
+    assert mock.call("GET", f"{C1}/containers/{cid}").status_code == 404

@@ -100,9 +100,14 @@ public actor ProcessSupervisor {
         if let instance = current.removeValue(forKey: id) { await terminate(instance) }
     }
 
-    /// Stops every workload (server shutdown).
+    /// Stops every workload (server shutdown: nothing starts afterwards).
     public func stopAll() async {
         stopped = true
+        await stopEveryWorkload()
+    }
+
+    /// Stops every workload but keeps the supervisor usable (`POST /_mock/reset`).
+    public func stopEveryWorkload() async {
         let all = Array(current.values)
         current.removeAll()
         specs.removeAll()

@@ -82,6 +82,9 @@ public final class RuntimeCoordinator: Sendable {
     /// Stops every process (shutdown).
     public func stopAll() async { await supervisor.stopAll() }
 
+    /// Stops every process and forgets their logs' owners, keeping the runtime usable (reset).
+    public func stopEveryWorkload() async { await supervisor.stopEveryWorkload() }
+
     /// The port of a ready process, waiting up to `timeout` seconds for one being started.
     public func port(of id: String, timeout: Double) async -> Int? {
         let deadline = ContinuousClock.now + .milliseconds(Int(timeout * 1000))
