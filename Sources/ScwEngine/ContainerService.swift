@@ -62,7 +62,7 @@ public struct ContainerService: Sendable {
         var container = Container(
             id: ids.make(), namespaceID: ns.id, name: name, region: region, projectID: ns.projectID, organizationID: ns.organizationID,
             spec: spec, secrets: secrets, phase: transition.phase, settlesAt: settlement(now),
-            errorMessage: nil, readyAt: nil, domainName: "\(ns.endpointPrefix)-\(name).functions.fnc.\(region.rawValue).scw.cloud",
+            errorMessage: nil, readyAt: nil, domainName: settings.domainName(prefix: ns.endpointPrefix, name: name, region: region),
             createdAt: now, updatedAt: now)
         container.secretValues = SecretsUpdate.applyPlain(patch.secrets, to: [:])
         try database.createContainer(container)

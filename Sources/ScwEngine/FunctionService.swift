@@ -58,7 +58,7 @@ public struct FunctionService: Sendable {
         var function = Function(
             id: ids.make(), namespaceID: ns.id, name: name, region: region, projectID: ns.projectID, organizationID: ns.organizationID,
             spec: spec, secrets: secrets, phase: ApplicationLifecycle.apply(.createdOnly, to: .created).phase, settlesAt: now,
-            errorMessage: nil, readyAt: nil, domainName: "\(ns.endpointPrefix)-\(name).functions.fnc.\(region.rawValue).scw.cloud",
+            errorMessage: nil, readyAt: nil, domainName: settings.domainName(prefix: ns.endpointPrefix, name: name, region: region),
             hasCode: false, createdAt: now, updatedAt: now)
         function.secretValues = SecretsUpdate.applyPlain(patch.secrets, to: [:])
         try database.createFunction(function)

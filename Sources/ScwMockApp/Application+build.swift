@@ -24,7 +24,8 @@ public func buildApplication(
     try database.saveIdentity(organizations: [(WellKnownIdentity.organizationID, "default")],
                               projects: [WellKnownIdentity.project], apiKeys: [WellKnownIdentity.apiKey])
 
-    let settings = EngineSettings(transitionDelayNanoseconds: Int64(configuration.transitionDelaySeconds * 1e9))
+    let settings = EngineSettings(transitionDelayNanoseconds: Int64(configuration.transitionDelaySeconds * 1e9),
+                                  publicDomain: configuration.publicDomain)
     let forge = KeyForge(database: database, bits: configuration.keyBits, poolTarget: configuration.keyPoolSize, logger: logger)
     let keyRing = KeyRing(database: database, forge: forge)
     let runtime = RuntimeCoordinator(

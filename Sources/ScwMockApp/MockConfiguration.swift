@@ -27,6 +27,8 @@ public struct MockConfiguration: Sendable {
     public var privateAuth: PrivateAuthMode = .edge
     /// Seconds a process has to listen on `PORT` before its deploy ends in `error`.
     public var readyTimeoutSeconds: Double = 30
+    /// Suffix of generated endpoint names instead of Scaleway's pattern (`--public-domain`).
+    public var publicDomain: String?
 
     /// The defaults.
     public init() {}

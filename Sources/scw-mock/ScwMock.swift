@@ -43,6 +43,8 @@ struct Serve: AsyncParsableCommand {
     var privateAuth: String?
     @Option(help: "Seconds a process has to listen on PORT before its deploy ends in error (env SCW_MOCK_READY_TIMEOUT). Default 30.")
     var readyTimeout: Double?
+    @Option(help: "Suffix of generated endpoints instead of functions.fnc.<region>.scw.cloud, e.g. localtest.me (env SCW_MOCK_PUBLIC_DOMAIN).")
+    var publicDomain: String?
 
     func run() async throws {
         let env = ProcessInfo.processInfo.environment
@@ -80,6 +82,13 @@ struct Serve: AsyncParsableCommand {
         if let raw = privateAuth ?? env["SCW_MOCK_PRIVATE_AUTH"] {
             guard let mode = PrivateAuthMode(rawValue: raw) else { throw ValidationError("private auth must be edge or container") }
             config.privateAuth = mode
+        }
+        if let raw = publicDomain ?? env["SCW_MOCK_PUBLIC_DOMAIN"] {
+            let labels = raw.split(separator: ".", omittingEmptySubsequences: false)
+            guard !raw.isEmpty, labels.allSatisfy({ !$0.isEmpty && $0.allSatisfy { $0.isLetter || $0.isNumber || $0 == "-" } }) else {
+                throw ValidationError("public domain must be a DNS name such as localtest.me")
+            }
+            config.publicDomain = raw.lowercased()
         }
         if let raw = readyTimeout.map({ String($0) }) ?? env["SCW_MOCK_READY_TIMEOUT"] {
             guard let value = Double(raw), value > 0 else { throw ValidationError("ready timeout must be > 0 seconds") }

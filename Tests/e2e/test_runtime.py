@@ -291,3 +291,32 @@ def test_reset_stops_processes_of_containers_it_removes(mock):
     assert mock.call("POST", "/_mock/reset", key=None).status_code == 200
     assert wait_gone(pid)
     assert mock.call("GET", f"{C1}/containers/{cid}").status_code == 404
+
+
+def test_http_probe_must_pass_and_errors_use_scaleway_wording(mock):
+    ns = mock.namespace("rt-probe")
+    failing = ("import http.server, os\n"
+               "class H(http.server.BaseHTTPRequestHandler):\n"
+               "    def do_GET(self):\n"
+               "        self.send_response(500); self.send_header('Content-Length', '0'); self.end_headers()\n"
+               "http.server.HTTPServer(('127.0.0.1', int(os.environ['PORT'])), H).serve_forever()\n")
+    probe = {"failure_threshold": 3, "interval": "10s", "timeout": "1s", "http": {"path": "/healthz"}}
+    bad = mock.container(ns, "bad", command=[sys.executable, "-c", failing], liveness_probe=probe, port=80)
+    good = mock.container(ns, "good", liveness_probe=probe)
+    assert mock.wait_status(good)["status"] == "ready"
+    body = mock.wait_status(bad, deadline=20)
+    assert body["status"] == "error"
+    assert body["error_message"].startswith("Container is unable to start OR does not respond to HTTP requests on port 80 and path /healthz")
+
+
+def test_public_domain_names_the_endpoints(tmp_path):
+    m = Mock(tmp_path, "--public-domain", "localtest.me")
+    try:
+        ns = m.namespace("rt-domain")
+        cid = m.container(ns, "web")
+        body = m.wait_status(cid)
+        assert body["public_endpoint"] == f"https://rtdomain{ns[:8]}-web.localtest.me"
+        r = requests.get(f"{m.url}/x", headers={"Host": f"rtdomain{ns[:8]}-web.localtest.me"}, timeout=30)
+        assert r.status_code == 200 and r.json()["path"] == "/x"
+    finally:
+        assert m.stop() == 0

@@ -12,14 +12,18 @@ public struct WorkloadSpec: Sendable, Equatable {
     public var workingDirectory: String?
     /// Seconds to wait for the process to accept connections on `PORT`.
     public var readyTimeoutSeconds: Double
+    /// An HTTP path that must answer below 400 (the container's HTTP probe); nil = TCP connect only.
+    public var httpProbePath: String?
 
     /// Creates a spec.
-    public init(id: String, command: [String], environment: [String: String], workingDirectory: String?, readyTimeoutSeconds: Double) {
+    public init(id: String, command: [String], environment: [String: String], workingDirectory: String?, readyTimeoutSeconds: Double,
+                httpProbePath: String? = nil) {
         self.id = id
         self.command = command
         self.environment = environment
         self.workingDirectory = workingDirectory
         self.readyTimeoutSeconds = readyTimeoutSeconds
+        self.httpProbePath = httpProbePath
     }
 }
 
@@ -152,9 +156,10 @@ public actor ProcessSupervisor {
                 }
                 return
             }
-            if Self.accepts(port: instance.port) { break }
+            if Self.accepts(port: instance.port), spec.httpProbePath.map({ Self.probe(port: instance.port, path: $0) }) ?? true { break }
             if ContinuousClock.now >= deadline {
-                let message = "did not listen on PORT \(instance.port) within \(Int(spec.readyTimeoutSeconds))s"
+                let message = spec.httpProbePath.map { "did not answer HTTP requests on PORT \(instance.port) and path \($0) within \(Int(spec.readyTimeoutSeconds))s" }
+                    ?? "did not listen on PORT \(instance.port) within \(Int(spec.readyTimeoutSeconds))s"
                 buffer.note(message, time: now())
                 await terminate(instance)
                 if specs[spec.id] == spec {
@@ -294,6 +299,29 @@ public actor ProcessSupervisor {
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
         address.sin_port = UInt16(port).bigEndian
         return withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } } == 0
+    }
+
+    /// Whether `GET path` on 127.0.0.1:`port` answers with a status below 400 (the HTTP probe).
+    static func probe(port: Int, path: String) -> Bool {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        var timeout = timeval(tv_sec: 1, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = UInt16(port).bigEndian
+        let connected = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        guard connected == 0 else { return false }
+        let request = Array("GET \(path) HTTP/1.0\r\nHost: 127.0.0.1:\(port)\r\nUser-Agent: scw-mock-probe\r\n\r\n".utf8)
+        guard send(fd, request, request.count, 0) == request.count else { return false }
+        var buffer = [UInt8](repeating: 0, count: 64)
+        let n = recv(fd, &buffer, buffer.count, 0)
+        guard n >= 12 else { return false }
+        let statusLine = String(decoding: buffer[0..<n], as: UTF8.self)
+        guard statusLine.hasPrefix("HTTP/"), let code = Int(statusLine.split(separator: " ").dropFirst().first ?? "") else { return false }
+        return code < 400
     }
 
     /// An executable path: as given when it contains `/`, else looked up in `PATH`.

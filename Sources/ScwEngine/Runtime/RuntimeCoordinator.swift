@@ -58,8 +58,10 @@ public final class RuntimeCoordinator: Sendable {
     public func deploy(container id: ContainerID) async {
         guard settings.enabled, let c = try? database.container(id: id), let ns = try? database.namespace(id: c.namespaceID) else { return }
         let command = c.spec.command.isEmpty ? settings.sampleAppCommand : c.spec.command + c.spec.args
+        var probe: String?
+        if case .http(let path) = (c.spec.startupProbe ?? c.spec.livenessProbe).check { probe = path }
         await launch(id: id.rawValue, namespace: ns, privacy: c.spec.privacy, environment: c.spec.environmentVariables,
-                     secrets: c.secretValues, command: command)
+                     secrets: c.secretValues, command: command, httpProbePath: probe)
     }
 
     /// Starts (or restarts) the process of a function (the sample app, until fixtures map runtimes to commands).
@@ -110,7 +112,7 @@ public final class RuntimeCoordinator: Sendable {
     }
 
     private func launch(id: String, namespace ns: Namespace, privacy: Privacy, environment: [String: String], secrets: [String: String],
-                        command: [String]) async {
+                        command: [String], httpProbePath: String? = nil) async {
         guard let key = try? await keys.key(for: ns.id) else {
             await record(id, .failed("An internal error occurred while deploying: the namespace key is not ready"))
             return
@@ -130,30 +132,51 @@ public final class RuntimeCoordinator: Sendable {
         // Not a Scaleway variable: tells the sample app whether the gateway already checked the token.
         env["SCW_MOCK_PRIVATE_AUTH"] = settings.privateAuth.rawValue
         await supervisor.deploy(WorkloadSpec(id: id, command: command, environment: env, workingDirectory: nil,
-                                             readyTimeoutSeconds: settings.readyTimeoutSeconds))
+                                             readyTimeoutSeconds: settings.readyTimeoutSeconds, httpProbePath: httpProbePath))
+    }
+
+    /// The status change a process outcome makes.
+    static func applyEvent(_ event: WorkloadEvent, now: Timestamp, _ phase: inout ApplicationPhase, _ message: inout String?,
+                           _ readyAt: inout Timestamp?, _ updatedAt: inout Timestamp, _ settlesAt: inout Timestamp) {
+        switch event {
+        case .ready:
+            guard phase.isDeploying || phase == .error || phase == .ready else { return }
+            phase = ApplicationLifecycle.apply(.deploySucceeded, to: phase.isDeploying ? phase : .updating).phase
+            message = nil
+            readyAt = now
+        case .failed(let why):
+            phase = ApplicationLifecycle.apply(.deployFailed, to: phase.isDeploying ? phase : .updating).phase
+            message = why
+        }
+        updatedAt = now
+        settlesAt = now
     }
 
     /// Writes a process's outcome to its container or function.
     func record(_ id: String, _ event: WorkloadEvent) async {
         let now = clock.now()
-        let apply: @Sendable (inout ApplicationPhase, inout String?, inout Timestamp?, inout Timestamp, inout Timestamp) -> Void = { phase, message, readyAt, updatedAt, settlesAt in
-            switch event {
-            case .ready:
-                guard phase.isDeploying || phase == .error || phase == .ready else { return }
-                phase = ApplicationLifecycle.apply(.deploySucceeded, to: phase.isDeploying ? phase : .updating).phase
-                message = nil
-                readyAt = now
-            case .failed(let why):
-                phase = ApplicationLifecycle.apply(.deployFailed, to: phase.isDeploying ? phase : .updating).phase
-                message = why
+        if let cid = ContainerID(id), let container = try? database.container(id: cid) {
+            var event = event
+            if case .failed(let why) = event {
+                // Scaleway's own wording first (spec section 4d), then what the mock saw.
+                var lead = "Container is unable to start OR is not listening on port \(container.spec.port)"
+                if case .http(let path) = (container.spec.startupProbe ?? container.spec.livenessProbe).check {
+                    lead = "Container is unable to start OR does not respond to HTTP requests on port \(container.spec.port) and path \(path)"
+                }
+                event = .failed("\(lead): \(why)")
             }
-            updatedAt = now
-            settlesAt = now
-        }
-        if let cid = ContainerID(id), (try? database.container(id: cid)) != nil {
-            _ = try? database.updateContainer(id: cid) { c, _ in apply(&c.phase, &c.errorMessage, &c.readyAt, &c.updatedAt, &c.settlesAt) }
+            let final = event
+            _ = try? database.updateContainer(id: cid) { c, _ in
+                var message = c.errorMessage
+                Self.applyEvent(final, now: now, &c.phase, &message, &c.readyAt, &c.updatedAt, &c.settlesAt)
+                c.errorMessage = message
+            }
         } else if let fid = FunctionID(id), (try? database.function(id: fid)) != nil {
-            _ = try? database.updateFunction(id: fid) { f, _ in apply(&f.phase, &f.errorMessage, &f.readyAt, &f.updatedAt, &f.settlesAt) }
+            _ = try? database.updateFunction(id: fid) { f, _ in
+                var message = f.errorMessage
+                Self.applyEvent(event, now: now, &f.phase, &message, &f.readyAt, &f.updatedAt, &f.settlesAt)
+                f.errorMessage = message
+            }
         }
         logger.info("workload \(event)", metadata: ["application_id": "\(id)"])
     }
