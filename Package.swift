@@ -86,7 +86,7 @@ let package = Package(
         .testTarget(
             name: "ScwAPITests",
             dependencies: [
-                "ScwMockApp", "ScwAPI", "ScwDomain", "ScwKeys",
+                "ScwMockApp", "ScwAPI", "ScwDomain", "ScwKeys", "ScwEngine",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
             exclude: ["Golden"]

@@ -69,7 +69,8 @@ public func buildApplication(
         configuration: .init(address: .hostname(configuration.host, port: configuration.port),
                              serverName: "Scaleway API Gateway (scw-mock)"),
         // Listed first so that it is shut down last, after the server has drained its requests.
-        services: [DatabaseService(database: database, logger: logger), KeyForgeService(forge: forge), RuntimeService(runtime: runtime)],
+        services: [DatabaseService(database: database, logger: logger), KeyForgeService(forge: forge),
+                   RuntimeService(runtime: runtime, crons: configuration.runtimeEnabled ? CronScheduler(database: database, clock: clock, runtime: runtime, logger: logger) : nil)],
         onServerRunning: { channel in
             let port = channel.localAddress?.port ?? configuration.port
             if let readyFile = configuration.readyFile {
@@ -131,9 +132,12 @@ struct KeyForgeService: Service {
 /// Stops every launched process at shutdown (before the database closes).
 struct RuntimeService: Service {
     let runtime: RuntimeCoordinator
+    let crons: CronScheduler?
 
     func run() async throws {
+        await crons?.start()
         try? await gracefulShutdown()
+        await crons?.stop()
         await runtime.stopAll()
     }
 }

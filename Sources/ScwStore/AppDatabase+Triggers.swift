@@ -302,3 +302,10 @@ extension AppDatabase {
         }
     }
 }
+
+extension AppDatabase {
+    /// Every cron trigger that is ready (the scheduler's work list).
+    public func cronTriggers() throws(ScwError) -> [Trigger] {
+        try read { db in try TriggerRecord.filter(Column("source_type") == "cron").fetchAll(db).map(\.trigger) }
+    }
+}

@@ -320,3 +320,21 @@ def test_public_domain_names_the_endpoints(tmp_path):
         assert r.status_code == 200 and r.json()["path"] == "/x"
     finally:
         assert m.stop() == 0
+
+
+def test_cron_triggers_fire_on_schedule_by_the_mock_clock(mock):
+    ns = mock.namespace("rt-cron")
+    cid = mock.container(ns, "cron")
+    mock.wait_status(cid)
+    trigger = mock.call("POST", f"{C1}/triggers", json={
+        "container_id": cid, "name": "every-minute", "destination_config": {"http_path": "/tick", "http_method": "post"},
+        "cron_config": {"schedule": "* * * * *", "timezone": "UTC", "body": '{"n":1}'}}).json()
+    # Move the clock over a minute boundary rather than waiting for one.
+    assert mock.call("POST", "/_mock/clock", key=None, json={"advance_seconds": 61}).status_code == 200
+    end = time.monotonic() + 10
+    fired = []
+    while time.monotonic() < end and not fired:
+        lines = mock.call("GET", f"/_mock/containers/{cid}/logs", key=None).json()["lines"]
+        fired = [l["line"] for l in lines if f"cron {trigger['id']}" in l["line"]]
+        time.sleep(0.1)
+    assert fired and fired[0].endswith("fired: POST /tick → 200"), fired

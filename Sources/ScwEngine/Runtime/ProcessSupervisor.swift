@@ -98,6 +98,13 @@ public actor ProcessSupervisor {
     /// The captured output of `id`.
     public func logLines(of id: String) -> (lines: [LogLine], dropped: Int)? { logs[id]?.snapshot() }
 
+    /// Adds a line of the mock's own to a workload's log (cron runs).
+    public func note(_ id: String, _ text: String) {
+        let buffer = logs[id] ?? LogBuffer()
+        logs[id] = buffer
+        buffer.note(text, time: now())
+    }
+
     /// Stops the workload and everything it started.
     public func stop(_ id: String) async {
         specs[id] = nil

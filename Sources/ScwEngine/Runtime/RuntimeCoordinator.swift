@@ -97,6 +97,9 @@ public final class RuntimeCoordinator: Sendable {
         }
     }
 
+    /// Adds a line of the mock's own to an application's log.
+    public func note(_ id: String, _ text: String) async { await supervisor.note(id, text) }
+
     /// The captured output of a container or function.
     public func logs(of id: String) async -> (lines: [LogLine], dropped: Int)? { await supervisor.logLines(of: id) }
 
