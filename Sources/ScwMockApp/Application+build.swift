@@ -34,7 +34,7 @@ public func buildApplication(
                                   readyTimeoutSeconds: configuration.readyTimeoutSeconds, privateAuth: configuration.privateAuth),
         logger: logger)
     let namespaces = NamespaceService(database: database, clock: clock, ids: ids, settings: settings, keys: keyRing, runtime: runtime)
-    try await SeedLoader.apply(paths: configuration.seedPaths, to: database, namespaces: namespaces)
+    try await SeedLoader.apply(paths: configuration.seedPaths, to: database, namespaces: namespaces, runtime: runtime)
     // Fill the key pool (and key any seeded namespace without a key file) in the background, a moment after the
     // listener opens so that start-up does not compete with RSA generation.
     Task {
@@ -101,7 +101,7 @@ struct Administration: MockAdministration {
         keys.forgetAll()
         try database.saveIdentity(organizations: [(WellKnownIdentity.organizationID, "default")],
                                   projects: [WellKnownIdentity.project], apiKeys: [WellKnownIdentity.apiKey])
-        if !toEmpty { try await SeedLoader.apply(paths: configuration.seedPaths, to: database, namespaces: namespaces) }
+        if !toEmpty { try await SeedLoader.apply(paths: configuration.seedPaths, to: database, namespaces: namespaces, runtime: runtime) }
         try authenticator.reload()
         await runtime.restoreAfterRestart()
     }

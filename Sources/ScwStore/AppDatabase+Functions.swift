@@ -234,3 +234,10 @@ extension AppDatabase {
         }
     }
 }
+
+extension AppDatabase {
+    /// The uploaded archive of a function.
+    public func functionArchive(_ id: FunctionID) throws(ScwError) -> Data? {
+        try read { db in try Data.fetchOne(db, sql: "SELECT archive FROM function_code WHERE function_id = ?", arguments: [id.rawValue]) }
+    }
+}

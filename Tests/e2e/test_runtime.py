@@ -338,3 +338,55 @@ def test_cron_triggers_fire_on_schedule_by_the_mock_clock(mock):
         fired = [l["line"] for l in lines if f"cron {trigger['id']}" in l["line"]]
         time.sleep(0.1)
     assert fired and fired[0].endswith("fired: POST /tick → 200"), fired
+
+
+def test_fixture_image_and_runtime_mappings(tmp_path):
+    app_dir = tmp_path / "app"
+    app_dir.mkdir()
+    (app_dir / "app.py").write_text(
+        "import http.server, os\n"
+        "class H(http.server.BaseHTTPRequestHandler):\n"
+        "    def do_GET(self):\n"
+        "        b = ('image app ' + os.environ['GREETING'] + ' ' + os.environ['CVAR']).encode()\n"
+        "        self.send_response(200); self.send_header('Content-Length', str(len(b))); self.end_headers(); self.wfile.write(b)\n"
+        "http.server.HTTPServer(('127.0.0.1', int(os.environ['PORT'])), H).serve_forever()\n")
+    runner = ("import http.server, importlib, json, os, sys\n"
+              "sys.path.insert(0, os.getcwd())\n"
+              "module, name = os.environ['SCW_HANDLER'].rsplit('.', 1)\n"
+              "handle = getattr(importlib.import_module(module), name)\n"
+              "class H(http.server.BaseHTTPRequestHandler):\n"
+              "    def do_GET(self):\n"
+              "        b = json.dumps(handle({'path': self.path}, {})).encode()\n"
+              "        self.send_response(200); self.send_header('Content-Length', str(len(b))); self.end_headers(); self.wfile.write(b)\n"
+              "http.server.HTTPServer(('127.0.0.1', int(os.environ['PORT'])), H).serve_forever()\n")
+    seed = tmp_path / "mappings.yaml"
+    seed.write_text(json.dumps({
+        "images": [{"image": "demo/app:*", "command": [sys.executable, "app.py"], "working_directory": "app",
+                    "environment": {"GREETING": "hello"}}],
+        "runtimes": [{"runtime": "python3*", "command": [sys.executable, "-c", runner]}],
+    }))
+    m = Mock(tmp_path, "--seed", str(seed))
+    try:
+        ns = m.namespace("rt-map")
+        cid = m.container(ns, "mapped", image="demo/app:1.2", environment_variables={"CVAR": "c"})
+        assert m.wait_status(cid)["status"] == "ready"
+        r = m.invoke(cid)
+        assert r.status_code == 200 and r.text == "image app hello c"
+        # A function with the python312 runtime runs the mapped runner in its unpacked code.
+        import io, zipfile
+        buf = io.BytesIO()
+        with zipfile.ZipFile(buf, "w") as z:
+            z.writestr("handler.py", "def handle(event, context):\n    return {'body': 'fn says hi', 'path': event['path']}\n")
+        zipped = buf.getvalue()
+        fns = m.call("POST", f"{FN}/namespaces", json={"name": "rt-map-fn"}).json()["id"]
+        fid = m.call("POST", f"{FN}/functions", json={"namespace_id": fns, "name": "f", "runtime": "python312"}).json()["id"]
+        grant = m.call("GET", f"{FN}/functions/{fid}/upload-url", params={"content_length": len(zipped)}).json()
+        assert requests.put(grant["url"], data=zipped, headers={"Content-Type": "application/octet-stream"}, timeout=30).status_code == 200
+        m.call("POST", f"{FN}/functions/{fid}/deploy", json={})
+        end = time.monotonic() + 15
+        while m.call("GET", f"{FN}/functions/{fid}").json()["status"] == "pending" and time.monotonic() < end:
+            time.sleep(0.05)
+        assert m.call("GET", f"{FN}/functions/{fid}").json()["status"] == "ready"
+        assert m.invoke(fid, "/p").json() == {"body": "fn says hi", "path": "/p"}
+    finally:
+        assert m.stop() == 0

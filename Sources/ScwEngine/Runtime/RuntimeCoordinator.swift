@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Synchronization
 import ScwDomain
 import ScwKeys
 import ScwStore
@@ -24,6 +25,39 @@ public struct RuntimeSettings: Sendable {
     }
 }
 
+/// A fixture's mapping from container images (or function runtimes) to a local command (`images:` / `runtimes:`).
+public struct CommandMapping: Sendable, Equatable {
+    /// Exact name or glob (`*` matches anything) of the image or runtime.
+    public var pattern: String
+    public var command: [String]
+    public var workingDirectory: String?
+    public var environment: [String: String]
+
+    /// Creates a mapping.
+    public init(pattern: String, command: [String], workingDirectory: String?, environment: [String: String]) {
+        self.pattern = pattern
+        self.command = command
+        self.workingDirectory = workingDirectory
+        self.environment = environment
+    }
+
+    /// Whether `name` matches the pattern.
+    public func matches(_ name: String) -> Bool { Self.glob(pattern, name) }
+
+    static func glob(_ pattern: String, _ text: String) -> Bool {
+        let p = Array(pattern), t = Array(text)
+        var pi = 0, ti = 0, star = -1, mark = 0
+        while ti < t.count {
+            if pi < p.count, p[pi] != "*", p[pi] == t[ti] { pi += 1; ti += 1 }
+            else if pi < p.count, p[pi] == "*" { star = pi; mark = ti; pi += 1 }
+            else if star >= 0 { pi = star + 1; mark += 1; ti = mark }
+            else { return false }
+        }
+        while pi < p.count, p[pi] == "*" { pi += 1 }
+        return pi == p.count
+    }
+}
+
 /// Ties deployed containers and functions to processes: builds the environment the platform injects
 /// (spec section 13), starts the process through the supervisor, and writes `ready` / `error` back to the store.
 public final class RuntimeCoordinator: Sendable {
@@ -33,6 +67,12 @@ public final class RuntimeCoordinator: Sendable {
     public let settings: RuntimeSettings
     let logger: Logger
     private let box = SupervisorBox()
+    private let mappings = Mutex<(images: [CommandMapping], runtimes: [CommandMapping])>(([], []))
+
+    /// Replaces the fixtures' image and runtime mappings (at start and at reset).
+    public func setMappings(images: [CommandMapping], runtimes: [CommandMapping]) {
+        mappings.withLock { $0 = (images, runtimes) }
+    }
 
     final class SupervisorBox: @unchecked Sendable { var supervisor: ProcessSupervisor? }
 
@@ -57,11 +97,19 @@ public final class RuntimeCoordinator: Sendable {
     /// Starts (or restarts) the process of a container.
     public func deploy(container id: ContainerID) async {
         guard settings.enabled, let c = try? database.container(id: id), let ns = try? database.namespace(id: c.namespaceID) else { return }
-        let command = c.spec.command.isEmpty ? settings.sampleAppCommand : c.spec.command + c.spec.args
+        // What runs: the fixtures' mapping for the image, else the container's command, else the sample app.
+        var command = c.spec.command.isEmpty ? settings.sampleAppCommand : c.spec.command + c.spec.args
+        var workingDirectory: String?
+        var extra: [String: String] = [:]
+        if let mapping = mappings.withLock({ $0.images.first { $0.matches(c.spec.image) } }) {
+            command = mapping.command + (c.spec.command.isEmpty ? c.spec.args : [])
+            workingDirectory = mapping.workingDirectory
+            extra = mapping.environment
+        }
         var probe: String?
         if case .http(let path) = (c.spec.startupProbe ?? c.spec.livenessProbe).check { probe = path }
-        await launch(id: id.rawValue, namespace: ns, privacy: c.spec.privacy, environment: c.spec.environmentVariables,
-                     secrets: c.secretValues, command: command, httpProbePath: probe)
+        await launch(id: id.rawValue, namespace: ns, privacy: c.spec.privacy, environment: extra.merging(c.spec.environmentVariables) { _, new in new },
+                     secrets: c.secretValues, command: command, workingDirectory: workingDirectory, httpProbePath: probe)
     }
 
     /// Starts (or restarts) the process of a function (the sample app, until fixtures map runtimes to commands).
@@ -74,8 +122,20 @@ public final class RuntimeCoordinator: Sendable {
         var env = f.spec.environmentVariables
         env["SCW_HANDLER"] = f.spec.handler
         env["SCW_RUNTIME"] = f.spec.runtime
+        var command = settings.sampleAppCommand
+        var workingDirectory: String?
+        // A fixture mapping for the runtime runs its command in the unpacked code, with the handler in SCW_HANDLER.
+        if let mapping = mappings.withLock({ $0.runtimes.first { $0.matches(f.spec.runtime) } }) {
+            guard let archive = try? database.functionArchive(id), let dir = unpack(archive, for: id.rawValue) else {
+                await record(id.rawValue, .failed("the uploaded archive could not be unpacked as a zip file"))
+                return
+            }
+            command = mapping.command
+            workingDirectory = dir
+            env = mapping.environment.merging(env) { _, new in new }
+        }
         await launch(id: id.rawValue, namespace: ns, privacy: f.spec.privacy, environment: env, secrets: f.secretValues,
-                     command: settings.sampleAppCommand)
+                     command: command, workingDirectory: workingDirectory)
     }
 
     /// Stops a container's or function's process.
@@ -115,7 +175,7 @@ public final class RuntimeCoordinator: Sendable {
     }
 
     private func launch(id: String, namespace ns: Namespace, privacy: Privacy, environment: [String: String], secrets: [String: String],
-                        command: [String], httpProbePath: String? = nil) async {
+                        command: [String], workingDirectory: String? = nil, httpProbePath: String? = nil) async {
         guard let key = try? await keys.key(for: ns.id) else {
             await record(id, .failed("An internal error occurred while deploying: the namespace key is not ready"))
             return
@@ -134,8 +194,30 @@ public final class RuntimeCoordinator: Sendable {
         env["SCW_APPLICATION_ID"] = id
         // Not a Scaleway variable: tells the sample app whether the gateway already checked the token.
         env["SCW_MOCK_PRIVATE_AUTH"] = settings.privateAuth.rawValue
-        await supervisor.deploy(WorkloadSpec(id: id, command: command, environment: env, workingDirectory: nil,
+        await supervisor.deploy(WorkloadSpec(id: id, command: command, environment: env, workingDirectory: workingDirectory,
                                              readyTimeoutSeconds: settings.readyTimeoutSeconds, httpProbePath: httpProbePath))
+    }
+
+    /// Unpacks a function's zip archive into a fresh folder (with Python's zipfile module, as Debian ships no unzip
+    /// by default); nil when it is not a zip.
+    func unpack(_ archive: Data, for id: String) -> String? {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("scw-mock-code-\(id)-\(UUID().uuidString.prefix(8))")
+        let zip = dir.appendingPathExtension("zip")
+        do {
+            try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+            try archive.write(to: zip)
+            defer { try? FileManager.default.removeItem(at: zip) }
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            process.arguments = ["python3", "-m", "zipfile", "-e", zip.path, dir.path]
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            process.waitUntilExit()
+            return process.terminationStatus == 0 ? dir.path : nil
+        } catch {
+            return nil
+        }
     }
 
     /// The status change a process outcome makes.

@@ -40,6 +40,20 @@ struct SeedDocument: Decodable {
         var key_file: String?
     }
 
+    /// A local command for containers whose image matches `image` (exact name or glob), or for functions whose
+    /// runtime matches `runtime`.
+    struct CommandMapping: Decodable {
+        var image: String?
+        var runtime: String?
+        var command: [String]
+        var args: [String]?
+        /// Relative paths are resolved against the fixture's folder.
+        var working_directory: String?
+        var environment: [String: String]?
+    }
+
+    var images: [CommandMapping]?
+    var runtimes: [CommandMapping]?
     var organizations: [Organization]?
     var projects: [Project]?
     var api_keys: [APIKey]?

@@ -30,6 +30,8 @@ public enum SeedLoader {
         var projects: [Project] = []
         var apiKeys: [APIKey] = []
         var namespaces: [PlannedNamespace] = []
+        var images: [CommandMapping] = []
+        var runtimes: [CommandMapping] = []
     }
 
     /// A namespace to create through `NamespaceService`, with its fixed id and key when the fixture gives them.
@@ -62,8 +64,9 @@ public enum SeedLoader {
         return result
     }
 
-    /// Checks every fixture under `paths`, then applies them all (identities first, namespaces through the API's service).
-    public static func apply(paths: [String], to database: AppDatabase, namespaces: NamespaceService) async throws {
+    /// Checks every fixture under `paths`, then applies them all (identities first, namespaces through the API's service,
+    /// and the image and runtime mappings to the runtime).
+    public static func apply(paths: [String], to database: AppDatabase, namespaces: NamespaceService, runtime: RuntimeCoordinator? = nil) async throws {
         var problems: [SeedProblem] = []
         var plans: [Plan] = []
         var knownProjects = try database.allProjects()
@@ -74,6 +77,7 @@ public enum SeedLoader {
                 var plan = Plan(file: file)
                 problems += planIdentity(document, into: &plan, knownProjects: &knownProjects)
                 problems += planNamespaces(document.namespaces ?? [], into: &plan, knownProjects: knownProjects)
+                problems += planMappings(document, into: &plan)
                 plans.append(plan)
             } catch let error as DecodingError {
                 problems.append(SeedProblem(file: file, field: fieldPath(error), message: describe(error)))
@@ -82,6 +86,7 @@ public enum SeedLoader {
             }
         }
         if !problems.isEmpty { throw SeedError(problems: problems) }
+        runtime?.setMappings(images: plans.flatMap(\.images), runtimes: plans.flatMap(\.runtimes))
 
         for plan in plans {
             try database.saveIdentity(organizations: plan.organizations, projects: plan.projects, apiKeys: plan.apiKeys)
@@ -197,6 +202,31 @@ public enum SeedLoader {
                 name: n.name, projectID: projectID, description: n.description, environmentVariables: n.environment_variables ?? [:],
                 secrets: secrets, tags: n.tags ?? [], activateVPCIntegration: n.activate_vpc_integration ?? false, hashProfile: .legacy)
             plan.namespaces.append(PlannedNamespace(kind: kind, region: region, project: projectID, fixedID: fixedID, key: key, draft: draft, field: at))
+        }
+        return problems
+    }
+
+    /// Checks `images:` and `runtimes:`.
+    static func planMappings(_ doc: SeedDocument, into plan: inout Plan) -> [SeedProblem] {
+        var problems: [SeedProblem] = []
+        for (list, field, key) in [(doc.images ?? [], "images", \SeedDocument.CommandMapping.image), (doc.runtimes ?? [], "runtimes", \SeedDocument.CommandMapping.runtime)] {
+            for (i, m) in list.enumerated() {
+                let at = "\(field)[\(i)]"
+                guard let pattern = m[keyPath: key], !pattern.isEmpty else {
+                    problems.append(SeedProblem(file: plan.file, field: "\(at).\(field == "images" ? "image" : "runtime")", message: "expected a name or glob"))
+                    continue
+                }
+                guard !m.command.isEmpty, !m.command.contains(where: { $0.utf8.contains(0) }) else {
+                    problems.append(SeedProblem(file: plan.file, field: "\(at).command", message: "expected a non-empty list of arguments"))
+                    continue
+                }
+                var dir = m.working_directory
+                if let d = dir, !d.hasPrefix("/") {
+                    dir = (((plan.file as NSString).deletingLastPathComponent as NSString).appendingPathComponent(d) as NSString).standardizingPath
+                }
+                let mapping = CommandMapping(pattern: pattern, command: m.command + (m.args ?? []), workingDirectory: dir, environment: m.environment ?? [:])
+                if field == "images" { plan.images.append(mapping) } else { plan.runtimes.append(mapping) }
+            }
         }
         return problems
     }
