@@ -31,7 +31,8 @@ public func buildApplication(
     let runtime = RuntimeCoordinator(
         database: database, keys: keyRing, clock: clock,
         settings: RuntimeSettings(enabled: configuration.runtimeEnabled, sampleAppCommand: [selfExecutable(), "sample-app"],
-                                  readyTimeoutSeconds: configuration.readyTimeoutSeconds, privateAuth: configuration.privateAuth),
+                                  readyTimeoutSeconds: configuration.readyTimeoutSeconds, privateAuth: configuration.privateAuth,
+                                  scaleToZeroSeconds: configuration.scaleToZeroSeconds),
         logger: logger)
     let namespaces = NamespaceService(database: database, clock: clock, ids: ids, settings: settings, keys: keyRing, runtime: runtime)
     try await SeedLoader.apply(paths: configuration.seedPaths, to: database, namespaces: namespaces, runtime: runtime)

@@ -29,6 +29,8 @@ public struct MockConfiguration: Sendable {
     public var readyTimeoutSeconds: Double = 30
     /// Suffix of generated endpoint names instead of Scaleway's pattern (`--public-domain`).
     public var publicDomain: String?
+    /// Idle seconds after which `min_scale: 0` applications are stopped until their next call (`--scale-to-zero`).
+    public var scaleToZeroSeconds: Double?
 
     /// The defaults.
     public init() {}

@@ -45,6 +45,8 @@ struct Serve: AsyncParsableCommand {
     var readyTimeout: Double?
     @Option(help: "Suffix of generated endpoints instead of functions.fnc.<region>.scw.cloud, e.g. localtest.me (env SCW_MOCK_PUBLIC_DOMAIN).")
     var publicDomain: String?
+    @Option(help: "Stop min_scale 0 containers and functions after this many idle seconds; the next call starts them again (env SCW_MOCK_SCALE_TO_ZERO).")
+    var scaleToZero: Double?
 
     func run() async throws {
         let env = ProcessInfo.processInfo.environment
@@ -89,6 +91,10 @@ struct Serve: AsyncParsableCommand {
                 throw ValidationError("public domain must be a DNS name such as localtest.me")
             }
             config.publicDomain = raw.lowercased()
+        }
+        if let raw = scaleToZero.map({ String($0) }) ?? env["SCW_MOCK_SCALE_TO_ZERO"] {
+            guard let value = Double(raw), value > 0 else { throw ValidationError("scale to zero must be > 0 seconds") }
+            config.scaleToZeroSeconds = value
         }
         if let raw = readyTimeout.map({ String($0) }) ?? env["SCW_MOCK_READY_TIMEOUT"] {
             guard let value = Double(raw), value > 0 else { throw ValidationError("ready timeout must be > 0 seconds") }

@@ -390,3 +390,25 @@ def test_fixture_image_and_runtime_mappings(tmp_path):
         assert m.invoke(fid, "/p").json() == {"body": "fn says hi", "path": "/p"}
     finally:
         assert m.stop() == 0
+
+
+def test_scale_to_zero_stops_idle_processes_and_cold_starts_them(tmp_path):
+    m = Mock(tmp_path, "--scale-to-zero", "1")
+    try:
+        ns = m.namespace("rt-zero")
+        idle = m.container(ns, "idle", min_scale=0)
+        warm = m.container(ns, "warm", min_scale=1)
+        m.wait_status(idle)
+        m.wait_status(warm)
+        first = m.pids_of(idle)[0]
+        warm_pid = m.pids_of(warm)[0]
+        assert wait_gone(first, deadline=6), "an idle min_scale 0 process was not stopped"
+        assert alive(warm_pid)
+        assert m.call("GET", f"{C1}/containers/{idle}").json()["status"] == "ready"
+        r = m.invoke(idle, "/again")
+        assert r.status_code == 200 and r.json()["path"] == "/again"
+        lines = [l["line"] for l in m.call("GET", f"/_mock/containers/{idle}/logs", key=None).json()["lines"]]
+        assert any(l.startswith("scaled to zero") for l in lines) and "cold start" in lines
+        assert len(m.pids_of(idle)) == 2
+    finally:
+        assert m.stop() == 0

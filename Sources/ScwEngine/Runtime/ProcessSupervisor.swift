@@ -14,6 +14,8 @@ public struct WorkloadSpec: Sendable, Equatable {
     public var readyTimeoutSeconds: Double
     /// An HTTP path that must answer below 400 (the container's HTTP probe); nil = TCP connect only.
     public var httpProbePath: String?
+    /// Stop the process after this many idle seconds; the next call starts it again (`min_scale: 0` with `--scale-to-zero`).
+    public var idleStopSeconds: Double?
 
     /// Creates a spec.
     public init(id: String, command: [String], environment: [String: String], workingDirectory: String?, readyTimeoutSeconds: Double,
@@ -24,6 +26,7 @@ public struct WorkloadSpec: Sendable, Equatable {
         self.workingDirectory = workingDirectory
         self.readyTimeoutSeconds = readyTimeoutSeconds
         self.httpProbePath = httpProbePath
+        self.idleStopSeconds = nil
     }
 }
 
@@ -61,6 +64,9 @@ public actor ProcessSupervisor {
     private var generation = 0
     private var crashes: [String: [ContinuousClock.Instant]] = [:]
     private var stopped = false
+    private var lastActivity: [String: ContinuousClock.Instant] = [:]
+    private var scaledDown: Set<String> = []
+    private var reaper: Task<Void, Never>?
     let logger: Logger
     let graceSeconds: Double
     let onEvent: @Sendable (String, WorkloadEvent) async -> Void
@@ -83,7 +89,37 @@ public actor ProcessSupervisor {
         guard !stopped else { return }
         specs[spec.id] = spec
         crashes[spec.id] = []
+        scaledDown.remove(spec.id)
+        lastActivity[spec.id] = ContinuousClock.now
+        if spec.idleStopSeconds != nil && reaper == nil {
+            reaper = Task {
+                while !Task.isCancelled {
+                    try? await Task.sleep(for: .milliseconds(250))
+                    await self.reapIdle()
+                }
+            }
+        }
         Task { await self.launch(spec) }
+    }
+
+    /// Records a call to `id` and starts it again if it was scaled to zero (a cold start).
+    public func touch(_ id: String) {
+        lastActivity[id] = ContinuousClock.now
+        guard scaledDown.remove(id) != nil, let spec = specs[id], !stopped else { return }
+        logs[id]?.note("cold start", time: now())
+        Task { await self.launch(spec) }
+    }
+
+    /// Stops ready processes idle for longer than their spec allows (scale to zero).
+    private func reapIdle() async {
+        for (id, instance) in current {
+            guard instance.ready, let limit = specs[id]?.idleStopSeconds, let last = lastActivity[id],
+                  ContinuousClock.now - last > .milliseconds(Int(limit * 1000)) else { continue }
+            current[id] = nil
+            scaledDown.insert(id)
+            instance.logs.note("scaled to zero after \(limit)s without calls", time: now())
+            await terminate(instance)
+        }
     }
 
     /// The port of the ready process of `id`.
@@ -92,7 +128,7 @@ public actor ProcessSupervisor {
         return instance.port
     }
 
-    /// Whether `id` has a process being started or running.
+    /// Whether `id` has a process being started or running (or scaled to zero).
     public func isManaged(_ id: String) -> Bool { specs[id] != nil }
 
     /// The captured output of `id`.
@@ -108,17 +144,20 @@ public actor ProcessSupervisor {
     /// Stops the workload and everything it started.
     public func stop(_ id: String) async {
         specs[id] = nil
+        scaledDown.remove(id)
         if let instance = current.removeValue(forKey: id) { await terminate(instance) }
     }
 
     /// Stops every workload (server shutdown: nothing starts afterwards).
     public func stopAll() async {
         stopped = true
+        reaper?.cancel()
         await stopEveryWorkload()
     }
 
     /// Stops every workload but keeps the supervisor usable (`POST /_mock/reset`).
     public func stopEveryWorkload() async {
+        scaledDown.removeAll()
         let all = Array(current.values)
         current.removeAll()
         specs.removeAll()

@@ -15,13 +15,17 @@ public struct RuntimeSettings: Sendable {
     public var readyTimeoutSeconds: Double
     /// Who validates tokens of private applications; told to processes as `SCW_MOCK_PRIVATE_AUTH`.
     public var privateAuth: PrivateAuthMode
+    /// Idle seconds after which an application with `min_scale: 0` is stopped (`--scale-to-zero`); nil = never.
+    public var scaleToZeroSeconds: Double?
 
     /// Creates settings.
-    public init(enabled: Bool, sampleAppCommand: [String], readyTimeoutSeconds: Double = 30, privateAuth: PrivateAuthMode = .edge) {
+    public init(enabled: Bool, sampleAppCommand: [String], readyTimeoutSeconds: Double = 30, privateAuth: PrivateAuthMode = .edge,
+                scaleToZeroSeconds: Double? = nil) {
         self.enabled = enabled
         self.sampleAppCommand = sampleAppCommand
         self.readyTimeoutSeconds = readyTimeoutSeconds
         self.privateAuth = privateAuth
+        self.scaleToZeroSeconds = scaleToZeroSeconds
     }
 }
 
@@ -109,7 +113,8 @@ public final class RuntimeCoordinator: Sendable {
         var probe: String?
         if case .http(let path) = (c.spec.startupProbe ?? c.spec.livenessProbe).check { probe = path }
         await launch(id: id.rawValue, namespace: ns, privacy: c.spec.privacy, environment: extra.merging(c.spec.environmentVariables) { _, new in new },
-                     secrets: c.secretValues, command: command, workingDirectory: workingDirectory, httpProbePath: probe)
+                     secrets: c.secretValues, command: command, workingDirectory: workingDirectory, httpProbePath: probe,
+                     minScaleZero: c.spec.minScale == 0)
     }
 
     /// Starts (or restarts) the process of a function (the sample app, until fixtures map runtimes to commands).
@@ -135,7 +140,7 @@ public final class RuntimeCoordinator: Sendable {
             env = mapping.environment.merging(env) { _, new in new }
         }
         await launch(id: id.rawValue, namespace: ns, privacy: f.spec.privacy, environment: env, secrets: f.secretValues,
-                     command: command, workingDirectory: workingDirectory)
+                     command: command, workingDirectory: workingDirectory, minScaleZero: f.spec.minScale == 0)
     }
 
     /// Stops a container's or function's process.
@@ -149,6 +154,7 @@ public final class RuntimeCoordinator: Sendable {
 
     /// The port of a ready process, waiting up to `timeout` seconds for one being started.
     public func port(of id: String, timeout: Double) async -> Int? {
+        await supervisor.touch(id)
         let deadline = ContinuousClock.now + .milliseconds(Int(timeout * 1000))
         while true {
             if let port = await supervisor.port(of: id) { return port }
@@ -175,7 +181,7 @@ public final class RuntimeCoordinator: Sendable {
     }
 
     private func launch(id: String, namespace ns: Namespace, privacy: Privacy, environment: [String: String], secrets: [String: String],
-                        command: [String], workingDirectory: String? = nil, httpProbePath: String? = nil) async {
+                        command: [String], workingDirectory: String? = nil, httpProbePath: String? = nil, minScaleZero: Bool = false) async {
         guard let key = try? await keys.key(for: ns.id) else {
             await record(id, .failed("An internal error occurred while deploying: the namespace key is not ready"))
             return
@@ -194,8 +200,10 @@ public final class RuntimeCoordinator: Sendable {
         env["SCW_APPLICATION_ID"] = id
         // Not a Scaleway variable: tells the sample app whether the gateway already checked the token.
         env["SCW_MOCK_PRIVATE_AUTH"] = settings.privateAuth.rawValue
-        await supervisor.deploy(WorkloadSpec(id: id, command: command, environment: env, workingDirectory: workingDirectory,
-                                             readyTimeoutSeconds: settings.readyTimeoutSeconds, httpProbePath: httpProbePath))
+        var spec = WorkloadSpec(id: id, command: command, environment: env, workingDirectory: workingDirectory,
+                                readyTimeoutSeconds: settings.readyTimeoutSeconds, httpProbePath: httpProbePath)
+        spec.idleStopSeconds = minScaleZero ? settings.scaleToZeroSeconds : nil
+        await supervisor.deploy(spec)
     }
 
     /// Unpacks a function's zip archive into a fresh folder (with Python's zipfile module, as Debian ships no unzip
