@@ -412,3 +412,59 @@ def test_scale_to_zero_stops_idle_processes_and_cold_starts_them(tmp_path):
         assert len(m.pids_of(idle)) == 2
     finally:
         assert m.stop() == 0
+
+
+SERVER_PY = ("import http.server, os\n"
+             "class H(http.server.BaseHTTPRequestHandler):\n"
+             "    def log_message(self, *a): pass\n"
+             "    def do_GET(self):\n"
+             "        self.send_response(200); self.send_header('Content-Length', '2'); self.end_headers(); self.wfile.write(b'ok')\n"
+             "http.server.HTTPServer(('127.0.0.1', int(os.environ['PORT'])), H).serve_forever()\n")
+
+
+def processes_with(app_id):
+    """Pids whose environment names this application (the platform's SCW_APPLICATION_ID)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            env = (entry / "environ").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if f"SCW_APPLICATION_ID={app_id}".encode() in env and alive(int(entry.name)):
+            found.append(int(entry.name))
+    return found
+
+
+def test_an_output_flood_neither_stalls_the_process_nor_the_server(mock):
+    ns = mock.namespace("rt-flood")
+    cid = mock.container(ns, "flood", command=["sh", "-c", f"yes flood-line & exec {sys.executable} -c \"$APP\""],
+                         environment_variables={"APP": SERVER_PY})
+    assert mock.wait_status(cid)["status"] == "ready"
+    time.sleep(1)
+    for _ in range(20):
+        assert mock.invoke(cid).text == "ok"
+    started = time.monotonic()
+    assert mock.call("GET", f"{C1}/namespaces").status_code == 200
+    assert time.monotonic() - started < 1
+    logs = mock.call("GET", f"/_mock/containers/{cid}/logs", key=None).json()
+    assert logs["dropped"] > 0 and len(logs["lines"]) <= 2001
+    assert mock.call("DELETE", f"{C1}/containers/{cid}").status_code == 200
+    end = time.monotonic() + 5
+    while processes_with(cid) and time.monotonic() < end:
+        time.sleep(0.1)
+    assert processes_with(cid) == []
+
+
+def test_a_double_forked_grandchild_does_not_outlive_its_container(mock):
+    ns = mock.namespace("rt-daemon")
+    cid = mock.container(ns, "daemon", command=["sh", "-c", f"setsid sleep 300 & exec {sys.executable} -c \"$APP\""],
+                         environment_variables={"APP": SERVER_PY})
+    assert mock.wait_status(cid)["status"] == "ready"
+    assert len(processes_with(cid)) >= 2
+    assert mock.call("DELETE", f"{C1}/containers/{cid}").status_code == 200
+    end = time.monotonic() + 5
+    while processes_with(cid) and time.monotonic() < end:
+        time.sleep(0.1)
+    assert processes_with(cid) == []
