@@ -68,9 +68,9 @@ public struct TriggerService: Sendable {
     }
 
     /// Creates a cron or trigger.
-    public func create(_ draft: Draft, region: Region, by principal: Principal) throws(ScwError) -> Trigger {
+    public func create(_ draft: Draft, region: Region, by principal: Principal, fixedID: TriggerID? = nil) throws(ScwError) -> Trigger {
         let app = try database.resolve(draft.application, region: region, principal: principal, action: "write", resource: "trigger")
-        let id: TriggerID = ids.make()
+        let id: TriggerID = fixedID ?? ids.make()
         let now = clock.now()
         var scwCredential: String?
         if case .scwSQS = draft.source { scwCredential = ids.next().uuidString.lowercased() }

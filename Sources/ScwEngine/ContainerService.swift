@@ -35,7 +35,7 @@ public struct ContainerService: Sendable {
 
     /// Creates a container in a container namespace; `deploy` starts its first deploy at once.
     public func create(namespaceID: NamespaceID, name: String, patch: ContainerPatch, deploy: Bool, requireVPCIntegration: Bool,
-                       region: Region, by principal: Principal) async throws(ScwError) -> Container {
+                       region: Region, by principal: Principal, fixedID: ContainerID? = nil) async throws(ScwError) -> Container {
         guard let ns = try database.namespace(id: namespaceID), ns.kind == .container, ns.region == region else {
             throw .notFound(.namespace, id: namespaceID.rawValue)
         }
@@ -60,7 +60,7 @@ public struct ContainerService: Sendable {
         let now = clock.now()
         let transition = ApplicationLifecycle.apply(deploy ? .createdAndDeployed : .createdOnly, to: .created)
         var container = Container(
-            id: ids.make(), namespaceID: ns.id, name: name, region: region, projectID: ns.projectID, organizationID: ns.organizationID,
+            id: fixedID ?? ids.make(), namespaceID: ns.id, name: name, region: region, projectID: ns.projectID, organizationID: ns.organizationID,
             spec: spec, secrets: secrets, phase: transition.phase, settlesAt: settlement(now),
             errorMessage: nil, readyAt: nil, domainName: settings.domainName(prefix: ns.endpointPrefix, name: name, region: region),
             createdAt: now, updatedAt: now)

@@ -30,7 +30,8 @@ public struct FunctionService: Sendable {
     }
 
     /// Creates a function in a function namespace; it stays `created` until deployed (spec section 4e).
-    public func create(namespaceID: NamespaceID, name: String, patch: FunctionPatch, region: Region, by principal: Principal) async throws(ScwError) -> Function {
+    public func create(namespaceID: NamespaceID, name: String, patch: FunctionPatch, region: Region, by principal: Principal,
+                       fixedID: FunctionID? = nil) async throws(ScwError) -> Function {
         guard let ns = try database.namespace(id: namespaceID), ns.kind == .function, ns.region == region else {
             throw .notFound(.namespace, id: namespaceID.rawValue)
         }
@@ -56,7 +57,7 @@ public struct FunctionService: Sendable {
         let secrets = SecretsUpdate.apply(patch.secrets, to: [], fresh: await SecretsUpdate.hash(patch.secrets, profile: .legacy))
         let now = clock.now()
         var function = Function(
-            id: ids.make(), namespaceID: ns.id, name: name, region: region, projectID: ns.projectID, organizationID: ns.organizationID,
+            id: fixedID ?? ids.make(), namespaceID: ns.id, name: name, region: region, projectID: ns.projectID, organizationID: ns.organizationID,
             spec: spec, secrets: secrets, phase: ApplicationLifecycle.apply(.createdOnly, to: .created).phase, settlesAt: now,
             errorMessage: nil, readyAt: nil, domainName: settings.domainName(prefix: ns.endpointPrefix, name: name, region: region),
             hasCode: false, createdAt: now, updatedAt: now)

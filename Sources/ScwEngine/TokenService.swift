@@ -44,16 +44,17 @@ public struct TokenService: Sendable {
     }
 
     /// `POST …/tokens`: signs a JWT and stores the token (revocable).
-    public func create(api: TokenAPI, region: Region, request: Request, by principal: Principal) async throws(ScwError) -> IssuedToken {
-        try await issue(api: api, region: region, request: request, by: principal, store: true)
+    public func create(api: TokenAPI, region: Region, request: Request, by principal: Principal, fixedID: TokenID? = nil) async throws(ScwError) -> IssuedToken {
+        try await issue(api: api, region: region, request: request, by: principal, store: true, fixedID: fixedID)
     }
 
     /// Legacy `GET …/issue-jwt`: the same JWT, not stored, so it can be neither listed nor revoked (2021 docs).
-    public func issueLegacy(api: TokenAPI, region: Region, request: Request, by principal: Principal) async throws(ScwError) -> IssuedToken {
-        try await issue(api: api, region: region, request: request, by: principal, store: false)
+    public func issueLegacy(api: TokenAPI, region: Region, request: Request, by principal: Principal, fixedID: TokenID? = nil) async throws(ScwError) -> IssuedToken {
+        try await issue(api: api, region: region, request: request, by: principal, store: false, fixedID: fixedID)
     }
 
-    private func issue(api: TokenAPI, region: Region, request: Request, by principal: Principal, store: Bool) async throws(ScwError) -> IssuedToken {
+    private func issue(api: TokenAPI, region: Region, request: Request, by principal: Principal, store: Bool,
+                       fixedID: TokenID? = nil) async throws(ScwError) -> IssuedToken {
         let appArgument = api == .containers ? "container_id" : "function_id"
         guard (request.namespaceID == nil) != (request.applicationID == nil) else {
             throw .invalid(request.namespaceID == nil ? "namespace_id" : appArgument, .constraint,
@@ -101,7 +102,7 @@ public struct TokenService: Sendable {
             throw .unavailable("the namespace's key is not ready yet, please retry")
         }
 
-        let id: TokenID = ids.make()
+        let id: TokenID = fixedID ?? ids.make()
         let claims: TokenClaims
         switch scope {
         case .namespace(let ns): claims = TokenClaims(namespaceID: ns.rawValue, applicationID: "", expiresAt: expiry?.unixSeconds, jti: id.rawValue, issuedAt: now.unixSeconds)

@@ -35,7 +35,12 @@ public func buildApplication(
                                   scaleToZeroSeconds: configuration.scaleToZeroSeconds),
         logger: logger)
     let namespaces = NamespaceService(database: database, clock: clock, ids: ids, settings: settings, keys: keyRing, runtime: runtime)
-    try await SeedLoader.apply(paths: configuration.seedPaths, to: database, namespaces: namespaces, runtime: runtime)
+    let containers = ContainerService(database: database, clock: clock, ids: ids, settings: settings, runtime: runtime)
+    let functions = FunctionService(database: database, clock: clock, ids: ids, settings: settings, runtime: runtime)
+    let triggers = TriggerService(database: database, clock: clock, ids: ids, settings: settings)
+    let tokens = TokenService(database: database, clock: clock, ids: ids, settings: settings, keys: keyRing)
+    let seedServices = SeedLoader.Services(containers: containers, functions: functions, triggers: triggers, tokens: tokens)
+    try await SeedLoader.apply(paths: configuration.seedPaths, to: database, namespaces: namespaces, runtime: runtime, services: seedServices)
     // Fill the key pool (and key any seeded namespace without a key file) in the background, a moment after the
     // listener opens so that start-up does not compete with RSA generation.
     Task {
@@ -45,15 +50,15 @@ public func buildApplication(
 
     let authenticator = try Authenticator(database: database, clock: clock)
     let admin = Administration(database: database, configuration: configuration, namespaces: namespaces, authenticator: authenticator,
-                               keys: keyRing, runtime: runtime)
+                               keys: keyRing, runtime: runtime, services: seedServices)
     let services = APIServices(
         authenticator: authenticator,
         namespaces: namespaces,
-        containers: ContainerService(database: database, clock: clock, ids: ids, settings: settings, runtime: runtime),
-        functions: FunctionService(database: database, clock: clock, ids: ids, settings: settings, runtime: runtime),
-        triggers: TriggerService(database: database, clock: clock, ids: ids, settings: settings),
+        containers: containers,
+        functions: functions,
+        triggers: triggers,
         domains: DomainService(database: database, clock: clock, ids: ids, settings: settings),
-        tokens: TokenService(database: database, clock: clock, ids: ids, settings: settings, keys: keyRing),
+        tokens: tokens,
         clock: clock,
         info: MockInfo(version: scwMockVersion, databasePath: database.path, authEnforced: true),
         admin: admin,
@@ -94,6 +99,7 @@ struct Administration: MockAdministration {
     let authenticator: Authenticator
     let keys: KeyRing
     let runtime: RuntimeCoordinator
+    let services: SeedLoader.Services
 
     func reset(toEmpty: Bool) async throws {
         // Processes of containers the reset removes must not outlive them.
@@ -102,9 +108,26 @@ struct Administration: MockAdministration {
         keys.forgetAll()
         try database.saveIdentity(organizations: [(WellKnownIdentity.organizationID, "default")],
                                   projects: [WellKnownIdentity.project], apiKeys: [WellKnownIdentity.apiKey])
-        if !toEmpty { try await SeedLoader.apply(paths: configuration.seedPaths, to: database, namespaces: namespaces, runtime: runtime) }
+        if !toEmpty {
+            try await SeedLoader.apply(paths: configuration.seedPaths, to: database, namespaces: namespaces, runtime: runtime, services: services)
+        }
         try authenticator.reload()
         await runtime.restoreAfterRestart()
+    }
+
+    func exportState() throws -> Data {
+        try WireJSON.encoder.encode(StateExport.document(try database.snapshot()))
+    }
+
+    func applySeed(_ body: Data) async throws {
+        let document = Result<SeedDocument, any Error> { try JSONDecoder().decode(SeedDocument.self, from: body) }
+        do {
+            try await SeedLoader.apply(documents: [("body", document)], to: database, namespaces: namespaces, runtime: nil, services: services)
+        } catch let error as SeedError {
+            // One entry per fixture problem, as Scaleway-shaped invalid arguments.
+            throw ScwError.invalidArguments(error.problems.map { ArgumentProblem(argumentName: $0.field, reason: .constraint, helpMessage: $0.message) })
+        }
+        try authenticator.reload()
     }
 }
 
@@ -164,9 +187,16 @@ public func checkSeeds(paths: [String]) async throws -> Int {
                               projects: [WellKnownIdentity.project], apiKeys: [WellKnownIdentity.apiKey])
     let clock = MockClock(base: SystemClock())
     let forge = KeyForge(database: database, bits: 2048, poolTarget: 0, logger: Logger(label: "seed-check"))
-    let namespaces = NamespaceService(database: database, clock: clock, ids: RandomIDSource(), settings: EngineSettings(),
-                                      keys: KeyRing(database: database, forge: forge))
-    try await SeedLoader.apply(paths: paths, to: database, namespaces: namespaces)
+    let keys = KeyRing(database: database, forge: forge)
+    let settings = EngineSettings()
+    let ids = RandomIDSource()
+    let namespaces = NamespaceService(database: database, clock: clock, ids: ids, settings: settings, keys: keys)
+    let services = SeedLoader.Services(
+        containers: ContainerService(database: database, clock: clock, ids: ids, settings: settings),
+        functions: FunctionService(database: database, clock: clock, ids: ids, settings: settings),
+        triggers: TriggerService(database: database, clock: clock, ids: ids, settings: settings),
+        tokens: TokenService(database: database, clock: clock, ids: ids, settings: settings, keys: keys))
+    try await SeedLoader.apply(paths: paths, to: database, namespaces: namespaces, services: services)
     await forge.stop()
     return try SeedLoader.files(in: paths).count
 }

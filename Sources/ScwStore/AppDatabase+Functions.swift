@@ -241,3 +241,36 @@ extension AppDatabase {
         try read { db in try Data.fetchOne(db, sql: "SELECT archive FROM function_code WHERE function_id = ?", arguments: [id.rawValue]) }
     }
 }
+
+extension AppDatabase {
+    /// Namespaces of a kind with this name (in any region or project).
+    public func namespaces(named name: String, kind: NamespaceKind) throws(ScwError) -> [Namespace] {
+        try read { db in
+            try NamespaceRecord.filter(Column("name") == name && Column("kind") == kind.rawValue).fetchAll(db).map(\.namespace)
+        }
+    }
+
+    /// The id of the container or function with this name in a namespace.
+    public func applicationID(named name: String, in namespace: NamespaceID) throws(ScwError) -> String? {
+        try read { db in
+            try String.fetchOne(db, sql: "SELECT id FROM container WHERE namespace_id = ? AND name = ? UNION ALL SELECT id FROM function WHERE namespace_id = ? AND name = ?",
+                                arguments: [namespace.rawValue, name, namespace.rawValue, name])
+        }
+    }
+
+    /// The container with this name, when exactly one has it.
+    public func container(named name: String) throws(ScwError) -> Container? {
+        try read { db in
+            let rows = try ContainerRecord.filter(Column("name") == name).limit(2).fetchAll(db)
+            return rows.count == 1 ? rows[0].container : nil
+        }
+    }
+
+    /// The function with this name, when exactly one has it.
+    public func function(named name: String) throws(ScwError) -> Function? {
+        try read { db in
+            let rows = try FunctionRecord.filter(Column("name") == name).limit(2).fetchAll(db)
+            return rows.count == 1 ? rows[0].function : nil
+        }
+    }
+}

@@ -47,3 +47,33 @@ extension AppDatabase {
         }
     }
 }
+
+/// Everything in the store, for `GET /_mock/state`.
+public struct StoreSnapshot: Sendable {
+    public var projects: [Project]
+    public var apiKeys: [APIKey]
+    public var namespaces: [Namespace]
+    public var namespaceKeys: [NamespaceID: String]
+    public var containers: [Container]
+    public var functions: [Function]
+    public var triggers: [Trigger]
+    public var tokens: [Token]
+}
+
+extension AppDatabase {
+    /// A consistent snapshot of the whole store (one read transaction).
+    public func snapshot() throws(ScwError) -> StoreSnapshot {
+        try read { db in
+            StoreSnapshot(
+                projects: try ProjectRecord.order(Column("id")).fetchAll(db).map(\.project),
+                apiKeys: try APIKeyRecord.order(Column("access_key")).fetchAll(db).map(\.apiKey),
+                namespaces: try NamespaceRecord.order(Column("created_at"), Column("id")).fetchAll(db).map(\.namespace),
+                namespaceKeys: Dictionary(try Row.fetchAll(db, sql: "SELECT namespace_id, private_pem FROM namespace_key")
+                    .map { (NamespaceID(trusted: $0["namespace_id"]), $0["private_pem"] as String) }, uniquingKeysWith: { a, _ in a }),
+                containers: try ContainerRecord.order(Column("created_at"), Column("id")).fetchAll(db).map(\.container),
+                functions: try FunctionRecord.order(Column("created_at"), Column("id")).fetchAll(db).map(\.function),
+                triggers: try TriggerRecord.order(Column("created_at"), Column("id")).fetchAll(db).map(\.trigger),
+                tokens: try TokenRecord.order(Column("created_at"), Column("id")).fetchAll(db).map(\.token))
+        }
+    }
+}

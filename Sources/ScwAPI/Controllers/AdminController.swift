@@ -8,6 +8,10 @@ import ScwKeys
 public protocol MockAdministration: Sendable {
     /// Puts the store back to exactly the seeded state (`toEmpty`: the well-known identity only).
     func reset(toEmpty: Bool) async throws
+    /// The whole store as a fixture document (JSON).
+    func exportState() throws -> Data
+    /// Applies a fixture document (JSON) at run time, through the same checks as `--seed`.
+    func applySeed(_ body: Data) async throws
 }
 
 /// Test-control routes under `/_mock` (no API key): reset, clock, request log, faults, forged tokens, OpenAPI.
@@ -115,6 +119,16 @@ struct AdminController {
             return Forged(kind: kind.rawValue, token: token)
         }
         routes.get("openapi.json") { _, _ in document() }
+        routes.get("state") { _, _ -> Response in
+            Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: try admin.exportState())))
+        }
+        routes.post("seed") { request, _ -> Done in
+            let started = ContinuousClock.now
+            let body = try await request.body.collect(upTo: WireJSON.maxBodyBytes)
+            try await admin.applySeed(Data(body.readableBytesView))
+            let elapsed = ContinuousClock.now - started
+            return Done(status: "seeded", duration_ms: Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15)
+        }
     }
 
     private func clockState() -> ClockState {

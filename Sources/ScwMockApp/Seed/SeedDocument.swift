@@ -1,3 +1,5 @@
+import ScwDomain
+
 /// A fixture document (`seed/*.yaml` or `.json`; one schema for both). This first version describes identities;
 /// namespaces and the rest are added as their issues land.
 struct SeedDocument: Decodable {
@@ -38,6 +40,18 @@ struct SeedDocument: Decodable {
         var activate_vpc_integration: Bool?
         /// A PEM private key (PKCS#1 or PKCS#8) to sign this namespace's tokens with, e.g. `Keys/dev-namespace-1.pem`.
         var key_file: String?
+        /// The same key inline (what `GET /_mock/state` writes).
+        var key_pem: String?
+    }
+
+    /// A token: exactly one of `namespace`, `container`, `function` (by name or id).
+    struct Token: Decodable {
+        var id: String?
+        var namespace: String?
+        var container: String?
+        var function: String?
+        var description: String?
+        var expires_at: String?
     }
 
     /// A local command for containers whose image matches `image` (exact name or glob), or for functions whose
@@ -58,4 +72,15 @@ struct SeedDocument: Decodable {
     var projects: [Project]?
     var api_keys: [APIKey]?
     var namespaces: [Namespace]?
+    /// Containers: `namespace` (name or id), `name`, optional `id` and `deploy` (default true), and any field of the
+    /// containers v1 API (`image`, `port`, `privacy`, `environment_variables`, `secret_environment_variables` map, …).
+    var containers: [JSONDocument]?
+    /// Functions: `namespace`, `name`, optional `id`, and any field of the functions API (`runtime`, `handler`, …).
+    var functions: [JSONDocument]?
+    /// Triggers: `container` or `function` (name or id), `name`, optional `id`, and v1's `cron_config` / `sqs_config`
+    /// / `nats_config` / `destination_config`.
+    var triggers: [JSONDocument]?
+    var tokens: [Token]?
+    /// Where to write the JWTs of `tokens` (JSON object: token id → JWT), relative to the fixture file.
+    var token_file: String?
 }

@@ -32,6 +32,23 @@ public enum SeedLoader {
         var namespaces: [PlannedNamespace] = []
         var images: [CommandMapping] = []
         var runtimes: [CommandMapping] = []
+        var document: SeedDocument?
+    }
+
+    /// The services fixtures are applied through (the API's own).
+    public struct Services: Sendable {
+        var containers: ContainerService
+        var functions: FunctionService
+        var triggers: TriggerService
+        var tokens: TokenService
+
+        /// Bundles the services.
+        public init(containers: ContainerService, functions: FunctionService, triggers: TriggerService, tokens: TokenService) {
+            self.containers = containers
+            self.functions = functions
+            self.triggers = triggers
+            self.tokens = tokens
+        }
     }
 
     /// A namespace to create through `NamespaceService`, with its fixed id and key when the fixture gives them.
@@ -66,18 +83,32 @@ public enum SeedLoader {
 
     /// Checks every fixture under `paths`, then applies them all (identities first, namespaces through the API's service,
     /// and the image and runtime mappings to the runtime).
-    public static func apply(paths: [String], to database: AppDatabase, namespaces: NamespaceService, runtime: RuntimeCoordinator? = nil) async throws {
+    public static func apply(paths: [String], to database: AppDatabase, namespaces: NamespaceService, runtime: RuntimeCoordinator? = nil,
+                             services: Services? = nil) async throws {
+        var documents: [(String, Result<SeedDocument, any Error>)] = []
+        for file in try files(in: paths) {
+            documents.append((file, Result {
+                try YAMLDecoder().decode(SeedDocument.self, from: try String(contentsOfFile: file, encoding: .utf8))
+            }))
+        }
+        try await apply(documents: documents, to: database, namespaces: namespaces, runtime: runtime, services: services)
+    }
+
+    /// Applies already-read fixture documents (`POST /_mock/seed` sends one).
+    static func apply(documents: [(String, Result<SeedDocument, any Error>)], to database: AppDatabase, namespaces: NamespaceService,
+                      runtime: RuntimeCoordinator?, services: Services?) async throws {
         var problems: [SeedProblem] = []
         var plans: [Plan] = []
         var knownProjects = try database.allProjects()
-        for file in try files(in: paths) {
+        for (file, read) in documents {
             do {
-                let text = try String(contentsOfFile: file, encoding: .utf8)
-                let document = try YAMLDecoder().decode(SeedDocument.self, from: text)
+                let document = try read.get()
                 var plan = Plan(file: file)
                 problems += planIdentity(document, into: &plan, knownProjects: &knownProjects)
                 problems += planNamespaces(document.namespaces ?? [], into: &plan, knownProjects: knownProjects)
                 problems += planMappings(document, into: &plan)
+                problems += checkApplications(document, file: file)
+                plan.document = document
                 plans.append(plan)
             } catch let error as DecodingError {
                 problems.append(SeedProblem(file: file, field: fieldPath(error), message: describe(error)))
@@ -101,6 +132,9 @@ public enum SeedLoader {
                 } catch {
                     problems.append(SeedProblem(file: plan.file, field: n.field, message: describe(error)))
                 }
+            }
+            if let services, let document = plan.document {
+                problems += await applyApplications(document, file: plan.file, database: database, services: services)
             }
         }
         if !problems.isEmpty { throw SeedError(problems: problems) }
@@ -189,7 +223,10 @@ public enum SeedLoader {
             checks += NamespaceRules.secretProblems(secrets.map { ($0.key, Optional($0.value)) })
             for c in checks { problem(c.argumentName, c.helpMessage) }
             var key: NamespaceKey?
-            if let keyFile = n.key_file {
+            if let pem = n.key_pem {
+                key = try? NamespaceKey(pem: pem)
+                if key == nil { problem("key_pem", "expected a PEM RSA private key (PKCS#1 or PKCS#8) of at least 2048 bits") }
+            } else if let keyFile = n.key_file {
                 if let path = resolve(keyFile, relativeTo: plan.file) {
                     key = try? NamespaceKey(pem: (try? String(contentsOfFile: path, encoding: .utf8)) ?? "")
                     if key == nil { problem("key_file", "expected a PEM RSA private key (PKCS#1 or PKCS#8) of at least 2048 bits") }

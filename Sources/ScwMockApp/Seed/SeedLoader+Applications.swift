@@ -1,0 +1,169 @@
+import Foundation
+import ScwAPI
+import ScwDomain
+import ScwEngine
+import ScwStore
+
+extension SeedLoader {
+    /// The wrapper keys of a container, function or trigger entry (the rest are the API's own fields).
+    static func field(_ entry: JSONDocument, _ key: String) -> String? {
+        if case .object(let o) = entry, case .string(let s)? = o[key] { return s }
+        return nil
+    }
+
+    static func flag(_ entry: JSONDocument, _ key: String) -> Bool? {
+        if case .object(let o) = entry, case .bool(let b)? = o[key] { return b }
+        return nil
+    }
+
+    /// Checks what can be checked before anything is written: names, field types and values, references' presence.
+    static func checkApplications(_ doc: SeedDocument, file: String) -> [SeedProblem] {
+        var problems: [SeedProblem] = []
+        func problem(_ field: String, _ message: String) { problems.append(SeedProblem(file: file, field: field, message: message)) }
+        func check(_ error: any Error, _ at: String) {
+            if case ScwError.invalidArguments(let list) = error {
+                for p in list { problem("\(at).\(p.argumentName)", p.helpMessage) }
+            } else {
+                problem(at, describe(error))
+            }
+        }
+        for (i, entry) in (doc.containers ?? []).enumerated() {
+            let at = "containers[\(i)]"
+            if field(entry, "namespace") == nil { problem("\(at).namespace", "expected the name or id of a container namespace") }
+            if let name = field(entry, "name") {
+                if let p = ContainerRules.nameProblem(name) { problem("\(at).name", p.helpMessage) }
+            } else { problem("\(at).name", "required field missing") }
+            do { _ = try FixtureWire.containerPatch(entry) } catch { check(error, at) }
+        }
+        for (i, entry) in (doc.functions ?? []).enumerated() {
+            let at = "functions[\(i)]"
+            if field(entry, "namespace") == nil { problem("\(at).namespace", "expected the name or id of a function namespace") }
+            if field(entry, "name") == nil { problem("\(at).name", "required field missing") }
+            do { _ = try FixtureWire.functionPatch(entry) } catch { check(error, at) }
+        }
+        for (i, entry) in (doc.triggers ?? []).enumerated() {
+            let at = "triggers[\(i)]"
+            if (field(entry, "container") == nil) == (field(entry, "function") == nil) { problem(at, "expected exactly one of container and function") }
+            do { _ = try FixtureWire.trigger(entry, application: .container(ContainerID(trusted: ""))) } catch { check(error, at) }
+        }
+        for (i, t) in (doc.tokens ?? []).enumerated() {
+            let scopes = [t.namespace, t.container, t.function].compactMap { $0 }
+            if scopes.count != 1 { problem("tokens[\(i)]", "expected exactly one of namespace, container and function") }
+            if let id = t.id, TokenID(id) == nil { problem("tokens[\(i)].id", "expected a UUID") }
+        }
+        return problems
+    }
+
+    /// Creates the containers, functions, triggers and tokens of a fixture through the API's services (idempotent).
+    static func applyApplications(_ doc: SeedDocument, file: String, database: AppDatabase, services: Services) async -> [SeedProblem] {
+        var problems: [SeedProblem] = []
+        func problem(_ field: String, _ message: String) { problems.append(SeedProblem(file: file, field: field, message: message)) }
+
+        for (i, entry) in (doc.containers ?? []).enumerated() {
+            let at = "containers[\(i)]"
+            guard let nsRef = field(entry, "namespace"), let name = field(entry, "name") else { continue }
+            guard let ns = namespace(nsRef, kind: .container, database) else { problem("\(at).namespace", "no container namespace \(nsRef)"); continue }
+            let fixed = field(entry, "id").flatMap(ContainerID.init)
+            if let fixed, (try? database.container(id: fixed)) != nil { continue }
+            if (try? database.applicationID(named: name, in: ns.id)) != nil { continue }
+            do {
+                _ = try await services.containers.create(
+                    namespaceID: ns.id, name: name, patch: try FixtureWire.containerPatch(entry), deploy: flag(entry, "deploy") ?? true,
+                    requireVPCIntegration: false, region: ns.region, by: principal(for: ns), fixedID: fixed)
+            } catch { problem(at, describe(error)) }
+        }
+        for (i, entry) in (doc.functions ?? []).enumerated() {
+            let at = "functions[\(i)]"
+            guard let nsRef = field(entry, "namespace"), let name = field(entry, "name") else { continue }
+            guard let ns = namespace(nsRef, kind: .function, database) else { problem("\(at).namespace", "no function namespace \(nsRef)"); continue }
+            let fixed = field(entry, "id").flatMap(FunctionID.init)
+            if let fixed, (try? database.function(id: fixed)) != nil { continue }
+            if (try? database.applicationID(named: name, in: ns.id)) != nil { continue }
+            do {
+                _ = try await services.functions.create(namespaceID: ns.id, name: name, patch: try FixtureWire.functionPatch(entry),
+                                                        region: ns.region, by: principal(for: ns), fixedID: fixed)
+            } catch { problem(at, describe(error)) }
+        }
+        for (i, entry) in (doc.triggers ?? []).enumerated() {
+            let at = "triggers[\(i)]"
+            let fixed = field(entry, "id").flatMap(TriggerID.init)
+            if let fixed, (try? database.trigger(id: fixed)) != nil { continue }
+            guard let app = application(container: field(entry, "container"), function: field(entry, "function"), database),
+                  let ns = try? database.namespace(id: app.namespaceID)
+            else { problem(at, "no such container or function"); continue }
+            do {
+                let draft = try FixtureWire.trigger(entry, application: app.ref)
+                if fixed == nil, ((try? database.triggers(matching: AttachmentQuery(
+                    region: ns.region, cronsOnly: nil, ofContainers: { if case .container = app.ref { return true } else { return false } }(),
+                    application: app.ref.rawValue, namespaceID: nil, sourceType: nil, projectIDs: nil, organizationID: ns.organizationID,
+                    page: PageRequest(page: 1, pageSize: 100), orderColumn: "name")).items.contains { $0.name == draft.name }) ?? false) {
+                    continue
+                }
+                _ = try services.triggers.create(draft, region: ns.region, by: principal(for: ns), fixedID: fixed)
+            } catch { problem(at, describe(error)) }
+        }
+        var issued: [String: String] = [:]
+        for (i, t) in (doc.tokens ?? []).enumerated() {
+            let at = "tokens[\(i)]"
+            var request = TokenService.Request(namespaceID: nil, applicationID: nil, description: t.description, expiresAt: t.expires_at)
+            let api: TokenAPI
+            let ns: Namespace
+            if let ref = t.namespace {
+                guard let found = namespace(ref, kind: .container, database) ?? namespace(ref, kind: .function, database) else {
+                    problem("\(at).namespace", "no namespace \(ref)"); continue
+                }
+                ns = found
+                api = found.kind == .container ? .containers : .functions
+                request.namespaceID = found.id
+            } else if let app = application(container: t.container, function: t.function, database), let found = try? database.namespace(id: app.namespaceID) {
+                ns = found
+                api = t.container != nil ? .containers : .functions
+                request.applicationID = app.ref.rawValue
+            } else { problem(at, "no such container or function"); continue }
+            let fixed = t.id.flatMap(TokenID.init)
+            do {
+                if let fixed, let existing = try database.token(id: fixed, api: api) {
+                    // Already there: issue a fresh JWT with the same id and scope for the token file.
+                    request.expiresAt = existing.expiresAt?.rfc3339(fractionDigits: 0)
+                    issued[fixed.rawValue] = try await services.tokens.issueLegacy(api: api, region: ns.region, request: request, by: principal(for: ns),
+                                                                                   fixedID: fixed).jwt
+                    continue
+                }
+                let token = try await services.tokens.create(api: api, region: ns.region, request: request, by: principal(for: ns), fixedID: fixed)
+                issued[token.token.id.rawValue] = token.jwt
+            } catch { problem(at, describe(error)) }
+        }
+        if let tokenFile = doc.token_file {
+            let path = tokenFile.hasPrefix("/") ? tokenFile : ((file as NSString).deletingLastPathComponent as NSString).appendingPathComponent(tokenFile)
+            do {
+                let data = try JSONSerialization.data(withJSONObject: issued, options: [.prettyPrinted, .sortedKeys])
+                try data.write(to: URL(fileURLWithPath: path), options: .atomic)
+            } catch { problem("token_file", "cannot write \(path): \(error.localizedDescription)") }
+        }
+        return problems
+    }
+
+    static func principal(for ns: Namespace) -> Principal {
+        Principal(accessKey: "seed", organizationID: ns.organizationID, projectIDs: nil, defaultProjectID: ns.projectID)
+    }
+
+    /// A namespace of `kind` by id, or by name when that name is unique among that kind's namespaces.
+    static func namespace(_ ref: String, kind: NamespaceKind, _ database: AppDatabase) -> Namespace? {
+        if let id = NamespaceID(ref), let ns = try? database.namespace(id: id), ns.kind == kind { return ns }
+        let matches = (try? database.namespaces(named: ref, kind: kind)) ?? []
+        return matches.count == 1 ? matches[0] : nil
+    }
+
+    /// A container or function by id, or by name when unique.
+    static func application(container: String?, function: String?, _ database: AppDatabase) -> (ref: ApplicationRef, namespaceID: NamespaceID)? {
+        if let ref = container {
+            if let id = ContainerID(ref), let c = try? database.container(id: id) { return (.container(id), c.namespaceID) }
+            if let c = try? database.container(named: ref) { return (.container(c.id), c.namespaceID) }
+        }
+        if let ref = function {
+            if let id = FunctionID(ref), let f = try? database.function(id: id) { return (.function(id), f.namespaceID) }
+            if let f = try? database.function(named: ref) { return (.function(f.id), f.namespaceID) }
+        }
+        return nil
+    }
+}

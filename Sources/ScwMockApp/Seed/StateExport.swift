@@ -1,0 +1,66 @@
+import Foundation
+import ScwAPI
+import ScwDomain
+import ScwStore
+
+/// `GET /_mock/state`: the whole store as a fixture document that `--seed` (and `POST /_mock/seed`) accepts, so a
+/// world built through the API can be saved and loaded again. It includes secrets and namespace keys: it is an
+/// explicit export of test data.
+enum StateExport {
+    static func document(_ s: StoreSnapshot) -> JSONDocument {
+        func str(_ v: String) -> JSONDocument { .string(v) }
+        func strings(_ v: [String]) -> JSONDocument { .array(v.map { .string($0) }) }
+        func map(_ v: [String: String]) -> JSONDocument { .object(v.mapValues { .string($0) }) }
+        func with(_ entry: JSONDocument, _ extra: [String: JSONDocument]) -> JSONDocument {
+            guard case .object(var o) = entry else { return entry }
+            o.merge(extra) { _, new in new }
+            return .object(o)
+        }
+        let wellKnown = WellKnownIdentity.projectID
+        var doc: [String: JSONDocument] = [:]
+        doc["projects"] = .array(s.projects.filter { $0.id != wellKnown }.map {
+            .object(["id": str($0.id.rawValue), "organization_id": str($0.organizationID.rawValue), "name": str($0.name)])
+        })
+        doc["api_keys"] = .array(s.apiKeys.filter { $0.accessKey != WellKnownIdentity.accessKey }.map { k in
+            var o: [String: JSONDocument] = ["access_key": str(k.accessKey), "secret_key": str(k.secretKey),
+                                             "default_project_id": str(k.defaultProjectID.rawValue)]
+            if let projects = k.projectIDs { o["projects"] = strings(projects.map(\.rawValue)) } else { o["organization_id"] = str(k.organizationID.rawValue) }
+            if let expiry = k.expiresAt { o["expires_at"] = str(expiry.rfc3339(fractionDigits: 0)) }
+            return .object(o)
+        })
+        doc["namespaces"] = .array(s.namespaces.map { n in
+            var o: [String: JSONDocument] = [
+                "id": str(n.id.rawValue), "name": str(n.name), "kind": str(n.kind.rawValue), "region": str(n.region.rawValue),
+                "project_id": str(n.projectID.rawValue), "description": str(n.description), "environment_variables": map(n.environmentVariables),
+                "secret_environment_variables": map(n.secretValues), "tags": strings(n.tags), "activate_vpc_integration": .bool(n.vpcIntegrationActivated),
+            ]
+            if let pem = s.namespaceKeys[n.id] { o["key_pem"] = str(pem) }
+            return .object(o)
+        })
+        doc["containers"] = .array(s.containers.map { c in
+            with(FixtureWire.entry(c), ["id": str(c.id.rawValue), "namespace": str(c.namespaceID.rawValue), "name": str(c.name),
+                                        "deploy": .bool(c.phase != .created)])
+        })
+        doc["functions"] = .array(s.functions.map { f in
+            with(FixtureWire.entry(f), ["id": str(f.id.rawValue), "namespace": str(f.namespaceID.rawValue), "name": str(f.name)])
+        })
+        doc["triggers"] = .array(s.triggers.map { t in
+            var extra: [String: JSONDocument] = ["id": str(t.id.rawValue)]
+            switch t.application {
+            case .container(let id): extra["container"] = str(id.rawValue)
+            case .function(let id): extra["function"] = str(id.rawValue)
+            }
+            return with(FixtureWire.entry(t), extra)
+        })
+        doc["tokens"] = .array(s.tokens.map { t in
+            var o: [String: JSONDocument] = ["id": str(t.id.rawValue), "description": str(t.description)]
+            switch t.scope {
+            case .namespace(let ns): o["namespace"] = str(ns.rawValue)
+            case .application(let app): o[t.api == .containers ? "container" : "function"] = str(app)
+            }
+            if let expiry = t.expiresAt { o["expires_at"] = str(expiry.rfc3339(fractionDigits: 0)) }
+            return .object(o)
+        })
+        return .object(doc)
+    }
+}
