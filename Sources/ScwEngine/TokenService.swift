@@ -114,7 +114,7 @@ public struct TokenService: Sendable {
                           organizationID: namespace.organizationID, description: description, expiresAt: expiry, createdAt: now,
                           settlesAt: store ? now.adding(nanoseconds: settings.transitionDelayNanoseconds) : now)
         if store { try database.createToken(token) }
-        return IssuedToken(token: token, jwt: jwt, publicKeyPEM: key.publicKey.pkcs1PEM)
+        return IssuedToken(token: token, jwt: jwt, publicKeyPEM: key.publicPKCS1PEM)
     }
 
     /// A stored token of `api` in `region`.

@@ -6,9 +6,17 @@ import Foundation
 public struct NamespaceKey: Sendable {
     /// The private half; leaves the server only through `keys export`-style commands.
     public let privateKey: _RSA.Signing.PrivateKey
+    /// The public half, derived once (every token response carries its PEM).
+    public let publicKey: NamespacePublicKey
+    /// `publicKey.pkcs1PEM`, computed once.
+    public let publicPKCS1PEM: String
 
     /// Wraps a private key.
-    public init(privateKey: _RSA.Signing.PrivateKey) { self.privateKey = privateKey }
+    public init(privateKey: _RSA.Signing.PrivateKey) {
+        self.privateKey = privateKey
+        self.publicKey = NamespacePublicKey(key: privateKey.publicKey)
+        self.publicPKCS1PEM = publicKey.pkcs1PEM
+    }
 
     /// Generates a new key (about 0.7 s at 4096 bits on these machines: never call it while a request waits).
     public static func generate(bits: Int) throws -> NamespaceKey {
@@ -17,14 +25,12 @@ public struct NamespaceKey: Sendable {
 
     /// Loads a PEM private key, PKCS#1 (`BEGIN RSA PRIVATE KEY`) or PKCS#8 (`BEGIN PRIVATE KEY`), of at least 2048 bits.
     public init(pem: String) throws {
-        self.privateKey = try _RSA.Signing.PrivateKey(pemRepresentation: pem)
+        self.init(privateKey: try _RSA.Signing.PrivateKey(pemRepresentation: pem))
     }
 
     /// PKCS#8 PEM, the form the store keeps.
     public var privatePEM: String { privateKey.pkcs8PEMRepresentation }
 
-    /// The public half.
-    public var publicKey: NamespacePublicKey { NamespacePublicKey(key: privateKey.publicKey) }
 
     /// Signs `message` with RS256 (RSASSA-PKCS1-v1_5 with SHA-256).
     public func signRS256(_ message: [UInt8]) throws -> [UInt8] {

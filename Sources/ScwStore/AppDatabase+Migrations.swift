@@ -63,6 +63,11 @@ extension AppDatabase {
             try db.create(index: "container_domain", on: "container", columns: ["domain_name"])
             try db.create(index: "function_domain", on: "function", columns: ["domain_name"])
         }
+        migrator.registerMigration("v7 list indexes") { db in
+            // Lists filtered by namespace and sorted by creation (the SDKs' default) read an index, not the region.
+            try db.create(index: "container_namespace_listing", on: "container", columns: ["namespace_id", "created_at", "id"])
+            try db.create(index: "function_namespace_listing", on: "function", columns: ["namespace_id", "created_at", "id"])
+        }
         return migrator
     }
 }
