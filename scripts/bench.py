@@ -85,6 +85,7 @@ class Settings:
     warm_pool: int         # --key-pool of the warm half of `namespace_create`
     containers: list[int]  # store sizes measured by `containers_scale`, ascending
     ready_timeout: float   # bound on each wait for background work (key pool fill, namespaces ready, bulk creates)
+    gateway_deploys: int = 20  # containers deployed (one after another) by `gateway` for the deploy-to-ready latency
 
 
 def env_int(name: str, default: int) -> int:
@@ -140,6 +141,8 @@ def parse_settings(argv: list[str]) -> Settings:
     p.add_argument("--ready-timeout", type=float, default=env_float("BENCH_READY_TIMEOUT", 300),
                    help="seconds allowed for each wait on background work: key pool fill, namespaces becoming"
                         " ready, bulk container creation (env BENCH_READY_TIMEOUT)")
+    p.add_argument("--gateway-deploys", type=int, default=env_int("BENCH_GATEWAY_DEPLOYS", 20),
+                   help="containers deployed one after another by the gateway section (env BENCH_GATEWAY_DEPLOYS)")
     args = p.parse_args(argv)
 
     if args.list:
@@ -173,7 +176,8 @@ def parse_settings(argv: list[str]) -> Settings:
                     starts=args.starts, settle=args.settle, json_path=args.json_path,
                     keep_temp=args.keep_temp, server_args=shlex.split(args.server_args),
                     quiet_wait=args.quiet_wait, token_clients=args.token_clients, ns_creates=args.ns_creates,
-                    warm_pool=args.warm_pool, containers=containers, ready_timeout=args.ready_timeout)
+                    warm_pool=args.warm_pool, containers=containers, ready_timeout=args.ready_timeout,
+                    gateway_deploys=max(1, args.gateway_deploys))
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -1169,6 +1173,68 @@ def bench_containers_scale(b: Bench) -> list[str]:
         if client:
             client.close()
         s.stop()
+
+
+@section("gateway", "deploy-to-ready latency of the sample app (target p50 < 150 ms); wrk through the gateway"
+                   " (/_mock/invoke) vs straight to the process (target: the gateway keeps >= 50%); added latency")
+def bench_gateway(b: Bench) -> list[str]:
+    require_wrk()
+    s = b.new_server("gateway", ["--key-size", "2048", "--key-pool", "2", "--runtime", "on"])
+    s.start()
+    s.wait_export_line()
+    s.wait_healthy()
+    c1 = f"/containers/v1/regions/{REGION}"
+    status, ns = api(s, "POST", f"{c1}/namespaces", {"name": "bench-gw"})
+    if status != 200:
+        raise BenchError(f"creating the namespace answered {status}: {ns}")
+    deadline = time.monotonic() + 60
+    while api(s, "GET", f"{c1}/namespaces/{ns['id']}")[1].get("status") != "ready":
+        if time.monotonic() > deadline:
+            raise BenchError("the namespace never became ready")
+        time.sleep(0.01)
+    # Deploy-to-ready: POST a v1 container (sample app) and poll until ready.
+    latencies: list[float] = []
+    first_id = None
+    for i in range(b.settings.gateway_deploys):
+        t0 = time.perf_counter()
+        status, c = api(s, "POST", f"{c1}/containers", {"namespace_id": ns["id"], "name": f"gw{i}", "image": "bench:latest"})
+        if status != 200:
+            raise BenchError(f"creating container gw{i} answered {status}: {c}")
+        while True:
+            got = api(s, "GET", f"{c1}/containers/{c['id']}")[1]
+            if got.get("status") == "ready":
+                latencies.append((time.perf_counter() - t0) * 1e3)
+                break
+            if got.get("status") == "error" or time.perf_counter() - t0 > 60:
+                raise BenchError(f"container gw{i} did not become ready: {got}")
+            time.sleep(0.002)
+        first_id = first_id or c["id"]
+        if i > 0:  # keep one process for the throughput runs
+            api(s, "DELETE", f"{c1}/containers/{c['id']}")
+    status, logs = api(s, "GET", f"/_mock/containers/{first_id}/logs")
+    ports = [int(m.group(1)) for l in logs.get("lines", []) if (m := re.search(r"on port (\d+)", l["line"]))]
+    if not ports:
+        raise BenchError(f"no process port in the logs: {logs}")
+    direct_url = f"http://{HOST}:{ports[-1]}/"
+    s.wait_idle()
+    via = run_wrk(f"{s.base_url}/_mock/invoke/{first_id}/", b, b.settings.duration, {})
+    direct = run_wrk(direct_url, b, b.settings.duration, {})
+    via1 = run_wrk(f"{s.base_url}/_mock/invoke/{first_id}/", b, b.settings.duration, {}, connections=1, threads=1)
+    direct1 = run_wrk(direct_url, b, b.settings.duration, {}, connections=1, threads=1)
+    latencies.sort()
+    p50 = latencies[len(latencies) // 2]
+    p99 = latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))]
+    kept = via.rps / direct.rps * 100 if direct.rps else 0
+    b.figures["gateway"] = {"deploy_ms": latencies, "via": dataclasses.asdict(via), "direct": dataclasses.asdict(direct)}
+    return [
+        f"deploy_to_ready_p50_ms={p50:.0f} p99_ms={p99:.0f} min_ms={latencies[0]:.0f} (n={len(latencies)}, sample app)"
+        f"  [target p50<150ms: {verdict(p50 < 150)}]",
+        f"gateway_rps={via.rps:.0f} direct_rps={direct.rps:.0f} kept_pct={kept:.0f} (c={b.settings.connections})"
+        f"  [target >=50%: {verdict(kept >= 50)}]",
+        f"  gateway_p50_ms={via.p50_ms:.2f} p99_ms={via.p99_ms:.2f}; direct_p50_ms={direct.p50_ms:.2f} p99_ms={direct.p99_ms:.2f}",
+        f"gateway_added_latency_c1_p50_ms={via1.p50_ms - direct1.p50_ms:.2f} p99_ms={via1.p99_ms - direct1.p99_ms:.2f}"
+        f" (via {via1.p50_ms:.2f}/{via1.p99_ms:.2f}, direct {direct1.p50_ms:.2f}/{direct1.p99_ms:.2f}, one connection)",
+    ]
 
 
 @section("rss", "VmRSS of the shared server when idle after start and after the load sections (target < 40 MiB)")

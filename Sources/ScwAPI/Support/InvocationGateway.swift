@@ -16,6 +16,15 @@ public struct InvocationGateway: RouterMiddleware {
     /// How long a call waits for a process that is still starting.
     let readyWaitSeconds: Double
 
+    /// One client for the life of the process, with a connection pool sized for many concurrent calls per process
+    /// (the shared client's default of 8 connections per host queues calls under load).
+    static let client: HTTPClient = {
+        var configuration = HTTPClient.Configuration()
+        configuration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 256)
+        configuration.decompression = .disabled
+        return HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
+    }()
+
     static let hopByHop: Set<String> = ["connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade", "te", "trailer", "host",
                                         "content-length"]
 
@@ -66,7 +75,7 @@ public struct InvocationGateway: RouterMiddleware {
         if let authority = request.head.authority { upstream.headers.replaceOrAdd(name: "X-Forwarded-Host", value: authority) }
         upstream.body = .stream(request.body, length: .unknown)
         do {
-            let response = try await HTTPClient.shared.execute(upstream, timeout: .seconds(Int64(target.timeoutSeconds)))
+            let response = try await Self.client.execute(upstream, timeout: .seconds(Int64(target.timeoutSeconds)))
             var headers = HTTPFields()
             for (name, value) in response.headers where !Self.hopByHop.contains(name.lowercased()) {
                 if let field = HTTPField.Name(name) { headers.append(HTTPField(name: field, value: value)) }

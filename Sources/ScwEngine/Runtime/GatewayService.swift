@@ -49,21 +49,28 @@ public struct GatewayService: Sendable {
 
     /// The application with this id.
     public func target(id raw: String) throws(ScwError) -> Target? {
-        if let cid = ContainerID(raw), try database.container(id: cid) != nil { return try target(.container(cid)) }
-        if let fid = FunctionID(raw), try database.function(id: fid) != nil { return try target(.function(fid)) }
+        guard let cid = ContainerID(raw) else { return nil }
+        if let c = try database.container(id: cid) { return Self.target(c) }
+        if let f = try database.function(id: FunctionID(trusted: cid.rawValue)) { return Self.target(f) }
         return nil
+    }
+
+    static func target(_ c: Container) -> Target {
+        Target(id: c.id.rawValue, kind: .container, namespaceID: c.namespaceID, projectID: c.projectID, organizationID: c.organizationID,
+               privacy: c.spec.privacy, timeoutSeconds: c.spec.timeoutSeconds)
+    }
+
+    static func target(_ f: Function) -> Target {
+        Target(id: f.id.rawValue, kind: .function, namespaceID: f.namespaceID, projectID: f.projectID, organizationID: f.organizationID,
+               privacy: f.spec.privacy, timeoutSeconds: f.spec.timeoutSeconds)
     }
 
     private func target(_ ref: ApplicationRef) throws(ScwError) -> Target? {
         switch ref {
         case .container(let id):
-            guard let c = try database.container(id: id) else { return nil }
-            return Target(id: id.rawValue, kind: .container, namespaceID: c.namespaceID, projectID: c.projectID, organizationID: c.organizationID,
-                          privacy: c.spec.privacy, timeoutSeconds: c.spec.timeoutSeconds)
+            return try database.container(id: id).map(Self.target)
         case .function(let id):
-            guard let f = try database.function(id: id) else { return nil }
-            return Target(id: id.rawValue, kind: .function, namespaceID: f.namespaceID, projectID: f.projectID, organizationID: f.organizationID,
-                          privacy: f.spec.privacy, timeoutSeconds: f.spec.timeoutSeconds)
+            return try database.function(id: id).map(Self.target)
         }
     }
 

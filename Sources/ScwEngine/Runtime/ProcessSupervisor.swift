@@ -102,6 +102,13 @@ public actor ProcessSupervisor {
         Task { await self.launch(spec) }
     }
 
+    /// Records a call to `id` and returns its port when ready (one actor hop on the gateway's hot path); starts it
+    /// again first if it was scaled to zero.
+    public func touchAndPort(_ id: String) -> Int? {
+        touch(id)
+        return port(of: id)
+    }
+
     /// Records a call to `id` and starts it again if it was scaled to zero (a cold start).
     public func touch(_ id: String) {
         lastActivity[id] = ContinuousClock.now

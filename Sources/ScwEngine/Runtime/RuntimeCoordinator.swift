@@ -154,7 +154,7 @@ public final class RuntimeCoordinator: Sendable {
 
     /// The port of a ready process, waiting up to `timeout` seconds for one being started.
     public func port(of id: String, timeout: Double) async -> Int? {
-        await supervisor.touch(id)
+        if let port = await supervisor.touchAndPort(id) { return port }
         let deadline = ContinuousClock.now + .milliseconds(Int(timeout * 1000))
         while true {
             if let port = await supervisor.port(of: id) { return port }
