@@ -122,6 +122,22 @@ public func buildRouter(_ services: APIServices) -> Router<ScwRequestContext> {
     MockController(info: services.info, tokens: services.tokens).mount(on: mock)
     FunctionController(service: services.functions).mountStorage(on: mock)
     for kind in ["containers", "functions"] {
+        // Gateway-side faults: the next deploy fails, or the running process crashes.
+        mock.post("\(kind)/:application_id/fail-next-deploy") { _, context -> FaultAck in
+            let id: Identifier<Never> = try context.id("application_id")
+            guard (try? services.gateway.target(id: id.rawValue)) ?? nil != nil else {
+                throw ScwError.notFound(kind == "containers" ? .container : .function, id: id.rawValue)
+            }
+            await services.gateway.runtime.failNextDeploy(of: id.rawValue)
+            return FaultAck(status: "armed")
+        }
+        mock.post("\(kind)/:application_id/crash") { _, context -> FaultAck in
+            let id: Identifier<Never> = try context.id("application_id")
+            guard await services.gateway.runtime.crash(id.rawValue) else {
+                throw ScwError.notFound(kind == "containers" ? .container : .function, id: id.rawValue)
+            }
+            return FaultAck(status: "crashed")
+        }
         mock.get("\(kind)/:application_id/logs") { _, context -> LogsResponse in
             let id: Identifier<Never> = try context.id("application_id")
             guard let logs = await services.gateway.runtime.logs(of: id.rawValue) else {
@@ -145,6 +161,11 @@ public func buildRouter(_ services: APIServices) -> Router<ScwRequestContext> {
 final class Box<Value>: @unchecked Sendable {
     var value: Value
     init(_ value: Value) { self.value = value }
+}
+
+/// The answer of the gateway-side fault routes.
+struct FaultAck: ResponseEncodable, Sendable {
+    var status: String
 }
 
 /// `GET /_mock/{containers|functions}/{id}/logs`: the captured output of its process.

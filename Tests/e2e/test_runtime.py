@@ -468,3 +468,38 @@ def test_a_double_forked_grandchild_does_not_outlive_its_container(mock):
     while processes_with(cid) and time.monotonic() < end:
         time.sleep(0.1)
     assert processes_with(cid) == []
+
+
+def test_gateway_side_faults_fail_the_next_deploy_or_crash_the_process(mock):
+    ns = mock.namespace("rt-faults")
+    cid = mock.container(ns, "f")
+    assert mock.wait_status(cid)["status"] == "ready"
+    pid = mock.pids_of(cid)[0]
+    assert mock.call("POST", f"/_mock/containers/{cid}/crash", key=None).json() == {"status": "crashed"}
+    assert wait_gone(pid)
+    # The crash is recorded and the process restarted with back-off.
+    end = time.monotonic() + 10
+    while len(mock.pids_of(cid)) < 2 and time.monotonic() < end:
+        time.sleep(0.05)
+    assert len(mock.pids_of(cid)) == 2 and mock.invoke(cid).status_code == 200
+    assert mock.call("POST", f"/_mock/containers/{cid}/fail-next-deploy", key=None).json() == {"status": "armed"}
+    assert mock.call("POST", f"{C1}/containers/{cid}/redeploy", json={}).status_code == 200
+    body = mock.wait_status(cid, wanted=("error",))
+    assert "deploy failed (injected by /_mock)" in body["error_message"]
+    # Only the next deploy: the one after succeeds.
+    mock.call("POST", f"{C1}/containers/{cid}/redeploy", json={})
+    assert mock.wait_status(cid, wanted=("ready",))["status"] == "ready"
+    assert mock.call("POST", f"/_mock/containers/11111111-1111-4111-8111-111111111111/crash", key=None).status_code == 404
+
+
+def test_the_mock_clock_expires_tokens_at_the_gateway(mock):
+    ns = mock.namespace("rt-clock")
+    cid = mock.container(ns, "p", privacy="private")
+    mock.wait_status(cid)
+    now = mock.call("GET", "/_mock/clock", key=None).json()["now"]
+    year = int(now[:4])
+    token = mock.call("POST", f"{CB}/tokens", json={"container_id": cid, "expires_at": f"{year + 1}-01-01T00:00:00Z"}).json()["token"]
+    assert mock.invoke(cid, token=token).status_code == 200
+    mock.call("POST", "/_mock/clock", key=None, json={"to": f"{year + 1}-01-01T00:00:01Z"})
+    r = mock.invoke(cid, token=token)
+    assert r.status_code == 403 and r.json()["message"] == "token expired"

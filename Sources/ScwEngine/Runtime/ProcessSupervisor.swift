@@ -66,6 +66,7 @@ public actor ProcessSupervisor {
     private var stopped = false
     private var lastActivity: [String: ContinuousClock.Instant] = [:]
     private var scaledDown: Set<String> = []
+    private var failNextDeploy: Set<String> = []
     private var reaper: Task<Void, Never>?
     let logger: Logger
     let graceSeconds: Double
@@ -141,6 +142,18 @@ public actor ProcessSupervisor {
     /// The captured output of `id`.
     public func logLines(of id: String) -> (lines: [LogLine], dropped: Int)? { logs[id]?.snapshot() }
 
+    /// Makes the next deploy of `id` fail (`POST /_mock/{containers|functions}/{id}/fail-next-deploy`).
+    public func failNextDeploy(of id: String) { failNextDeploy.insert(id) }
+
+    /// Kills the running process of `id` as a crash would (SIGKILL); the usual restart policy applies.
+    /// Returns false when nothing runs.
+    public func crash(_ id: String) -> Bool {
+        guard let instance = current[id], instance.process.isRunning else { return false }
+        instance.logs.note("crash injected by /_mock", time: now())
+        kill(instance.process.processIdentifier, SIGKILL)
+        return true
+    }
+
     /// Adds a line of the mock's own to a workload's log (cron runs).
     public func note(_ id: String, _ text: String) {
         let buffer = logs[id] ?? LogBuffer()
@@ -174,6 +187,14 @@ public actor ProcessSupervisor {
     }
 
     private func launch(_ spec: WorkloadSpec) async {
+        if failNextDeploy.remove(spec.id) != nil {
+            let buffer = logs[spec.id] ?? LogBuffer()
+            logs[spec.id] = buffer
+            buffer.note("deploy failure injected by /_mock", time: now())
+            specs[spec.id] = nil
+            await onEvent(spec.id, .failed("deploy failed (injected by /_mock)"))
+            return
+        }
         generation += 1
         let gen = generation
         let buffer = logs[spec.id] ?? LogBuffer()

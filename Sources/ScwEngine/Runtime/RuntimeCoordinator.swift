@@ -163,6 +163,12 @@ public final class RuntimeCoordinator: Sendable {
         }
     }
 
+    /// Makes the next deploy of an application fail.
+    public func failNextDeploy(of id: String) async { await supervisor.failNextDeploy(of: id) }
+
+    /// Kills an application's process as a crash would; false when nothing runs.
+    public func crash(_ id: String) async -> Bool { await supervisor.crash(id) }
+
     /// Adds a line of the mock's own to an application's log.
     public func note(_ id: String, _ text: String) async { await supervisor.note(id, text) }
 
