@@ -73,6 +73,19 @@ public struct Principal: Sendable, Equatable {
                   projectIDs: key.projectIDs.map(Set.init), defaultProjectID: key.defaultProjectID)
     }
 
+    /// The projects a list may show when the client filters by `projectID` / `organizationID`: the key's own scope,
+    /// narrowed to the asked project; asking for a project or organization outside the scope is `permissions_denied`.
+    public func listScope(projectID: ProjectID?, organizationID: OrganizationID?, resource: String) throws(ScwError) -> Set<ProjectID>? {
+        if let organizationID, organizationID != self.organizationID {
+            throw .permissionsDenied([PermissionDetail(action: "read", resource: resource)])
+        }
+        guard let projectID else { return projectIDs }
+        guard may(access: projectID, of: self.organizationID) else {
+            throw .permissionsDenied([PermissionDetail(action: "read", resource: resource)])
+        }
+        return [projectID]
+    }
+
     /// Whether the key may act on a resource of `project` (which belongs to `organization`).
     public func may(access project: ProjectID, of organization: OrganizationID) -> Bool {
         guard organization == organizationID else { return false }

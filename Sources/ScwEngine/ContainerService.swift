@@ -80,16 +80,7 @@ public struct ContainerService: Sendable {
     /// One page of the principal's containers.
     public func list(region: Region, namespaceID: NamespaceID?, name: String?, projectID: ProjectID?, organizationID: OrganizationID?,
                      page: PageRequest, by principal: Principal) throws(ScwError) -> Page<Container> {
-        if let organizationID, organizationID != principal.organizationID {
-            throw .permissionsDenied([PermissionDetail(action: "read", resource: "container")])
-        }
-        var projects = principal.projectIDs
-        if let projectID {
-            guard principal.may(access: projectID, of: principal.organizationID) else {
-                throw .permissionsDenied([PermissionDetail(action: "read", resource: "container")])
-            }
-            projects = [projectID]
-        }
+        let projects = try principal.listScope(projectID: projectID, organizationID: organizationID, resource: "container")
         var result = try database.containers(matching: ContainerQuery(region: region, namespaceID: namespaceID, nameContains: name,
                                                                       projectIDs: projects, organizationID: principal.organizationID, page: page))
         let now = clock.now()

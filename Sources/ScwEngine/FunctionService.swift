@@ -76,16 +76,7 @@ public struct FunctionService: Sendable {
     /// One page of the principal's functions.
     public func list(region: Region, namespaceID: NamespaceID?, name: String?, projectID: ProjectID?, organizationID: OrganizationID?,
                      page: PageRequest, by principal: Principal) throws(ScwError) -> Page<Function> {
-        if let organizationID, organizationID != principal.organizationID {
-            throw .permissionsDenied([PermissionDetail(action: "read", resource: "function")])
-        }
-        var projects = principal.projectIDs
-        if let projectID {
-            guard principal.may(access: projectID, of: principal.organizationID) else {
-                throw .permissionsDenied([PermissionDetail(action: "read", resource: "function")])
-            }
-            projects = [projectID]
-        }
+        let projects = try principal.listScope(projectID: projectID, organizationID: organizationID, resource: "function")
         var result = try database.functions(matching: ContainerQuery(region: region, namespaceID: namespaceID, nameContains: name,
                                                                      projectIDs: projects, organizationID: principal.organizationID, page: page))
         let now = clock.now()

@@ -82,16 +82,7 @@ public struct NamespaceService: Sendable {
     /// One page of the namespaces the principal may see, filtered as asked.
     public func list(kind: NamespaceKind, region: Region, name: String?, projectID: ProjectID?,
                      organizationID: OrganizationID?, page: PageRequest, by principal: Principal) throws(ScwError) -> Page<Namespace> {
-        if let organizationID, organizationID != principal.organizationID {
-            throw .permissionsDenied([PermissionDetail(action: "read", resource: "namespace")])
-        }
-        var projects = principal.projectIDs
-        if let projectID {
-            guard principal.may(access: projectID, of: principal.organizationID) else {
-                throw .permissionsDenied([PermissionDetail(action: "read", resource: "namespace")])
-            }
-            projects = [projectID]
-        }
+        let projects = try principal.listScope(projectID: projectID, organizationID: organizationID, resource: "namespace")
         let query = NamespaceQuery(kind: kind, region: region, nameContains: name, projectIDs: projects,
                                    organizationID: principal.organizationID, page: page)
         var result = try database.namespaces(matching: query)
