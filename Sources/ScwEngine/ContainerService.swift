@@ -51,11 +51,7 @@ public struct ContainerService: Sendable {
             throw .badRequest(Self.vpcMessage)
         }
         // Refuse a taken name before the slow hashing (the insert checks again in its transaction).
-        if try database.containers(matching: ContainerQuery(region: region, namespaceID: ns.id, nameContains: name, projectIDs: nil,
-                                                            organizationID: ns.organizationID, page: PageRequest(page: 1, pageSize: 100)))
-            .items.contains(where: { $0.name == name }) {
-            throw .alreadyExists(.container, name: name)
-        }
+        if try database.applicationID(named: name, in: ns.id) != nil { throw .alreadyExists(.container, name: name) }
         let secrets = SecretsUpdate.apply(patch.secrets, to: [], fresh: await SecretsUpdate.hash(patch.secrets, profile: patch.hashProfile))
         let now = clock.now()
         let transition = ApplicationLifecycle.apply(deploy ? .createdAndDeployed : .createdOnly, to: .created)

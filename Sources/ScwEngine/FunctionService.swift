@@ -49,11 +49,7 @@ public struct FunctionService: Sendable {
         problems += SecretsUpdate.problems(patch.secrets)
         if !problems.isEmpty { throw .invalidArguments(problems) }
         if spec.privateNetworkID != nil, !ns.vpcIntegrationActivated { throw .badRequest(ContainerService.vpcMessage) }
-        if try database.functions(matching: ContainerQuery(region: region, namespaceID: ns.id, nameContains: name, projectIDs: nil,
-                                                           organizationID: ns.organizationID, page: PageRequest(page: 1, pageSize: 100)))
-            .items.contains(where: { $0.name == name }) {
-            throw .alreadyExists(.function, name: name)
-        }
+        if try database.applicationID(named: name, in: ns.id) != nil { throw .alreadyExists(.function, name: name) }
         let secrets = SecretsUpdate.apply(patch.secrets, to: [], fresh: await SecretsUpdate.hash(patch.secrets, profile: .legacy))
         let now = clock.now()
         var function = Function(

@@ -41,6 +41,8 @@ public func buildApplication(
     let tokens = TokenService(database: database, clock: clock, ids: ids, settings: settings, keys: keyRing)
     let seedServices = SeedLoader.Services(containers: containers, functions: functions, triggers: triggers, tokens: tokens)
     try await SeedLoader.apply(paths: configuration.seedPaths, to: database, namespaces: namespaces, runtime: runtime, services: seedServices)
+    // The seeded state, kept in memory so that a reset restores it in milliseconds (hashes and keys included).
+    let seeded = try database.copy()
     // Fill the key pool (and key any seeded namespace without a key file) in the background, a moment after the
     // listener opens so that start-up does not compete with RSA generation.
     Task {
@@ -50,7 +52,7 @@ public func buildApplication(
 
     let authenticator = try Authenticator(database: database, clock: clock)
     let admin = Administration(database: database, configuration: configuration, namespaces: namespaces, authenticator: authenticator,
-                               keys: keyRing, runtime: runtime, services: seedServices)
+                               keys: keyRing, runtime: runtime, services: seedServices, seeded: seeded)
     let services = APIServices(
         authenticator: authenticator,
         namespaces: namespaces,
@@ -100,16 +102,19 @@ struct Administration: MockAdministration {
     let keys: KeyRing
     let runtime: RuntimeCoordinator
     let services: SeedLoader.Services
+    let seeded: StoreCopy
 
     func reset(toEmpty: Bool) async throws {
         // Processes of containers the reset removes must not outlive them.
         await runtime.stopEveryWorkload()
-        try database.wipe()
         keys.forgetAll()
-        try database.saveIdentity(organizations: [(WellKnownIdentity.organizationID, "default")],
-                                  projects: [WellKnownIdentity.project], apiKeys: [WellKnownIdentity.apiKey])
-        if !toEmpty {
-            try await SeedLoader.apply(paths: configuration.seedPaths, to: database, namespaces: namespaces, runtime: runtime, services: services)
+        if toEmpty {
+            try database.wipe()
+            try database.saveIdentity(organizations: [(WellKnownIdentity.organizationID, "default")],
+                                      projects: [WellKnownIdentity.project], apiKeys: [WellKnownIdentity.apiKey])
+        } else {
+            // Exactly the state the seeds produced at start (same ids, hashes and keys).
+            try database.restore(seeded)
         }
         try authenticator.reload()
         await runtime.restoreAfterRestart()

@@ -64,3 +64,24 @@ public struct AppDatabase: Sendable {
         return .unavailable("storage error")
     }
 }
+
+/// A copy of the store in memory (the seeded state that `POST /_mock/reset` returns to).
+public struct StoreCopy: Sendable {
+    let queue: DatabaseQueue
+}
+
+extension AppDatabase {
+    /// Copies the whole store into memory (SQLite's online backup).
+    public func copy() throws(ScwError) -> StoreCopy {
+        do {
+            let queue = try DatabaseQueue()
+            try writer.backup(to: queue)
+            return StoreCopy(queue: queue)
+        } catch { throw Self.translate(error) }
+    }
+
+    /// Replaces the whole store with a copy, in one step (SQLite's online backup).
+    public func restore(_ copy: StoreCopy) throws(ScwError) {
+        do { try copy.queue.backup(to: writer) } catch { throw Self.translate(error) }
+    }
+}

@@ -37,3 +37,55 @@ def test_seed_check_reports_every_problem_with_file_and_field(tmp_path):
     assert f"{bad}: api_keys[0].access_key: expected SCW followed by 17 characters A-Z or 0-9" in lines
     assert any(l.startswith(f"{bad}: namespaces[0].name: namespace name must begin") for l in lines)
     assert any(l.startswith(f"{bad}: containers[0].port:") for l in lines)
+
+
+def test_faults_reach_the_official_sdk_as_its_exceptions(server):
+    """PUT /_mock/faults answers with Scaleway's body for the status, which the SDK raises as ScalewayException."""
+    from scaleway import Client
+    from scaleway.container.v1 import ContainerV1API
+    from scaleway_core.api import ScalewayException
+
+    api = ContainerV1API(Client(access_key=support.DEFAULT_ACCESS_KEY, secret_key=support.DEFAULT_SECRET_KEY, api_url=server.url,
+                                default_project_id=support.DEFAULT_PROJECT, default_region="fr-par"))
+    rules = {"faults": [{"method": "GET", "path": "/containers/v1/regions/*/namespaces", "status": 503, "count": 1},
+                        {"method": "GET", "path": "/containers/v1/regions/*/namespaces/*", "status": 404, "count": 1}]}
+    assert requests.put(f"{server.url}/_mock/faults", json=rules, timeout=30).status_code == 200
+    try:
+        try:
+            api.list_namespaces()
+            raise AssertionError("the injected 503 did not reach the SDK")
+        except ScalewayException as e:
+            assert e.status_code == 503
+            assert e.response.json() == {"message": "error while authenticating, please retry later"}
+        ns_id = "11111111-2222-4333-8444-555555555555"
+        try:
+            api.get_namespace(namespace_id=ns_id)
+            raise AssertionError("the injected 404 did not reach the SDK")
+        except ScalewayException as e:
+            assert e.status_code == 404
+            assert e.response.json() == {"message": "resource is not found", "resource": "namespace", "resource_id": ns_id, "type": "not_found"}
+        # Counted rules are used up: the next call goes through.
+        assert isinstance(api.list_namespaces().namespaces, list)
+    finally:
+        requests.delete(f"{server.url}/_mock/faults", timeout=30)
+
+
+def test_reset_to_the_example_world_is_fast(tmp_path):
+    """POST /_mock/reset with the example seed (target < 50 ms)."""
+    proc = subprocess.Popen([str(support.binary_path()), "serve", "--port", "0", "--database", str(tmp_path / "s.sqlite"),
+                             "--seed", str(REPO / "seed"), "--runtime", "off", "--key-size", "2048"],
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, cwd=REPO)
+    try:
+        url = proc.stdout.readline().split("SCW_API_URL=")[1].split()[0]
+        durations = []
+        for _ in range(5):
+            r = requests.post(f"{url}/_mock/reset", timeout=30)
+            assert r.status_code == 200
+            durations.append(r.json()["duration_ms"])
+        names = sorted(c["name"] for c in requests.get(f"{url}/containers/v1/regions/fr-par/containers",
+                                                        headers={"X-Auth-Token": support.DEFAULT_SECRET_KEY}, timeout=30).json()["containers"])
+        assert names == ["private-api", "public-web"]
+        print(f"reset_ms={sorted(durations)}")
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)

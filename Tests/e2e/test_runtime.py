@@ -503,3 +503,23 @@ def test_the_mock_clock_expires_tokens_at_the_gateway(mock):
     mock.call("POST", "/_mock/clock", key=None, json={"to": f"{year + 1}-01-01T00:00:01Z"})
     r = mock.invoke(cid, token=token)
     assert r.status_code == 403 and r.json()["message"] == "token expired"
+
+
+def test_a_daemon_that_survived_a_sigkill_of_the_server_is_removed_at_the_next_start(tmp_path):
+    m = Mock(tmp_path)
+    ns = m.namespace("rt-leftover")
+    cid = m.container(ns, "d", command=["sh", "-c", f"setsid sleep 300 & exec {sys.executable} -c \"$APP\""],
+                      environment_variables={"APP": SERVER_PY})
+    m.wait_status(cid)
+    m.stop(signal.SIGKILL)
+    time.sleep(0.5)
+    survivors = processes_with(cid)
+    assert survivors, "expected the double-forked sleep to survive the SIGKILL (the parent-death signal only covers the child)"
+    m2 = Mock(tmp_path)
+    try:
+        end = time.monotonic() + 10
+        while any(p in processes_with(cid) for p in survivors) and time.monotonic() < end:
+            time.sleep(0.1)
+        assert not any(p in processes_with(cid) for p in survivors)
+    finally:
+        assert m2.stop() == 0

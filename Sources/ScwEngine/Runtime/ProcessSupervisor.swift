@@ -76,9 +76,14 @@ public actor ProcessSupervisor {
     /// The environment variable that marks every process the mock starts (swept at stop).
     public static let markerVariable = "SCW_MOCK_RUN_ID"
 
+    /// A file where every process's marker is recorded, so that the next start can remove descendants that survived
+    /// a SIGKILL of the mock (a double-forked daemon escapes the parent-death signal).
+    let markerFile: String?
+
     /// Creates a supervisor; `onEvent` receives ready/failed reports.
-    public init(logger: Logger, graceSeconds: Double = 2, now: @escaping @Sendable () -> String,
+    public init(logger: Logger, graceSeconds: Double = 2, markerFile: String? = nil, now: @escaping @Sendable () -> String,
                 onEvent: @escaping @Sendable (String, WorkloadEvent) async -> Void) {
+        self.markerFile = markerFile
         self.logger = logger
         self.graceSeconds = graceSeconds
         self.now = now
@@ -280,6 +285,14 @@ public actor ProcessSupervisor {
         guard let executable = Self.resolve(program) else { throw LaunchError(message: "command not found: \(program)") }
         let port = try Self.freePort()
         let marker = UUID().uuidString.lowercased()
+        if let markerFile, let handle = FileHandle(forWritingAtPath: markerFile) ?? {
+            FileManager.default.createFile(atPath: markerFile, contents: nil)
+            return FileHandle(forWritingAtPath: markerFile)
+        }() {
+            handle.seekToEndOfFile()
+            handle.write(Data((marker + "\n").utf8))
+            try? handle.close()
+        }
         var environment = spec.environment
         environment["PORT"] = String(port)
         environment[Self.markerVariable] = marker
@@ -333,6 +346,13 @@ public actor ProcessSupervisor {
         kill(-pid, SIGKILL)  // stragglers left in the group
         await sweep(marker: instance.marker)
         instance.logs.note("stopped", time: now())
+    }
+
+    /// Kills what is left of the processes a previous run of the mock started (after it was killed), then forgets them.
+    public func sweepLeftovers() async {
+        guard let markerFile, let text = try? String(contentsOfFile: markerFile, encoding: .utf8) else { return }
+        for marker in text.split(separator: "\n") where !marker.isEmpty { await sweep(marker: String(marker)) }
+        try? Data().write(to: URL(fileURLWithPath: markerFile))
     }
 
     /// Kills every process whose environment carries `marker` (children that left the process group).

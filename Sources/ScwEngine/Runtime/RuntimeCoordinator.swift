@@ -88,7 +88,8 @@ public final class RuntimeCoordinator: Sendable {
         self.settings = settings
         self.logger = logger
         let clockCopy = clock
-        box.supervisor = ProcessSupervisor(logger: logger, now: { clockCopy.now().rfc3339(fractionDigits: 6) }) { [weak self] id, event in
+        let markerFile = database.path == ":memory:" ? nil : database.path + ".processes"
+        box.supervisor = ProcessSupervisor(logger: logger, markerFile: markerFile, now: { clockCopy.now().rfc3339(fractionDigits: 6) }) { [weak self] id, event in
             await self?.record(id, event)
         }
     }
@@ -177,6 +178,7 @@ public final class RuntimeCoordinator: Sendable {
 
     /// Restarts, after a restart of the mock, every container and function that was ready or deploying.
     public func restoreAfterRestart() async {
+        await supervisor.sweepLeftovers()
         guard settings.enabled, let apps = try? database.deployedApplications() else { return }
         for app in apps {
             switch app {
