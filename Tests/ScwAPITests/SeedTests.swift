@@ -68,10 +68,11 @@ import Testing
             Issue.record("a bad fixture was accepted")
         } catch let error as SeedError {
             let lines = error.description.split(separator: "\n").map(String.init)
-            #expect(lines.contains("\(file.path): api_keys[0].access_key: expected SCW followed by 17 characters A-Z or 0-9"))
-            #expect(lines.contains { $0.hasPrefix("\(file.path): namespaces[0].name: namespace name must begin") })
-            #expect(lines.contains("\(file.path): namespaces[1].key_file: no such file Keys/missing.pem"))
-            #expect(lines.contains("\(file.path): namespaces[2].kind: expected container or function"))
+            // file:line: field: what was expected
+            #expect(lines.contains("\(file.path):2: api_keys[0].access_key: expected SCW followed by 17 characters A-Z or 0-9"))
+            #expect(lines.contains { $0.hasPrefix("\(file.path):5: namespaces[0].name: namespace name must begin") })
+            #expect(lines.contains("\(file.path):7: namespaces[1].key_file: no such file Keys/missing.pem"))
+            #expect(lines.contains("\(file.path):9: namespaces[2].kind: expected container or function"))
         }
     }
 }

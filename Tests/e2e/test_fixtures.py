@@ -34,9 +34,10 @@ def test_seed_check_reports_every_problem_with_file_and_field(tmp_path):
     out = subprocess.run([str(support.binary_path()), "seed", "check", str(bad)], capture_output=True, text=True, timeout=60)
     assert out.returncode == 2
     lines = out.stderr.strip().splitlines()
-    assert f"{bad}: api_keys[0].access_key: expected SCW followed by 17 characters A-Z or 0-9" in lines
-    assert any(l.startswith(f"{bad}: namespaces[0].name: namespace name must begin") for l in lines)
-    assert any(l.startswith(f"{bad}: containers[0].port:") for l in lines)
+    # file:line: field: what was expected
+    assert f"{bad}:2: api_keys[0].access_key: expected SCW followed by 17 characters A-Z or 0-9" in lines
+    assert any(l.startswith(f"{bad}:4: namespaces[0].name: namespace name must begin") for l in lines)
+    assert any(l.startswith(f"{bad}:6: containers[0].port:") for l in lines)
 
 
 def test_faults_reach_the_official_sdk_as_its_exceptions(server):

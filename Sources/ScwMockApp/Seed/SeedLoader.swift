@@ -10,7 +10,17 @@ public struct SeedProblem: Error, CustomStringConvertible, Sendable {
     public var file: String
     public var field: String
     public var message: String
-    public var description: String { "\(file): \(field): \(message)" }
+    /// The line of the field in a YAML or JSON file, when it can be found.
+    public var line: Int?
+    public var description: String { line.map { "\(file):\($0): \(field): \(message)" } ?? "\(file): \(field): \(message)" }
+
+    /// Creates a problem.
+    public init(file: String, field: String, message: String, line: Int? = nil) {
+        self.file = file
+        self.field = field
+        self.message = message
+        self.line = line
+    }
 }
 
 /// Every problem found in the fixtures; the server refuses to start and prints one line each.
@@ -101,6 +111,8 @@ public enum SeedLoader {
         var plans: [Plan] = []
         var knownProjects = try database.allProjects()
         for (file, read) in documents {
+            let before = problems.count
+            defer { locate(&problems[before...], in: file) }
             do {
                 let document = try read.get()
                 var plan = Plan(file: file)
@@ -241,6 +253,29 @@ public enum SeedLoader {
             plan.namespaces.append(PlannedNamespace(kind: kind, region: region, project: projectID, fixedID: fixedID, key: key, draft: draft, field: at))
         }
         return problems
+    }
+
+    /// Adds line numbers to problems found in `file`, by walking its YAML node tree along each field path.
+    static func locate(_ problems: inout ArraySlice<SeedProblem>, in file: String) {
+        guard !problems.isEmpty, let text = try? String(contentsOfFile: file, encoding: .utf8), let root = try? Yams.compose(yaml: text) else { return }
+        for i in problems.indices {
+            var node = root
+            var line = node.mark?.line
+            // "namespaces[0].name" -> ["namespaces", 0, "name"]
+            let steps = problems[i].field.replacingOccurrences(of: "[", with: ".[").split(separator: ".").map(String.init)
+            for step in steps where !step.isEmpty && step != "-" {
+                if step.hasPrefix("["), let index = Int(step.dropFirst().dropLast()), let seq = node.sequence, index < seq.count {
+                    node = seq[index]
+                } else if let map = node.mapping, let value = map[Node(step)] {
+                    if let key = map.keys.first(where: { $0.string == step }) { line = key.mark?.line ?? line }
+                    node = value
+                } else {
+                    break
+                }
+                line = node.mark?.line ?? line
+            }
+            problems[i].line = line
+        }
     }
 
     /// Checks `images:` and `runtimes:`.
