@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import NIOHTTP1
 import Logging
 import ScwDomain
 
@@ -39,6 +40,9 @@ public struct GatewayMiddleware: RouterMiddleware {
             response = ErrorRenderer.response(ErrorRenderer.render(error, dialect: ErrorDialect(path: request.uri.path), method: request.method))
         } catch let error as HTTPError {
             response = ErrorRenderer.response(ErrorRenderer.render(httpStatus: error.status, method: request.method.rawValue, path: request.uri.path))
+        } catch let error as HTTPParserError {
+            // A malformed request (e.g. a bad chunk size in the body): the HTTP layer answers 400 and closes the connection.
+            throw error
         } catch {
             // Last resort: a stray error is a bug; log the detail, answer a generic 500.
             context.logger.error("unhandled error", metadata: ["error": "\(String(reflecting: error))", "path": "\(request.uri.path)"])

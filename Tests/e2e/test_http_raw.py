@@ -1,0 +1,66 @@
+"""Raw-socket requests (reliability catalog A23, A25, A26): smuggling shapes, malformed framing and odd methods get a
+4xx, never a 5xx or a hang, and a request pipelined after a malformed one never runs."""
+import socket
+
+import pytest
+
+import support
+
+KEY = b"X-Auth-Token: " + support.DEFAULT_SECRET_KEY.encode() + b"\r\n"
+NS = b"/containers/v1/regions/fr-par/namespaces"
+
+
+def raw(server, data: bytes, wait: float = 1.0) -> tuple[bytes, bool]:
+    """Sends bytes, returns (everything read, whether the server closed the connection)."""
+    port = int(server.url.rsplit(":", 1)[1])
+    with socket.create_connection(("127.0.0.1", port)) as s:
+        s.settimeout(wait)
+        s.sendall(data)
+        out = b""
+        try:
+            while True:
+                chunk = s.recv(65536)
+                if not chunk:
+                    return out, True
+                out += chunk
+        except socket.timeout:
+            return out, False
+
+
+@pytest.mark.parametrize("name,data", [
+    ("content-length and transfer-encoding", b"POST " + NS + b" HTTP/1.1\r\nHost: x\r\n" + KEY +
+     b"Content-Length: 13\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n"),
+    ("two content-lengths", b"POST " + NS + b" HTTP/1.1\r\nHost: x\r\n" + KEY + b"Content-Length: 5\r\nContent-Length: 6\r\n\r\n{}{}{}"),
+    ("space before the colon", b"GET /_mock/health HTTP/1.1\r\nHost: x\r\nTransfer-Encoding : chunked\r\n\r\n0\r\n\r\n"),
+    ("chunk size overflow", b"POST " + NS + b" HTTP/1.1\r\nHost: x\r\n" + KEY + b"Transfer-Encoding: chunked\r\n\r\nFFFFFFFFFFFFFFFFFF\r\n"),
+    ("unknown method token", b"FOO /_mock/health HTTP/1.1\r\nHost: x\r\n\r\n"),
+])
+def test_malformed_framing_is_400_and_closes(server, name, data):
+    out, closed = raw(server, data)
+    assert out.startswith(b"HTTP/1.1 400"), (name, out[:80])
+    assert closed, name
+
+
+def test_a_request_pipelined_after_a_malformed_one_never_runs(server):
+    follower = b"POST " + NS + b" HTTP/1.1\r\nHost: x\r\n" + KEY + b"Content-Length: 24\r\n\r\n" + b'{"name":"smuggled-ns-1"}'
+    out, closed = raw(server, b"GET /_mock/health HTTP/1.1\r\nHost x\r\n\r\n" + follower)
+    assert out.startswith(b"HTTP/1.1 400") and out.count(b"HTTP/1.1 ") == 1 and closed
+    import requests
+    names = [n["name"] for n in requests.get(server.url + NS.decode(), headers={"X-Auth-Token": support.DEFAULT_SECRET_KEY},
+                                             params={"page_size": 100}, timeout=30).json()["namespaces"]]
+    assert "smuggled-ns-1" not in names
+
+
+@pytest.mark.parametrize("method", [b"TRACE", b"OPTIONS", b"HEAD", b"PUT"])
+def test_odd_methods_are_4xx(server, method):
+    out, _ = raw(server, method + b" " + NS + b" HTTP/1.1\r\nHost: x\r\n" + KEY + b"\r\n")
+    assert out.split(b" ")[1] in (b"404", b"405"), out[:80]
+
+
+@pytest.mark.parametrize("path", [b"/_mock/namespaces/..%2f..%2fetc%2fpasswd/public-key", b"/_mock/namespaces/%2e%2e/public-key",
+                                  b"/_mock/invoke/..%2f..%2f/x", b"/containers/v1/regions/fr-par%2f..%2fnl-ams/namespaces"])
+def test_path_traversal_is_refused(server, path):
+    out, _ = raw(server, b"GET " + path + b" HTTP/1.1\r\nHost: x\r\n" + KEY + b"\r\n")
+    status = out.split(b" ")[1]
+    assert status in (b"400", b"404"), (path, out[:120])
+    assert b"root:" not in out
