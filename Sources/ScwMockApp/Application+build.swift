@@ -8,6 +8,7 @@ import ScwDomain
 import ScwEngine
 import ScwStore
 import ServiceLifecycle
+import Synchronization
 
 /// The composition root: opens the store, applies the identity and the seeds, builds the services and the
 /// router, and returns the application. Nothing listens until this has succeeded, so the first answer of
@@ -41,8 +42,6 @@ public func buildApplication(
     let tokens = TokenService(database: database, clock: clock, ids: ids, settings: settings, keys: keyRing)
     let seedServices = SeedLoader.Services(containers: containers, functions: functions, triggers: triggers, tokens: tokens)
     try await SeedLoader.apply(paths: configuration.seedPaths, to: database, namespaces: namespaces, runtime: runtime, services: seedServices)
-    // The seeded state, kept in memory so that a reset restores it in milliseconds (hashes and keys included).
-    let seeded = try database.copy()
     // Fill the key pool (and key any seeded namespace without a key file) in the background, a moment after the
     // listener opens so that start-up does not compete with RSA generation.
     Task {
@@ -52,7 +51,7 @@ public func buildApplication(
 
     let authenticator = try Authenticator(database: database, clock: clock)
     let admin = Administration(database: database, configuration: configuration, namespaces: namespaces, authenticator: authenticator,
-                               keys: keyRing, runtime: runtime, services: seedServices, seeded: seeded)
+                               keys: keyRing, runtime: runtime, services: seedServices)
     let services = APIServices(
         authenticator: authenticator,
         namespaces: namespaces,
@@ -94,7 +93,7 @@ public func buildApplication(
 }
 
 /// Reset to the seeded state (`POST /_mock/reset`): wipe, then the same identity and seed path as at start.
-struct Administration: MockAdministration {
+final class Administration: MockAdministration {
     let database: AppDatabase
     let configuration: MockConfiguration
     let namespaces: NamespaceService
@@ -102,19 +101,36 @@ struct Administration: MockAdministration {
     let keys: KeyRing
     let runtime: RuntimeCoordinator
     let services: SeedLoader.Services
-    let seeded: StoreCopy
+    /// The seeded state as the first reset built it; later resets restore it in about a millisecond.
+    let seeded = Mutex<StoreCopy?>(nil)
+
+    init(database: AppDatabase, configuration: MockConfiguration, namespaces: NamespaceService, authenticator: Authenticator,
+         keys: KeyRing, runtime: RuntimeCoordinator, services: SeedLoader.Services) {
+        self.database = database
+        self.configuration = configuration
+        self.namespaces = namespaces
+        self.authenticator = authenticator
+        self.keys = keys
+        self.runtime = runtime
+        self.services = services
+    }
 
     func reset(toEmpty: Bool) async throws {
         // Processes of containers the reset removes must not outlive them.
         await runtime.stopEveryWorkload()
         keys.forgetAll()
-        if toEmpty {
+        if !toEmpty, let copy = seeded.withLock({ $0 }) {
+            try database.restore(copy)
+        } else {
             try database.wipe()
             try database.saveIdentity(organizations: [(WellKnownIdentity.organizationID, "default")],
                                       projects: [WellKnownIdentity.project], apiKeys: [WellKnownIdentity.apiKey])
-        } else {
-            // Exactly the state the seeds produced at start (same ids, hashes and keys).
-            try database.restore(seeded)
+            if !toEmpty {
+                try await SeedLoader.apply(paths: configuration.seedPaths, to: database, namespaces: namespaces, runtime: runtime,
+                                           services: services)
+                let copy = try database.copy()
+                seeded.withLock { $0 = copy }
+            }
         }
         try authenticator.reload()
         await runtime.restoreAfterRestart()

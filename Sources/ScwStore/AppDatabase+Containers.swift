@@ -126,21 +126,7 @@ extension AppDatabase {
     /// One page of containers and the count of all matches.
     public func containers(matching q: ContainerQuery) throws(ScwError) -> Page<Container> {
         try read { db in
-            var request = ContainerRecord.filter(Column("region") == q.region.rawValue && Column("organization_id") == q.organizationID.rawValue)
-            if let ns = q.namespaceID { request = request.filter(Column("namespace_id") == ns.rawValue) }
-            if let projects = q.projectIDs { request = request.filter(projects.map(\.rawValue).contains(Column("project_id"))) }
-            if let name = q.nameContains, !name.isEmpty {
-                request = request.filter(Column("name").like("%\(Self.escapeLike(name))%", escape: "\\"))
-            }
-            let total = try request.fetchCount(db)
-            let ordered: QueryInterfaceRequest<ContainerRecord>
-            switch q.page.order {
-            case .createdAtAsc: ordered = request.order(Column("created_at").asc, Column("id").asc)
-            case .createdAtDesc: ordered = request.order(Column("created_at").desc, Column("id").desc)
-            case .nameAsc: ordered = request.order(Column("name").asc, Column("id").asc)
-            case .nameDesc: ordered = request.order(Column("name").desc, Column("id").desc)
-            }
-            let rows = try ordered.limit(q.page.pageSize, offset: q.page.offset).fetchAll(db)
+            let (rows, total) = try Self.page(Self.filtered(ContainerRecord.all(), q), q.page, in: db)
             return Page(items: rows.map(\.container), totalCount: total)
         }
     }

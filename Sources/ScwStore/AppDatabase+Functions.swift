@@ -118,21 +118,8 @@ extension AppDatabase {
     /// One page of functions and the count of all matches (same filters as containers).
     public func functions(matching q: ContainerQuery) throws(ScwError) -> Page<Function> {
         try read { db in
-            var request = FunctionRecord.filter(Column("region") == q.region.rawValue && Column("organization_id") == q.organizationID.rawValue)
-            if let ns = q.namespaceID { request = request.filter(Column("namespace_id") == ns.rawValue) }
-            if let projects = q.projectIDs { request = request.filter(projects.map(\.rawValue).contains(Column("project_id"))) }
-            if let name = q.nameContains, !name.isEmpty {
-                request = request.filter(Column("name").like("%\(Self.escapeLike(name))%", escape: "\\"))
-            }
-            let total = try request.fetchCount(db)
-            let ordered: QueryInterfaceRequest<FunctionRecord>
-            switch q.page.order {
-            case .createdAtAsc: ordered = request.order(Column("created_at").asc, Column("id").asc)
-            case .createdAtDesc: ordered = request.order(Column("created_at").desc, Column("id").desc)
-            case .nameAsc: ordered = request.order(Column("name").asc, Column("id").asc)
-            case .nameDesc: ordered = request.order(Column("name").desc, Column("id").desc)
-            }
-            return Page(items: try ordered.limit(q.page.pageSize, offset: q.page.offset).fetchAll(db).map(\.function), totalCount: total)
+            let (rows, total) = try Self.page(Self.filtered(FunctionRecord.all(), q), q.page, in: db)
+            return Page(items: rows.map(\.function), totalCount: total)
         }
     }
 

@@ -49,15 +49,7 @@ extension AppDatabase {
             if let name = query.nameContains, !name.isEmpty {
                 request = request.filter(Column("name").like("%\(Self.escapeLike(name))%", escape: "\\"))
             }
-            let total = try request.fetchCount(db)
-            let ordered: QueryInterfaceRequest<NamespaceRecord>
-            switch query.page.order {
-            case .createdAtAsc: ordered = request.order(Column("created_at").asc, Column("id").asc)
-            case .createdAtDesc: ordered = request.order(Column("created_at").desc, Column("id").desc)
-            case .nameAsc: ordered = request.order(Column("name").asc, Column("id").asc)
-            case .nameDesc: ordered = request.order(Column("name").desc, Column("id").desc)
-            }
-            let rows = try ordered.limit(query.page.pageSize, offset: query.page.offset).fetchAll(db)
+            let (rows, total) = try Self.page(request, query.page, in: db)
             return Page(items: rows.map(\.namespace), totalCount: total)
         }
     }

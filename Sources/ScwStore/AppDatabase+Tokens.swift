@@ -70,11 +70,7 @@ extension AppDatabase {
             if let ns = q.namespaceID { request = request.filter(Column("namespace_id") == ns.rawValue && Column("scope") == "namespace") }
             if let app = q.applicationID { request = request.filter(Column("application_id") == app) }
             if let projects = q.projectIDs { request = request.filter(projects.map(\.rawValue).contains(Column("project_id"))) }
-            let total = try request.fetchCount(db)
-            let ordered = q.page.order == .createdAtDesc
-                ? request.order(Column("created_at").desc, Column("id").desc)
-                : request.order(Column("created_at").asc, Column("id").asc)
-            let rows = try ordered.limit(q.page.pageSize, offset: q.page.offset).fetchAll(db)
+            let (rows, total) = try Self.page(request, q.page, in: db)
             return Page(items: rows.map(\.token), totalCount: total)
         }
     }

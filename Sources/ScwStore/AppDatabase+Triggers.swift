@@ -228,8 +228,7 @@ extension AppDatabase {
             if let ns = q.namespaceID { r = r.filter(Column("namespace_id") == ns.rawValue) }
             if let type = q.sourceType { r = r.filter(Column("source_type") == type) }
             if let projects = q.projectIDs { r = r.filter(projects.map(\.rawValue).contains(Column("project_id"))) }
-            let total = try r.fetchCount(db)
-            let rows = try Self.ordered(r, q).limit(q.page.pageSize, offset: q.page.offset).fetchAll(db)
+            let (rows, total) = try Self.page(r, q.page, nameColumn: q.orderColumn, in: db)
             return Page(items: rows.map(\.trigger), totalCount: total)
         }
     }
@@ -278,18 +277,8 @@ extension AppDatabase {
             if let app = q.application { r = r.filter(Column(q.ofContainers ? "container_id" : "function_id") == app) }
             if let ns = q.namespaceID { r = r.filter(Column("namespace_id") == ns.rawValue) }
             if let projects = q.projectIDs { r = r.filter(projects.map(\.rawValue).contains(Column("project_id"))) }
-            let total = try r.fetchCount(db)
-            let rows = try Self.ordered(r, q).limit(q.page.pageSize, offset: q.page.offset).fetchAll(db)
+            let (rows, total) = try Self.page(r, q.page, nameColumn: q.orderColumn, in: db)
             return Page(items: rows.map(\.domain), totalCount: total)
-        }
-    }
-
-    private static func ordered<R>(_ r: QueryInterfaceRequest<R>, _ q: AttachmentQuery) -> QueryInterfaceRequest<R> {
-        switch q.page.order {
-        case .createdAtAsc: r.order(Column("created_at").asc, Column("id").asc)
-        case .createdAtDesc: r.order(Column("created_at").desc, Column("id").desc)
-        case .nameAsc: r.order(Column(q.orderColumn).asc, Column("id").asc)
-        case .nameDesc: r.order(Column(q.orderColumn).desc, Column("id").desc)
         }
     }
 

@@ -29,6 +29,12 @@ import Testing
             let list = try await client.call(.get, "\(Self.c1)/namespaces").json
             #expect((list["namespaces"] as! [[String: Any]]).map { $0["id"] as! String } == [seeded])
             #expect(try await client.call(.get, "/_mock/namespaces/\(seeded)/public-key", key: nil).text == pem)
+            // A second reset restores the copy the first one kept: same world again.
+            try await client.call(.post, "\(Self.c1)/namespaces", json: #"{"name":"extra-two"}"#)
+            try await client.call(.post, "/_mock/reset", key: nil)
+            let again = try await client.call(.get, "\(Self.c1)/namespaces").json
+            #expect((again["namespaces"] as! [[String: Any]]).map { $0["id"] as! String } == [seeded])
+            #expect(try await client.call(.get, "/_mock/namespaces/\(seeded)/public-key", key: nil).text == pem)
             // The seeded scoped key still works; to=empty keeps only the well-known identity.
             #expect(try await client.call(.get, "\(Self.c1)/namespaces", key: "5eed0000-0000-4000-8000-00000000000b").status == .ok)
             try await client.call(.post, "/_mock/reset?to=empty", key: nil)
