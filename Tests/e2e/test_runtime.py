@@ -127,6 +127,10 @@ def test_sample_app_gets_the_platform_environment_and_is_reachable(mock):
     host = body["public_endpoint"].removeprefix("https://")
     via_host = requests.get(f"{mock.url}/by-host", headers={"Host": host}, timeout=30)
     assert via_host.status_code == 200 and via_host.json()["path"] == "/by-host"
+    # Bodies pass as they came: a sized body keeps its length, and a GET does not grow a chunked empty body (a
+    # process that answers without reading it closes with unread bytes, and the kernel's reset cuts the answer).
+    assert echo["headers"].get("content-length") == "7" and "transfer-encoding" not in echo["headers"]
+    assert "transfer-encoding" not in via_host.json()["headers"] and via_host.json()["body"] == ""
 
 
 def test_command_app_python_http_server(mock):

@@ -73,7 +73,14 @@ public struct InvocationGateway: RouterMiddleware {
         upstream.headers.replaceOrAdd(name: "X-Forwarded-Proto", value: "http")
         upstream.headers.replaceOrAdd(name: "X-Request-Id", value: requestID)
         if let authority = request.head.authority { upstream.headers.replaceOrAdd(name: "X-Forwarded-Host", value: authority) }
-        upstream.body = .stream(request.body, length: .unknown)
+        // Forward the body as it came: with its length, chunked, or not at all. A GET must not grow a chunked empty
+        // body on the way: a process that answers without reading it (Python's http.server does) closes a socket
+        // with unread bytes, the kernel resets it, and the reset can cut the response short.
+        if let length = request.headers[.contentLength].flatMap({ Int($0) }) {
+            if length > 0 { upstream.body = .stream(request.body, length: .known(Int64(length))) }
+        } else if request.headers[.transferEncoding] != nil {
+            upstream.body = .stream(request.body, length: .unknown)
+        }
         do {
             let response = try await Self.client.execute(upstream, timeout: .seconds(Int64(target.timeoutSeconds)))
             var headers = HTTPFields()
