@@ -33,7 +33,7 @@ public func buildApplication(
         database: database, keys: keyRing, clock: clock,
         settings: RuntimeSettings(enabled: configuration.runtimeEnabled, sampleAppCommand: [selfExecutable(), "sample-app"],
                                   readyTimeoutSeconds: configuration.readyTimeoutSeconds, privateAuth: configuration.privateAuth,
-                                  scaleToZeroSeconds: configuration.scaleToZeroSeconds),
+                                  scaleToZeroSeconds: configuration.scaleToZeroSeconds, watchdogCommand: [selfExecutable(), "watchdog"]),
         logger: logger)
     let namespaces = NamespaceService(database: database, clock: clock, ids: ids, settings: settings, keys: keyRing, runtime: runtime)
     let containers = ContainerService(database: database, clock: clock, ids: ids, settings: settings, runtime: runtime)

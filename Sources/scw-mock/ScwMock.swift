@@ -11,7 +11,7 @@ struct ScwMock: AsyncParsableCommand {
         commandName: "scw-mock",
         abstract: "A local, faithful stand-in for Scaleway's Serverless Containers and Functions APIs.",
         version: scwMockVersion,
-        subcommands: [Serve.self, SeedCommand.self, Keys.self, TokenCommand.self, SampleApp.self],
+        subcommands: [Serve.self, SeedCommand.self, Keys.self, TokenCommand.self, SampleApp.self, Watchdog.self],
         defaultSubcommand: Serve.self)
 }
 
@@ -149,4 +149,22 @@ struct SampleApp: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "sample-app", abstract: "Run the built-in sample workload on $PORT.")
 
     func run() async throws { try await runSampleApp() }
+}
+
+/// `scw-mock watchdog` (internal, started by `serve`): reads the markers of the processes the server starts, one per
+/// line on stdin; when stdin closes (the server exited or was killed, even with SIGKILL) it kills every process still
+/// carrying one of them. This is what removes a double-forked daemon that left its process group and outlived the
+/// parent-death signal. It ignores the terminal's and the init system's signals, so that it outlives the server.
+struct Watchdog: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "watchdog", abstract: "Internal: sweeps the server's processes when it dies.",
+                                                    shouldDisplay: false)
+
+    func run() {
+        for sig in [SIGINT, SIGTERM, SIGHUP, SIGQUIT] { signal(sig, SIG_IGN) }
+        var markers = Set<String>()
+        while let line = readLine(strippingNewline: true) {
+            if !line.isEmpty { markers.insert(line) }
+        }
+        ProcessSupervisor.sweep(markers: markers)
+    }
 }

@@ -509,16 +509,52 @@ def test_the_mock_clock_expires_tokens_at_the_gateway(mock):
     assert r.status_code == 403 and r.json()["message"] == "token expired"
 
 
-def test_a_daemon_that_survived_a_sigkill_of_the_server_is_removed_at_the_next_start(tmp_path):
-    m = Mock(tmp_path)
-    ns = m.namespace("rt-leftover")
+def watchdog_of(server_pid):
+    """The `scw-mock watchdog` the server started (its child), or None."""
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                cmdline = (entry / "cmdline").read_bytes().split(b"\0")
+                ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            if ppid == server_pid and b"watchdog" in cmdline:
+                return int(entry.name)
+    return None
+
+
+def start_daemon_container(m, name):
+    ns = m.namespace(name)
     cid = m.container(ns, "d", command=["sh", "-c", f"setsid sleep 300 & exec {sys.executable} -c \"$APP\""],
                       environment_variables={"APP": SERVER_PY})
-    m.wait_status(cid)
+    assert m.wait_status(cid)["status"] == "ready"
+    assert len(processes_with(cid)) >= 2
+    return cid
+
+
+def test_a_double_forked_daemon_dies_with_a_sigkilled_server(tmp_path):
+    # The parent-death signal only reaches the direct child; the watchdog sees the server's pipe close and sweeps
+    # every process carrying one of its markers, the setsid daemon included.
+    m = Mock(tmp_path)
+    cid = start_daemon_container(m, "rt-daemon-kill")
+    assert watchdog_of(m.proc.pid) is not None
+    m.stop(signal.SIGKILL)
+    end = time.monotonic() + 3
+    while processes_with(cid) and time.monotonic() < end:
+        time.sleep(0.05)
+    assert processes_with(cid) == [], "a double-forked daemon outlived the SIGKILLed server"
+
+
+def test_a_daemon_that_survived_server_and_watchdog_is_removed_at_the_next_start(tmp_path):
+    # If the watchdog is killed too (kill -9 of the whole group), the marker file lets the next start sweep.
+    m = Mock(tmp_path)
+    cid = start_daemon_container(m, "rt-leftover")
+    watchdog = watchdog_of(m.proc.pid)
+    os.kill(watchdog, signal.SIGKILL)
     m.stop(signal.SIGKILL)
     time.sleep(0.5)
     survivors = processes_with(cid)
-    assert survivors, "expected the double-forked sleep to survive the SIGKILL (the parent-death signal only covers the child)"
+    assert survivors, "expected the double-forked sleep to survive (its watchdog was killed too)"
     m2 = Mock(tmp_path)
     try:
         end = time.monotonic() + 10

@@ -80,10 +80,18 @@ public actor ProcessSupervisor {
     /// a SIGKILL of the mock (a double-forked daemon escapes the parent-death signal).
     let markerFile: String?
 
+    /// The watchdog (`scw-mock watchdog`): a separate process told every marker through a pipe. When the mock dies,
+    /// however it dies (SIGKILL included), the pipe closes and the watchdog kills every process carrying one of those
+    /// markers: double-forked daemons escape the parent-death signal, but not the watchdog. Nil = no watchdog (library
+    /// use and tests); the marker file then still lets the next start sweep them.
+    let watchdogCommand: [String]?
+    private var watchdog: (process: Process, writer: Int32)?
+
     /// Creates a supervisor; `onEvent` receives ready/failed reports.
-    public init(logger: Logger, graceSeconds: Double = 2, markerFile: String? = nil, now: @escaping @Sendable () -> String,
-                onEvent: @escaping @Sendable (String, WorkloadEvent) async -> Void) {
+    public init(logger: Logger, graceSeconds: Double = 2, markerFile: String? = nil, watchdogCommand: [String]? = nil,
+                now: @escaping @Sendable () -> String, onEvent: @escaping @Sendable (String, WorkloadEvent) async -> Void) {
         self.markerFile = markerFile
+        self.watchdogCommand = watchdogCommand
         self.logger = logger
         self.graceSeconds = graceSeconds
         self.now = now
@@ -285,8 +293,9 @@ public actor ProcessSupervisor {
         guard let executable = Self.resolve(program) else { throw LaunchError(message: "command not found: \(program)") }
         let port = try Self.freePort()
         let marker = UUID().uuidString.lowercased()
+        tellWatchdog(marker)
         if let markerFile, let handle = FileHandle(forWritingAtPath: markerFile) ?? {
-            FileManager.default.createFile(atPath: markerFile, contents: nil)
+            _ = FileManager.default.createFile(atPath: markerFile, contents: nil)
             return FileHandle(forWritingAtPath: markerFile)
         }() {
             handle.seekToEndOfFile()
@@ -357,14 +366,59 @@ public actor ProcessSupervisor {
 
     /// Kills every process whose environment carries `marker` (children that left the process group).
     private func sweep(marker: String) async {
-        let needle = Array("\(Self.markerVariable)=\(marker)".utf8)
-        guard let entries = try? FileManager.default.contentsOfDirectory(atPath: "/proc") else { return }
+        Self.sweep(markers: [marker])
+    }
+
+    /// Kills every process whose environment carries one of `markers`; returns how many were killed.
+    @discardableResult
+    public static func sweep(markers: Set<String>) -> Int {
+        guard !markers.isEmpty, let entries = try? FileManager.default.contentsOfDirectory(atPath: "/proc") else { return 0 }
+        let prefix = Array("\(markerVariable)=".utf8)
+        var killed = 0
         for entry in entries {
             guard let pid = Int32(entry), pid != getpid(),
                   let environ = FileManager.default.contents(atPath: "/proc/\(entry)/environ") else { continue }
-            let bytes = [UInt8](environ)
-            if bytes.split(separator: 0).contains(where: { Array($0) == needle }) { kill(pid, SIGKILL) }
+            let carries = environ.split(separator: 0).contains { variable in
+                variable.starts(with: prefix) && markers.contains(String(decoding: variable.dropFirst(prefix.count), as: UTF8.self))
+            }
+            if carries && kill(pid, SIGKILL) == 0 { killed += 1 }
         }
+        return killed
+    }
+
+    /// Sends a new marker to the watchdog, starting it first (or again, if it died, with the markers still live).
+    private func tellWatchdog(_ marker: String) {
+        guard let watchdogCommand, let program = watchdogCommand.first else { return }
+        if let running = watchdog, !running.process.isRunning {
+            close(running.writer)
+            watchdog = nil
+        }
+        if watchdog == nil {
+            var fds: [Int32] = [0, 0]
+            guard pipe(&fds) == 0 else { return }
+            // The write end stays in the mock only: no child may hold it, or the watchdog would never see it close.
+            _ = fcntl(fds[1], F_SETFD, FD_CLOEXEC)
+            signal(SIGPIPE, SIG_IGN)
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: program)
+            process.arguments = Array(watchdogCommand.dropFirst())
+            process.standardInput = FileHandle(fileDescriptor: fds[0], closeOnDealloc: true)
+            process.standardOutput = FileHandle.nullDevice
+            do { try process.run() } catch {
+                logger.warning("cannot start the process watchdog: \(error)")
+                close(fds[0]); close(fds[1])
+                return
+            }
+            watchdog = (process, fds[1])
+            for instance in current.values { sendToWatchdog(instance.marker) }
+        }
+        sendToWatchdog(marker)
+    }
+
+    private func sendToWatchdog(_ marker: String) {
+        guard let writer = watchdog?.writer else { return }
+        let line = Array((marker + "\n").utf8)
+        _ = line.withUnsafeBytes { write(writer, $0.baseAddress, $0.count) }
     }
 
     /// A free TCP port on loopback (bound then released; the process binds it right after).

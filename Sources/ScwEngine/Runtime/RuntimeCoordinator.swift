@@ -17,10 +17,13 @@ public struct RuntimeSettings: Sendable {
     public var privateAuth: PrivateAuthMode
     /// Idle seconds after which an application with `min_scale: 0` is stopped (`--scale-to-zero`); nil = never.
     public var scaleToZeroSeconds: Double?
+    /// The command that runs the process watchdog (`scw-mock watchdog`); nil = none.
+    public var watchdogCommand: [String]?
 
     /// Creates settings.
     public init(enabled: Bool, sampleAppCommand: [String], readyTimeoutSeconds: Double = 30, privateAuth: PrivateAuthMode = .edge,
-                scaleToZeroSeconds: Double? = nil) {
+                scaleToZeroSeconds: Double? = nil, watchdogCommand: [String]? = nil) {
+        self.watchdogCommand = watchdogCommand
         self.enabled = enabled
         self.sampleAppCommand = sampleAppCommand
         self.readyTimeoutSeconds = readyTimeoutSeconds
@@ -89,7 +92,7 @@ public final class RuntimeCoordinator: Sendable {
         self.logger = logger
         let clockCopy = clock
         let markerFile = database.path == ":memory:" ? nil : database.path + ".processes"
-        box.supervisor = ProcessSupervisor(logger: logger, markerFile: markerFile, now: { clockCopy.now().rfc3339(fractionDigits: 6) }) { [weak self] id, event in
+        box.supervisor = ProcessSupervisor(logger: logger, markerFile: markerFile, watchdogCommand: settings.watchdogCommand, now: { clockCopy.now().rfc3339(fractionDigits: 6) }) { [weak self] id, event in
             await self?.record(id, event)
         }
     }
