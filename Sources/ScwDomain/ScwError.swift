@@ -20,8 +20,10 @@ public enum ScwError: Error, Sendable, Equatable {
     /// 400 with only a message: the untyped refusals Scaleway's serverless APIs answer for some rules
     /// (e.g. the private-network rule recorded in 2025).
     case badRequest(String)
-    /// 503: the store could not be reached in time (busy, locked, full); the request may be retried.
+    /// 503: the store could not be reached in time (busy, locked); the request may be retried.
     case unavailable(String)
+    /// 507: the store cannot grow (disk full, or the `/_mock/storage` limit); nothing was written, reads still work.
+    case insufficientStorage(String)
 
     /// Convenience for a single invalid argument.
     public static func invalid(_ argument: String, _ reason: ArgumentProblem.Reason, _ help: String) -> ScwError {

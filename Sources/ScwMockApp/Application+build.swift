@@ -150,6 +150,11 @@ final class Administration: MockAdministration {
         }
         try authenticator.reload()
     }
+
+    func storage(limit: Int??) throws -> StorageState {
+        guard let limit else { return try database.storageState() }
+        return try database.limitGrowth(toPages: limit)
+    }
 }
 
 /// Keeps the database open for the life of the application and closes it cleanly at shutdown.

@@ -57,7 +57,7 @@ public struct AppDatabase: Sendable {
         if let db = error as? DatabaseError {
             switch db.resultCode {
             case .SQLITE_BUSY, .SQLITE_LOCKED: return .unavailable("the database is busy, please retry")
-            case .SQLITE_FULL: return .unavailable("the database is full")
+            case .SQLITE_FULL: return .insufficientStorage("the mock's database is full (database or disk is full): nothing was written; free some space and retry")
             default: return .unavailable("database error: \(db.resultCode)")
             }
         }
@@ -83,5 +83,32 @@ extension AppDatabase {
     /// Replaces the whole store with a copy, in one step (SQLite's online backup).
     public func restore(_ copy: StoreCopy) throws(ScwError) {
         do { try copy.queue.backup(to: writer) } catch { throw Self.translate(error) }
+    }
+}
+
+
+extension AppDatabase {
+    /// The store's size and growth limit, as the writer connection sees them.
+    public func storageState() throws(ScwError) -> StorageState {
+        do {
+            return try writer.writeWithoutTransaction { db in
+                StorageState(pageSize: try Int.fetchOne(db, sql: "PRAGMA page_size") ?? 0,
+                             pageCount: try Int.fetchOne(db, sql: "PRAGMA page_count") ?? 0,
+                             maxPageCount: try Int.fetchOne(db, sql: "PRAGMA max_page_count") ?? 0)
+            }
+        } catch { throw Self.translate(error) }
+    }
+
+    /// Limits how far the store may grow (SQLite's `max_page_count` on the writer connection): writes that need more
+    /// pages fail with SQLITE_FULL, as on a full disk. `pages` below the current size means "no growth at all";
+    /// nil lifts the limit (SQLite's maximum).
+    public func limitGrowth(toPages pages: Int?) throws(ScwError) -> StorageState {
+        do {
+            try writer.writeWithoutTransaction { db in
+                let limit = pages.map { max($0, 1) } ?? 4_294_967_294
+                _ = try Int.fetchOne(db, sql: "PRAGMA max_page_count = \(limit)")
+            }
+        } catch { throw Self.translate(error) }
+        return try storageState()
     }
 }

@@ -109,3 +109,56 @@ def test_acknowledged_writes_survive_kill_9(tmp_path):
         with sqlite3.connect(db) as conn:
             assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     assert len(created) > CYCLES * 4
+
+
+def test_disk_full_refuses_writes_cleanly_keeps_reads_and_recovers(tmp_path):
+    """Catalog F06: SQLite's `max_page_count` (set through `PUT /_mock/storage`) makes the store unable to grow, as a
+    full disk would. Writes answer 507 with a JSON message and change nothing; reads keep working; once space returns
+    writes resume; nothing acknowledged is lost, across a restart too."""
+    db = tmp_path / "state.sqlite"
+    proc, url = start(db)
+    s = requests.Session()
+    s.headers.update(H)
+    try:
+        first = s.post(f"{url}{C1}/namespaces", json={"name": "before-full"}, timeout=30)
+        assert first.status_code == 200
+        acked = {first.json()["id"]}
+        state = requests.put(f"{url}/_mock/storage", json={"full": True}, timeout=30).json()
+        assert state["full"] is True and state["max_page_count"] <= state["page_count"]
+        refused = 0
+        big = {"BLOB": "x" * 1000}
+        for i in range(300):
+            r = s.post(f"{url}{C1}/namespaces", json={"name": f"fill-{i}", "environment_variables": big}, timeout=30)
+            assert r.status_code in (200, 507), (r.status_code, r.text)
+            if r.status_code == 507:
+                refused += 1
+                assert r.headers["content-type"].startswith("application/json") and "full" in r.json()["message"]
+                if refused >= 3:
+                    break
+            else:
+                acked.add(r.json()["id"])
+        assert refused >= 3, "the store never reported itself full"
+        # A refused write changed nothing, and reads still work.
+        listed = s.get(f"{url}{C1}/namespaces", params={"page_size": 100}, timeout=30)
+        assert listed.status_code == 200
+        ids = {n["id"] for n in listed.json()["namespaces"]}
+        assert ids == acked
+        # Tokens (stored) are refused the same way; updates too.
+        assert s.patch(f"{url}{C1}/namespaces/{first.json()['id']}", json={"environment_variables": big}, timeout=30).status_code in (200, 507)
+        # Space returns: writes resume.
+        assert requests.put(f"{url}/_mock/storage", json={"full": False}, timeout=30).json()["full"] is False
+        after = s.post(f"{url}{C1}/namespaces", json={"name": "after-full"}, timeout=30)
+        assert after.status_code == 200, after.text
+        acked.add(after.json()["id"])
+        assert requests.put(f"{url}/_mock/storage", json={"max_page_count": 0}, timeout=30).status_code == 400
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=20) == 0
+    proc, url = start(db)
+    try:
+        listed = requests.get(f"{url}{C1}/namespaces", params={"page_size": 100}, headers=H, timeout=30).json()
+        assert {n["id"] for n in listed["namespaces"]} == acked
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=20) == 0
+    assert sqlite3.connect(db).execute("PRAGMA integrity_check").fetchone()[0] == "ok"

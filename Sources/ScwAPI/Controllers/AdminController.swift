@@ -12,6 +12,8 @@ public protocol MockAdministration: Sendable {
     func exportState() throws -> Data
     /// Applies a fixture document (JSON) at run time, through the same checks as `--seed`.
     func applySeed(_ body: Data) async throws
+    /// The store's size and growth limit; with `limit`, changes it first (`.some(nil)` lifts it).
+    func storage(limit: Int??) throws -> StorageState
 }
 
 /// Test-control routes under `/_mock` (no API key): reset, clock, request log, faults, forged tokens, OpenAPI.
@@ -51,6 +53,26 @@ struct AdminController {
     struct Forged: ResponseEncodable, Sendable {
         var kind: String
         var token: String
+    }
+
+    /// `GET|PUT /_mock/storage`: `{"full": true}` stops the store from growing (writes answer 507, as on a full disk),
+    /// `{"full": false}` lifts the limit, `{"max_page_count": N}` sets it.
+    struct Storage: ResponseEncodable, Sendable {
+        var page_size: Int
+        var page_count: Int
+        var max_page_count: Int
+        var full: Bool
+        init(_ state: StorageState) {
+            page_size = state.pageSize
+            page_count = state.pageCount
+            max_page_count = state.maxPageCount
+            full = state.maxPageCount <= state.pageCount
+        }
+    }
+
+    struct StorageChange: Decodable, Sendable {
+        var full: Bool?
+        var max_page_count: Int?
     }
 
     struct Done: ResponseEncodable, Sendable {
@@ -117,6 +139,17 @@ struct AdminController {
                                                request: .init(namespaceID: try bodyID(body.namespace_id, argument: "namespace_id"),
                                                               applicationID: app, description: nil, expiresAt: nil))
             return Forged(kind: kind.rawValue, token: token)
+        }
+        routes.get("storage") { _, _ in Storage(try admin.storage(limit: nil)) }
+        routes.put("storage") { request, context -> Storage in
+            let body = try await WireJSON.decodeBody(StorageChange.self, from: request, context: context)
+            switch (body.full, body.max_page_count) {
+            case (true?, nil): return Storage(try admin.storage(limit: .some(0)))
+            case (false?, nil): return Storage(try admin.storage(limit: .some(nil)))
+            case (nil, let pages?) where pages >= 1: return Storage(try admin.storage(limit: .some(pages)))
+            case (nil, _?): throw ScwError.invalid("max_page_count", .constraint, "max_page_count must be at least 1")
+            default: throw ScwError.invalid("full", .required, "give exactly one of full and max_page_count")
+            }
         }
         routes.get("openapi.json") { _, _ in document() }
         routes.get("state") { _, _ -> Response in

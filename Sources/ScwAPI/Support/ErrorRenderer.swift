@@ -68,6 +68,8 @@ public enum ErrorRenderer {
             return (.badRequest, MessageBody(message: message))
         case .unavailable(let message):
             return (.serviceUnavailable, MessageBody(message: message))
+        case .insufficientStorage(let message):
+            return (.init(code: 507, reasonPhrase: "Insufficient Storage"), MessageBody(message: message))
         }
     }
 
