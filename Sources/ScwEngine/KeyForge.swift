@@ -110,6 +110,9 @@ public final class KeyRing: Sendable {
         }
     }
 
+    /// The key of a namespace if it is already loaded (no waiting, no store access).
+    public func cachedKey(for id: NamespaceID) -> NamespaceKey? { cache.withLock { $0[id] } }
+
     /// Key size, keys waiting in the pool, and the pool's target size.
     public func poolStatus() throws(ScwError) -> (bits: Int, ready: Int, target: Int) {
         (forge.bits, try database.poolSize(bits: forge.bits), forge.poolTarget)

@@ -52,6 +52,8 @@ public func buildApplication(
     let authenticator = try Authenticator(database: database, clock: clock)
     let admin = Administration(database: database, configuration: configuration, namespaces: namespaces, authenticator: authenticator,
                                keys: keyRing, runtime: runtime, services: seedServices)
+    let gateway = GatewayService(database: database, keys: keyRing, clock: clock, authenticator: authenticator, runtime: runtime,
+                                 mode: configuration.privateAuth)
     let services = APIServices(
         authenticator: authenticator,
         namespaces: namespaces,
@@ -63,18 +65,20 @@ public func buildApplication(
         clock: clock,
         info: MockInfo(version: scwMockVersion, databasePath: database.path, authEnforced: true),
         admin: admin,
-        gateway: GatewayService(database: database, keys: keyRing, clock: clock, authenticator: authenticator, runtime: runtime,
-                                mode: configuration.privateAuth))
+        gateway: gateway)
     let router = buildRouter(services)
 
+    let serverName = "Scaleway API Gateway (scw-mock)"
     var serverConfiguration = HTTP1Channel.Configuration()
     // Idle keep-alive connections are closed after a while so slow or idle clients cannot pile up.
     serverConfiguration.idleTimeout = .seconds(60)
     return Application(
         router: router,
-        server: .http1(configuration: serverConfiguration),
-        configuration: .init(address: .hostname(configuration.host, port: configuration.port),
-                             serverName: "Scaleway API Gateway (scw-mock)"),
+        // HTTP/1 with the gateway's fast path in each connection's pipeline (see GatewayFastPath).
+        server: HTTPServerBuilder { [serverConfiguration] responder in
+            GatewayHTTP1Channel(responder: responder, configuration: serverConfiguration, gateway: gateway, serverName: serverName)
+        },
+        configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: serverName),
         // Listed first so that it is shut down last, after the server has drained its requests.
         services: [DatabaseService(database: database, logger: logger), KeyForgeService(forge: forge),
                    RuntimeService(runtime: runtime, crons: configuration.runtimeEnabled ? CronScheduler(database: database, clock: clock, runtime: runtime, logger: logger) : nil)],

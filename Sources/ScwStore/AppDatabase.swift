@@ -1,6 +1,12 @@
 import Foundation
 import GRDB
 import ScwDomain
+import Synchronization
+
+/// Counts committed writes, so that caches above the store (the gateway's routing) know when to look again.
+final class ChangeCounter: Sendable {
+    let value = Atomic<Int>(0)
+}
 
 /// Owns the database writer and the migrator (the GRDB demo app's `AppDatabase` pattern). Every method is named after
 /// its intent and runs in one transaction, so a response sent after it returns describes committed data.
@@ -9,6 +15,11 @@ public struct AppDatabase: Sendable {
     let writer: any DatabaseWriter
     /// Where the data lives (`:memory:` for a throwaway store).
     public let path: String
+    private let changes = ChangeCounter()
+
+    /// Grows after every committed write: a value read before a lookup still equal afterwards means the lookup is
+    /// still what the store holds.
+    public var generation: Int { changes.value.load(ordering: .acquiring) }
 
     /// Opens (creating it and its folder if needed) and migrates the database at `path`.
     public static func open(path: String) throws -> AppDatabase {
@@ -48,6 +59,7 @@ public struct AppDatabase: Sendable {
 
     /// Runs a write transaction, translating SQLite failures at this layer's edge.
     func write<T>(_ body: @Sendable (Database) throws -> T) throws(ScwError) -> T {
+        defer { changes.value.add(1, ordering: .releasing) }
         do { return try writer.write(body) } catch { throw Self.translate(error) }
     }
 
@@ -82,6 +94,7 @@ extension AppDatabase {
 
     /// Replaces the whole store with a copy, in one step (SQLite's online backup).
     public func restore(_ copy: StoreCopy) throws(ScwError) {
+        defer { changes.value.add(1, ordering: .releasing) }
         do { try copy.queue.backup(to: writer) } catch { throw Self.translate(error) }
     }
 }

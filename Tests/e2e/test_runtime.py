@@ -32,7 +32,7 @@ class Mock:
         seed.write_text(support.SEED_YAML)
         args = [str(support.binary_path()), "serve", "--port", "0", "--database", str(self.db), "--seed", str(seed),
                 "--key-size", "2048", "--key-pool", "4", "--runtime", "on", "--ready-timeout", "3", *extra]
-        self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL, text=True)
+        self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=open(os.environ.get("MOCK_STDERR", os.devnull), "w"), stdin=subprocess.DEVNULL, text=True)
         line = self.proc.stdout.readline()
         m = re.search(r"SCW_API_URL=(\S+)", line)
         assert m, f"no export line: {line!r}"
@@ -563,3 +563,124 @@ def test_a_daemon_that_survived_server_and_watchdog_is_removed_at_the_next_start
         assert not any(p in processes_with(cid) for p in survivors)
     finally:
         assert m2.stop() == 0
+
+
+def raw_exchange(url, data, expect_responses, deadline=10.0):
+    """Sends raw bytes on one connection and reads until `expect_responses` complete responses arrived (each with a
+    Content-Length or chunked body) or the server closed; returns (responses, closed)."""
+    import socket
+    port = int(url.rsplit(":", 1)[1])
+    with socket.create_connection(("127.0.0.1", port)) as s:
+        s.settimeout(deadline)
+        s.sendall(data)
+        buffer, responses, closed = b"", [], False
+        while len(responses) < expect_responses:
+            while b"\r\n\r\n" in buffer:
+                head, rest = buffer.split(b"\r\n\r\n", 1)
+                lines = head.decode("latin-1").split("\r\n")
+                headers = {k.strip().lower(): v.strip() for k, v in (l.split(":", 1) for l in lines[1:])}
+                if "content-length" in headers:
+                    n = int(headers["content-length"])
+                    if len(rest) < n:
+                        break
+                    responses.append((lines[0], headers, rest[:n]))
+                    buffer = rest[n:]
+                elif headers.get("transfer-encoding") == "chunked":
+                    body, cursor, complete = b"", rest, False
+                    while b"\r\n" in cursor:
+                        size_line, after = cursor.split(b"\r\n", 1)
+                        size = int(size_line, 16)
+                        if len(after) < size + 2:
+                            break
+                        if size == 0:
+                            complete = True
+                            cursor = after[2:]
+                            break
+                        body, cursor = body + after[:size], after[size + 2:]
+                    if not complete:
+                        break
+                    responses.append((lines[0], headers, body))
+                    buffer = cursor
+                else:
+                    responses.append((lines[0], headers, rest))
+                    buffer = b""
+                if len(responses) >= expect_responses:
+                    break
+            if len(responses) >= expect_responses:
+                break
+            chunk = s.recv(65536)
+            if not chunk:
+                closed = True
+                break
+            buffer += chunk
+        if not closed:
+            s.settimeout(0.5)
+            try:
+                closed = s.recv(1) == b""
+            except OSError:
+                pass
+        return responses, closed
+
+
+def test_gateway_pipelining_mixes_calls_and_api_requests_in_order(mock):
+    # The gateway's fast path answers calls on the connection itself; pipelined calls and API requests on one
+    # connection are still answered one by one, in order.
+    ns = mock.namespace("rt-pipe")
+    cid = mock.container(ns, "p")
+    assert mock.wait_status(cid)["status"] == "ready"
+    call = lambda path: f"GET /_mock/invoke/{cid}{path} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".encode()
+    api = f"GET {C1}/namespaces/{ns} HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Auth-Token: {KEY}\r\n\r\n".encode()
+    post = f"POST /_mock/invoke/{cid}/upload HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 5\r\n\r\nhello".encode()
+    responses, closed = raw_exchange(mock.url, call("/one") + api + call("/two?x=1") + post + api + call("/three"), 6)
+    assert [r[0].split(" ")[1] for r in responses] == ["200"] * 6, responses
+    assert json.loads(responses[0][2])["path"] == "/one"
+    assert json.loads(responses[1][2])["id"] == ns
+    second = json.loads(responses[2][2])
+    assert (second["path"], second["query"]) == ("/two", "x=1")
+    third = json.loads(responses[3][2])
+    assert (third["method"], third["body"]) == ("POST", "hello")
+    assert json.loads(responses[5][2])["path"] == "/three"
+    assert not closed
+    # Every call got its own request id, also shown to the process.
+    ids = {r[1]["x-request-id"] for r in responses if "x-request-id" in r[1]}
+    assert len(ids) >= 4
+    assert responses[0][1]["server"] == "Scaleway API Gateway (scw-mock)" and "date" in responses[0][1]
+
+
+def test_gateway_connection_close_and_chunked_uploads(mock):
+    ns = mock.namespace("rt-close")
+    cid = mock.container(ns, "c")
+    assert mock.wait_status(cid)["status"] == "ready"
+    chunked = (f"POST /_mock/invoke/{cid}/chunks HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n\r\n"
+               "3\r\nabc\r\n4\r\ndefg\r\n0\r\n\r\n").encode()
+    closing = f"GET /_mock/invoke/{cid}/bye HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n".encode()
+    responses, closed = raw_exchange(mock.url, chunked + closing, 2)
+    assert [r[0].split(" ")[1] for r in responses] == ["200", "200"], responses
+    assert json.loads(responses[0][2])["body"] == "abcdefg"
+    assert json.loads(responses[0][2])["headers"].get("transfer-encoding") == "chunked"  # passed on as it came
+    assert json.loads(responses[1][2])["path"] == "/bye"
+    assert closed, "Connection: close was not honoured"
+    # Unknown applications and refused calls are answered the same way by both paths.
+    responses, _ = raw_exchange(mock.url, b"GET /_mock/invoke/00000000-0000-4000-8000-00000000dead/ HTTP/1.1\r\nHost: x\r\n\r\n", 1)
+    assert responses[0][0].split(" ")[1] == "404" and json.loads(responses[0][2])["type"] == "not_found"
+
+
+def test_gateway_reuses_connections_to_the_process_and_survives_its_restarts(mock):
+    ns = mock.namespace("rt-reuse")
+    cid = mock.container(ns, "r", command=[sys.executable, "-c", SERVER_PY])
+    assert mock.wait_status(cid)["status"] == "ready"
+    with requests.Session() as s:
+        for _ in range(50):
+            assert s.get(f"{mock.url}/_mock/invoke/{cid}/", timeout=30).text == "ok"
+        # The process dies; the next call after its restart gets through (stale pooled connections are not used).
+        pid = mock.pids_of(cid)[-1]
+        assert mock.call("POST", f"/_mock/containers/{cid}/crash", key=None).status_code == 200
+        assert wait_gone(pid)
+        end = time.monotonic() + 15
+        while time.monotonic() < end:
+            r = s.get(f"{mock.url}/_mock/invoke/{cid}/", timeout=30)
+            if r.status_code == 200:
+                break
+            assert r.status_code in (502, 503), r.text
+            time.sleep(0.1)
+        assert r.status_code == 200 and r.text == "ok"

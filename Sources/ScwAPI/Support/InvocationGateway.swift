@@ -4,15 +4,109 @@ import HTTPTypes
 import Hummingbird
 import NIOCore
 import NIOHTTP1
+import NIOHTTPTypesHTTP1
 import ScwDomain
 import ScwEngine
 
-/// The gateway (issue 6): a call whose `Host` is a container's or function's domain name (or one of its custom
-/// domains), or a call to `/_mock/invoke/{id}/<path>`, is proxied to the application's local process, streaming both
-/// ways, after the privacy check. Everything else goes on to the API.
+/// Where a call goes, and how its headers change on the way (issue 6). Shared by the gateway's two paths: the fast
+/// path (`GatewayFastPath`, on the connection's event loop, for ready applications whose privacy can be decided at
+/// once) and the slow path (`InvocationGateway`, a middleware, for everything else: waiting for a process that is
+/// starting, a cold start, a key not loaded yet).
+public struct GatewayRouting: Sendable {
+    let gateway: GatewayService
+
+    /// Creates the routing.
+    public init(gateway: GatewayService) { self.gateway = gateway }
+
+    enum Route {
+        /// Not a gateway call: the API serves it.
+        case api
+        /// `/_mock/invoke/{id}` naming no container or function.
+        case unknown(String)
+        /// A call for this application, to be sent to `forwardPath` on its process.
+        case application(GatewayService.Target, forwardPath: String)
+    }
+
+    /// A call whose `Host` is a container's or function's domain name (or one of its custom domains), or a call to
+    /// `/_mock/invoke/{id}/<path>`, is for that application; everything else is for the API.
+    func route(path: String, authority: String?) -> Route {
+        if path.hasPrefix("/_mock/invoke/") {
+            let rest = path.dropFirst("/_mock/invoke/".count)
+            let id = rest.prefix { $0 != "/" }
+            var forwardPath = String(rest.dropFirst(id.count))
+            if forwardPath.isEmpty { forwardPath = "/" }
+            guard let found = try? gateway.target(id: String(id)) else { return .unknown(String(id)) }
+            return .application(found, forwardPath: forwardPath)
+        }
+        if let host = Self.hostName(authority), Self.isApplicationHost(host), let found = try? gateway.target(host: host) {
+            return .application(found, forwardPath: path)
+        }
+        return .api
+    }
+
+    /// The host name a request was sent to, without the port.
+    static func hostName(_ authority: String?) -> String? {
+        guard let authority, !authority.hasPrefix("[") else { return nil }
+        return authority.split(separator: ":").first.map { $0.lowercased() }
+    }
+
+    /// Whether a host can name an application (not an IP literal or localhost, which always mean the API).
+    static func isApplicationHost(_ host: String) -> Bool {
+        host != "localhost" && host.contains(".") && !host.allSatisfy { $0.isNumber || $0 == "." }
+    }
+
+    /// Headers that describe one hop, never forwarded. `expect` is answered by neither path, so it is not passed on.
+    static let hopByHop: Set<String> = ["connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade", "te", "trailer", "host",
+                                        "content-length", "expect"]
+
+    /// The request headers the process receives: the caller's, minus hop-by-hop ones (and, under `--private-auth
+    /// edge`, minus the credential of a private application: it stops at the gateway), plus what Scaleway's edge adds
+    /// (containers docs): who called, over what, and the request id.
+    func upstreamHeaders(_ fields: HTTPFields, target: GatewayService.Target, remoteIP: String?, authority: String?, requestID: String) -> HTTPFields {
+        let stripToken = target.privacy == .private && gateway.mode == .edge
+        var headers = HTTPFields()
+        for field in fields where !Self.hopByHop.contains(field.name.canonicalName) {
+            if stripToken && field.name.canonicalName == "x-auth-token" { continue }
+            headers.append(field)
+        }
+        headers[HTTPField.Name("X-Forwarded-For")!] = remoteIP ?? "127.0.0.1"
+        headers[HTTPField.Name("X-Forwarded-Proto")!] = "http"
+        headers[HTTPField.Name("X-Request-Id")!] = requestID
+        if let authority { headers[HTTPField.Name("X-Forwarded-Host")!] = authority }
+        return headers
+    }
+
+    /// The response headers the caller receives: the process's, minus hop-by-hop ones (its `Content-Length` stays:
+    /// the body passes unchanged), plus the request id.
+    static func responseHeaders(_ fields: HTTPFields, requestID: String) -> HTTPFields {
+        var headers = HTTPFields()
+        for field in fields where field.name == .contentLength || !hopByHop.contains(field.name.canonicalName) { headers.append(field) }
+        headers[HTTPField.Name("X-Request-Id")!] = requestID
+        return headers
+    }
+
+    /// The gateway's own answers (unknown application, refused, not running, timeout, closed connection).
+    static func errorBody(_ body: [String: String]) -> ByteBuffer {
+        ByteBuffer(bytes: (try? WireJSON.encoder.encode(body)) ?? Data())
+    }
+
+    static func notFound(_ id: String) -> [String: String] { ["message": "no container or function \(id)", "type": "not_found"] }
+    static func refused(_ reason: String) -> [String: String] { ["message": reason, "type": "permissions_denied"] }
+    static func timedOut(_ target: GatewayService.Target) -> [String: String] {
+        ["message": "the \(target.kind.rawValue) did not answer within its timeout (\(target.timeoutSeconds)s)"]
+    }
+    static func closed(_ target: GatewayService.Target, _ error: any Error) -> [String: String] {
+        ["message": "the \(target.kind.rawValue) closed the connection: \(error)"]
+    }
+}
+
+/// The gateway's slow path (issue 6), a middleware: everything the fast path leaves to it. It waits for a process
+/// that is still starting (then 503), starts one scaled to zero, and loads a namespace key before verifying a token;
+/// then proxies through AsyncHTTPClient, streaming both ways. Everything that is not a gateway call goes on to the API.
 public struct InvocationGateway: RouterMiddleware {
     public typealias Context = ScwRequestContext
-    let gateway: GatewayService
+    let routing: GatewayRouting
+    var gateway: GatewayService { routing.gateway }
     /// How long a call waits for a process that is still starting.
     let readyWaitSeconds: Double
 
@@ -25,35 +119,21 @@ public struct InvocationGateway: RouterMiddleware {
         return HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
     }()
 
-    static let hopByHop: Set<String> = ["connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade", "te", "trailer", "host",
-                                        "content-length"]
-
     /// Creates the gateway.
     public init(gateway: GatewayService, readyWaitSeconds: Double = 10) {
-        self.gateway = gateway
+        self.routing = GatewayRouting(gateway: gateway)
         self.readyWaitSeconds = readyWaitSeconds
     }
 
     public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        let path = request.uri.path
-        var target: GatewayService.Target?
-        var forwardPath = path
-        if path.hasPrefix("/_mock/invoke/") {
-            let rest = path.dropFirst("/_mock/invoke/".count)
-            let id = rest.prefix { $0 != "/" }
-            forwardPath = String(rest.dropFirst(id.count))
-            if forwardPath.isEmpty { forwardPath = "/" }
-            guard let found = try? gateway.target(id: String(id)) else {
-                return Self.error(.notFound, ["message": "no container or function \(id)", "type": "not_found"])
-            }
-            target = found
-        } else if let host = Self.hostName(request), Self.isApplicationHost(host) {
-            target = try? gateway.target(host: host)
+        let target: GatewayService.Target, forwardPath: String
+        switch routing.route(path: request.uri.path, authority: request.head.authority) {
+        case .api: return try await next(request, context)
+        case .unknown(let id): return Self.error(.notFound, GatewayRouting.notFound(id))
+        case .application(let found, let path): (target, forwardPath) = (found, path)
         }
-        guard let target else { return try await next(request, context) }
-
         if let reason = await gateway.denial(for: target, tokenHeaders: request.headers[values: HTTPField.Name("X-Auth-Token")!]) {
-            return Self.error(.forbidden, ["message": reason, "type": "permissions_denied"])
+            return Self.error(.forbidden, GatewayRouting.refused(reason))
         }
         guard let port = await gateway.runtime.port(of: target.id, timeout: readyWaitSeconds) else {
             return Self.error(.serviceUnavailable, ["message": "the \(target.kind.rawValue) is not running (deploy it, or see /_mock/\(target.kind.rawValue)s/\(target.id)/logs)"])
@@ -61,18 +141,9 @@ public struct InvocationGateway: RouterMiddleware {
         let query = request.uri.query.map { "?\($0)" } ?? ""
         var upstream = HTTPClientRequest(url: "http://127.0.0.1:\(port)\(forwardPath)\(query)")
         upstream.method = HTTPMethod(rawValue: request.method.rawValue)
-        // Under `--private-auth edge` the credential stops at the gateway: the process never sees a caller's API key.
-        let stripToken = target.privacy == .private && gateway.mode == .edge
-        for field in request.headers where !Self.hopByHop.contains(field.name.canonicalName) {
-            if stripToken && field.name.canonicalName == "x-auth-token" { continue }
-            upstream.headers.add(name: field.name.rawName, value: field.value)
-        }
-        // As Scaleway's edge does (containers docs): who called, over what, and the request id.
         let requestID = GatewayMiddleware.requestID()
-        upstream.headers.replaceOrAdd(name: "X-Forwarded-For", value: context.remoteIP ?? "127.0.0.1")
-        upstream.headers.replaceOrAdd(name: "X-Forwarded-Proto", value: "http")
-        upstream.headers.replaceOrAdd(name: "X-Request-Id", value: requestID)
-        if let authority = request.head.authority { upstream.headers.replaceOrAdd(name: "X-Forwarded-Host", value: authority) }
+        upstream.headers = HTTPHeaders(routing.upstreamHeaders(request.headers, target: target, remoteIP: context.remoteIP,
+                                                               authority: request.head.authority, requestID: requestID))
         // Forward the body as it came: with its length, chunked, or not at all. A GET must not grow a chunked empty
         // body on the way: a process that answers without reading it (Python's http.server does) closes a socket
         // with unread bytes, the kernel resets it, and the reset can cut the response short.
@@ -83,33 +154,16 @@ public struct InvocationGateway: RouterMiddleware {
         }
         do {
             let response = try await Self.client.execute(upstream, timeout: .seconds(Int64(target.timeoutSeconds)))
-            var headers = HTTPFields()
-            for (name, value) in response.headers where !Self.hopByHop.contains(name.lowercased()) {
-                if let field = HTTPField.Name(name) { headers.append(HTTPField(name: field, value: value)) }
-            }
-            headers[HTTPField.Name("X-Request-Id")!] = requestID
+            let headers = GatewayRouting.responseHeaders(HTTPFields(response.headers, splitCookie: false), requestID: requestID)
             return Response(status: .init(code: Int(response.status.code)), headers: headers, body: ResponseBody(asyncSequence: response.body))
         } catch let error as HTTPClientError where error == .deadlineExceeded || error == .readTimeout {
-            return Self.error(.gatewayTimeout, ["message": "the \(target.kind.rawValue) did not answer within its timeout (\(target.timeoutSeconds)s)"])
+            return Self.error(.gatewayTimeout, GatewayRouting.timedOut(target))
         } catch {
-            return Self.error(.badGateway, ["message": "the \(target.kind.rawValue) closed the connection: \(error)"])
+            return Self.error(.badGateway, GatewayRouting.closed(target, error))
         }
     }
 
-    /// The host name a request was sent to, without the port.
-    static func hostName(_ request: Request) -> String? {
-        guard let authority = request.head.authority else { return nil }
-        if authority.hasPrefix("[") { return nil }
-        return authority.split(separator: ":").first.map { $0.lowercased() }
-    }
-
-    /// Whether a host can name an application (not an IP literal or localhost, which always mean the API).
-    static func isApplicationHost(_ host: String) -> Bool {
-        host != "localhost" && host.contains(".") && !host.allSatisfy { $0.isNumber || $0 == "." }
-    }
-
     static func error(_ status: HTTPResponse.Status, _ body: [String: String]) -> Response {
-        let data = (try? WireJSON.encoder.encode(body)) ?? Data()
-        return Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
+        Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: GatewayRouting.errorBody(body)))
     }
 }

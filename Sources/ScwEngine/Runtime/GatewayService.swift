@@ -1,6 +1,7 @@
 import ScwDomain
 import ScwKeys
 import ScwStore
+import Synchronization
 
 /// How private containers and functions are protected (`--private-auth`).
 public enum PrivateAuthMode: String, Sendable, CaseIterable {
@@ -18,6 +19,27 @@ public struct GatewayService: Sendable {
     let authenticator: Authenticator
     public let runtime: RuntimeCoordinator
     public let mode: PrivateAuthMode
+    /// Lookups by id and by host, valid while the store's generation is unchanged (any write clears them).
+    private let routes = RouteCache()
+
+    final class RouteCache: Sendable {
+        struct State {
+            var generation = -1
+            var byKey: [String: Target?] = [:]
+        }
+        let state = Mutex(State())
+
+        func lookup(_ key: String, generation: Int) -> Target?? {
+            state.withLock { $0.generation == generation ? $0.byKey[key] : nil }
+        }
+
+        func store(_ key: String, _ target: Target?, generation: Int) {
+            state.withLock { state in
+                if state.generation != generation || state.byKey.count >= 10_000 { state = State(generation: generation) }
+                state.byKey[key] = .some(target)
+            }
+        }
+    }
 
     /// Creates the service.
     public init(database: AppDatabase, keys: KeyRing, clock: any WallClock, authenticator: Authenticator, runtime: RuntimeCoordinator,
@@ -43,16 +65,29 @@ public struct GatewayService: Sendable {
 
     /// The application a host routes to.
     public func target(host: String) throws(ScwError) -> Target? {
-        guard let ref = try database.application(forHost: host) else { return nil }
-        return try target(ref)
+        try cached("host:" + host) { () throws(ScwError) in
+            guard let ref = try database.application(forHost: host) else { return nil }
+            return try target(ref)
+        }
     }
 
     /// The application with this id.
     public func target(id raw: String) throws(ScwError) -> Target? {
-        guard let cid = ContainerID(raw) else { return nil }
-        if let c = try database.container(id: cid) { return Self.target(c) }
-        if let f = try database.function(id: FunctionID(trusted: cid.rawValue)) { return Self.target(f) }
-        return nil
+        try cached("id:" + raw) { () throws(ScwError) in
+            guard let cid = ContainerID(raw) else { return nil }
+            if let c = try database.container(id: cid) { return Self.target(c) }
+            if let f = try database.function(id: FunctionID(trusted: cid.rawValue)) { return Self.target(f) }
+            return nil
+        }
+    }
+
+    /// A lookup answered from the cache while nothing was written since, else from the store.
+    private func cached(_ key: String, _ load: () throws(ScwError) -> Target?) throws(ScwError) -> Target? {
+        let generation = database.generation  // read before the lookup: a write during it makes the entry stale at once
+        if let hit = routes.lookup(key, generation: generation) { return hit }
+        let found = try load()
+        routes.store(key, found, generation: generation)
+        return found
     }
 
     static func target(_ c: Container) -> Target {
@@ -78,14 +113,41 @@ public struct GatewayService: Sendable {
     /// of itself, verified under the key of the namespace the route points at (never a key the token names), or the
     /// secret key of an API key allowed on its project. Public ones ignore `X-Auth-Token`.
     public func denial(for target: Target, tokenHeaders: [String]) async -> String? {
-        guard target.privacy == .private, mode == .edge else { return nil }
-        guard !tokenHeaders.isEmpty else { return "missing X-Auth-Token: this \(target.kind.rawValue) is private" }
-        guard tokenHeaders.count == 1, let token = tokenHeaders.first else { return "more than one X-Auth-Token header" }
-        if token.utf8.count == 36, Identifier<Never>(token) != nil {
-            guard let principal = try? authenticator.authenticate(secretKey: token) else { return "unknown or expired API key" }
-            return principal.may(access: target.projectID, of: target.organizationID) ? nil : "this API key may not use the project"
+        switch access(for: target, tokenHeaders: tokenHeaders, key: keys.cachedKey(for: target.namespaceID)) {
+        case .allowed: return nil
+        case .denied(let reason): return reason
+        case .needsKey:
+            guard let key = try? await keys.key(for: target.namespaceID, timeout: 5) else { return "the namespace key is not available" }
+            if case .denied(let reason) = access(for: target, tokenHeaders: tokenHeaders, key: key) { return reason }
+            return nil
         }
-        guard let key = try? await keys.key(for: target.namespaceID, timeout: 5) else { return "the namespace key is not available" }
+    }
+
+    /// The privacy decision, made without waiting (the gateway's fast path): `needsKey` when a token must be
+    /// verified and `key` (the namespace's key) is not at hand.
+    public enum Access: Sendable, Equatable {
+        case allowed
+        case denied(String)
+        case needsKey
+    }
+
+    /// The key of the target's namespace if it is loaded already (see `access`).
+    public func cachedKey(for target: Target) -> NamespaceKey? { keys.cachedKey(for: target.namespaceID) }
+
+    /// The privacy decision for a call (see `denial`).
+    public func access(for target: Target, tokenHeaders: [String], key: NamespaceKey?) -> Access {
+        guard target.privacy == .private, mode == .edge else { return .allowed }
+        guard !tokenHeaders.isEmpty else { return .denied("missing X-Auth-Token: this \(target.kind.rawValue) is private") }
+        guard tokenHeaders.count == 1, let token = tokenHeaders.first else { return .denied("more than one X-Auth-Token header") }
+        if token.utf8.count == 36, Identifier<Never>(token) != nil {
+            guard let principal = try? authenticator.authenticate(secretKey: token) else { return .denied("unknown or expired API key") }
+            return principal.may(access: target.projectID, of: target.organizationID) ? .allowed : .denied("this API key may not use the project")
+        }
+        guard let key else { return .needsKey }
+        return verify(token, for: target, key: key).map(Access.denied) ?? .allowed
+    }
+
+    private func verify(_ token: String, for target: Target, key: NamespaceKey) -> String? {
         do {
             let claims = try TokenVerifier(publicKey: key.publicKey)
                 .verify(token, for: TokenTarget(namespaceID: target.namespaceID.rawValue, applicationID: target.id), nowNanoseconds: clock.now().nanoseconds)

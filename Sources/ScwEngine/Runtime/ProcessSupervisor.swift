@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Synchronization
 
 /// What to run for one container or function.
 public struct WorkloadSpec: Sendable, Equatable {
@@ -58,13 +59,18 @@ public actor ProcessSupervisor {
         }
     }
 
-    private var current: [String: Instance] = [:]
+    private var current: [String: Instance] = [:] {
+        didSet { readyPorts.withLock { $0 = current.compactMapValues { $0.ready ? $0.port : nil } } }
+    }
+    /// The ports of ready processes, readable without entering the actor (the gateway's fast path).
+    private nonisolated let readyPorts = Mutex<[String: Int]>([:])
+    /// When each workload was last called (scale to zero), written without entering the actor.
+    private nonisolated let activity = Mutex<[String: ContinuousClock.Instant]>([:])
     private var specs: [String: WorkloadSpec] = [:]
     private var logs: [String: LogBuffer] = [:]
     private var generation = 0
     private var crashes: [String: [ContinuousClock.Instant]] = [:]
     private var stopped = false
-    private var lastActivity: [String: ContinuousClock.Instant] = [:]
     private var scaledDown: Set<String> = []
     private var failNextDeploy: Set<String> = []
     private var reaper: Task<Void, Never>?
@@ -104,7 +110,7 @@ public actor ProcessSupervisor {
         specs[spec.id] = spec
         crashes[spec.id] = []
         scaledDown.remove(spec.id)
-        lastActivity[spec.id] = ContinuousClock.now
+        activity.withLock { $0[spec.id] = ContinuousClock.now }
         if spec.idleStopSeconds != nil && reaper == nil {
             reaper = Task {
                 while !Task.isCancelled {
@@ -123,9 +129,17 @@ public actor ProcessSupervisor {
         return port(of: id)
     }
 
+    /// The port of `id`'s ready process, recording the call, without entering the actor; nil when it is not ready
+    /// (starting, or scaled to zero: then `touchAndPort` starts it).
+    public nonisolated func readyPort(_ id: String) -> Int? {
+        guard let port = readyPorts.withLock({ $0[id] }) else { return nil }
+        activity.withLock { $0[id] = ContinuousClock.now }
+        return port
+    }
+
     /// Records a call to `id` and starts it again if it was scaled to zero (a cold start).
     public func touch(_ id: String) {
-        lastActivity[id] = ContinuousClock.now
+        activity.withLock { $0[id] = ContinuousClock.now }
         guard scaledDown.remove(id) != nil, let spec = specs[id], !stopped else { return }
         logs[id]?.note("cold start", time: now())
         Task { await self.launch(spec) }
@@ -134,7 +148,7 @@ public actor ProcessSupervisor {
     /// Stops ready processes idle for longer than their spec allows (scale to zero).
     private func reapIdle() async {
         for (id, instance) in current {
-            guard instance.ready, let limit = specs[id]?.idleStopSeconds, let last = lastActivity[id],
+            guard instance.ready, let limit = specs[id]?.idleStopSeconds, let last = activity.withLock({ $0[id] }),
                   ContinuousClock.now - last > .milliseconds(Int(limit * 1000)) else { continue }
             current[id] = nil
             scaledDown.insert(id)

@@ -156,8 +156,12 @@ public final class RuntimeCoordinator: Sendable {
     /// Stops every process and forgets their logs' owners, keeping the runtime usable (reset).
     public func stopEveryWorkload() async { await supervisor.stopEveryWorkload() }
 
+    /// The port of a ready process, without waiting (nil: not ready, or scaled to zero; `port(of:timeout:)` waits).
+    public func readyPort(of id: String) -> Int? { supervisor.readyPort(id) }
+
     /// The port of a ready process, waiting up to `timeout` seconds for one being started.
     public func port(of id: String, timeout: Double) async -> Int? {
+        if let port = supervisor.readyPort(id) { return port }
         if let port = await supervisor.touchAndPort(id) { return port }
         let deadline = ContinuousClock.now + .milliseconds(Int(timeout * 1000))
         while true {
