@@ -128,7 +128,11 @@ public struct Timestamp: Hashable, Sendable, Comparable {
         let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
         let days = Int64(era * 146097 + doe - 719468)
         let secs = days * 86400 + Int64(hour * 3600 + minute * 60 + second) - Int64(offsetSeconds)
-        return Timestamp(nanoseconds: secs * 1_000_000_000 + nanos)
+        // Int64 nanoseconds end in April 2262: a later instant is not representable (nil, like any invalid input).
+        let (scaled, overflow) = secs.multipliedReportingOverflow(by: 1_000_000_000)
+        let (total, overflowAgain) = scaled.addingReportingOverflow(nanos)
+        guard !overflow, !overflowAgain else { return nil }
+        return Timestamp(nanoseconds: total)
     }
 
     public static func < (lhs: Timestamp, rhs: Timestamp) -> Bool { lhs.nanoseconds < rhs.nanoseconds }

@@ -112,11 +112,12 @@ public struct TokenVerifier: Sendable {
             guard let value = raw.integer, value >= 0, value < 253_402_300_800 else { throw .badClaim("exp") }
             exp = value
         }
-        let now = nowNanoseconds
-        let leeway = leewaySeconds * 1_000_000_000
-        if let exp, now >= exp * 1_000_000_000 { throw .expired }
-        if nbf * 1_000_000_000 > now + leeway { throw .notYetValid }
-        if iat * 1_000_000_000 > now + leeway { throw .issuedInTheFuture }
+        // Compared in seconds: claims are seconds, and instants after 2262 do not fit in Int64 nanoseconds (an `exp`
+        // in the year 9999 is valid and must not overflow).
+        let now = nowNanoseconds >= 0 ? nowNanoseconds / 1_000_000_000 : (nowNanoseconds - 999_999_999) / 1_000_000_000
+        if let exp, now >= exp { throw .expired }
+        if nbf > now + leewaySeconds { throw .notYetValid }
+        if iat > now + leewaySeconds { throw .issuedInTheFuture }
 
         if !ns.isEmpty {
             guard ns == target.namespaceID else { throw .wrongNamespace }

@@ -71,6 +71,20 @@ enum Forge {
         #expect(pem.split(separator: "\n").dropFirst().dropLast().dropLast().allSatisfy { $0.count == 64 })
     }
 
+    /// Regression (JWT catalog J14/J15): claims past 2262 overflowed Int64 nanoseconds and trapped every verifier.
+    @Test func datesPast2262NeitherTrapNorPass() throws {
+        let far: Int64 = 10_413_792_000  // 2300-01-01
+        let claims = { (exp: String, nbf: Int64, iat: Int64) in
+            #"{"application_claim":[{"namespace_id":"\#(Self.ns)","application_id":""}],"version":2,"aud":"functions",\#(exp)"jti":"j","iat":\#(iat),"iss":"SCALEWAY","nbf":\#(nbf),"sub":"token"}"#
+        }
+        for exp in [far, 253_402_300_799] {
+            let token = Forge.rs256(payload: claims("\"exp\":\(exp),", Self.now, Self.now))
+            #expect(throws: Never.self) { try verifier.verify(token, for: target, nowNanoseconds: Self.nowNanos) }
+        }
+        refuse(Forge.rs256(payload: claims("", far, Self.now)), .notYetValid)
+        refuse(Forge.rs256(payload: claims("", Self.now, far)), .issuedInTheFuture)
+    }
+
     @Test func acceptsGenuineTokens() throws {
         let nsToken = try TokenSigner.sign(Self.claims(exp: Self.now + 10), with: TestKeys.a)
         #expect(try verifier.verify(nsToken, for: target, nowNanoseconds: Self.nowNanos).namespaceID == Self.ns)
