@@ -5,11 +5,10 @@ import Hummingbird
 public struct OpenAPIDocument: ResponseEncodable, Sendable {
     struct Info: Encodable, Sendable { var title: String; var version: String }
     struct Parameter: Encodable, Sendable {
-        struct Schema: Encodable, Sendable { var type: String }
         var name: String
         var `in`: String
         var required: Bool
-        var schema: Schema
+        var schema: JSONSchema
     }
     struct Operation: Encodable, Sendable {
         struct Response: Encodable, Sendable {
@@ -17,8 +16,14 @@ public struct OpenAPIDocument: ResponseEncodable, Sendable {
             var description: String
             var content: [String: Media]?
         }
+        struct RequestBody: Encodable, Sendable {
+            struct Media: Encodable, Sendable { var schema: JSONSchema }
+            var required: Bool
+            var content: [String: Media]
+        }
         var operationId: String
         var parameters: [Parameter]
+        var requestBody: RequestBody?
         var security: [[String: [String]]]
         var responses: [String: Response]
     }
@@ -39,14 +44,23 @@ public struct OpenAPIDocument: ResponseEncodable, Sendable {
         for (method, path) in routes {
             let segments = path.split(separator: "/")
             let openPath = "/" + segments.map { $0.hasPrefix(":") ? "{\($0.dropFirst())}" : String($0) }.joined(separator: "/")
+            // API routes document their arguments and bodies (OpenAPISchemas); the mock's own routes only their path.
+            let isAPI = OpenAPISchemas.apiPrefixes.contains { path.hasPrefix($0) }
+            let key = "\(method) \(path)"
             let parameters = segments.filter { $0.hasPrefix(":") }.map {
-                Parameter(name: String($0.dropFirst()), in: "path", required: true, schema: .init(type: "string"))
+                let name = String($0.dropFirst())
+                return Parameter(name: name, in: "path", required: true, schema: isAPI ? OpenAPISchemas.pathSchema(name) : .string())
+            } + (isAPI ? OpenAPISchemas.queries[key] ?? [] : []).map {
+                Parameter(name: $0.name, in: "query", required: $0.required, schema: $0.schema)
             }
+            let body = isAPI ? OpenAPISchemas.bodies[key].map {
+                Operation.RequestBody(required: $0.required, content: ["application/json": .init(schema: $0.schema)])
+            } : nil
             let json = ["application/json": Operation.Response.Media(schema: ["type": "object"])]
             let operation = Operation(
                 operationId: method.lowercased() + segments.map { $0.hasPrefix(":") ? "By" + $0.dropFirst().capitalized : $0.capitalized }
                     .joined().replacingOccurrences(of: "-", with: "").replacingOccurrences(of: "_", with: "").replacingOccurrences(of: ".", with: ""),
-                parameters: parameters, security: path.hasPrefix("/_mock") ? [] : [["X-Auth-Token": []]],
+                parameters: parameters, requestBody: body, security: path.hasPrefix("/_mock") ? [] : [["X-Auth-Token": []]],
                 responses: ["200": .init(description: "OK", content: path.contains("public-key") || path.contains("downloads") ? nil : json),
                             "default": .init(description: "Scaleway error", content: json)])
             paths[openPath, default: [:]][method.lowercased()] = operation

@@ -130,6 +130,13 @@ extension V1Beta1 {
 }
 
 extension V1Beta1.CreateContainerRequest {
+    /// MB → bytes. A size whose bytes do not fit in Int64 saturates, so that it fails validation like any other
+    /// too-large size (400) instead of trapping on the overflow and taking the server down.
+    static func bytes(megabytes: Int) -> Int64 {
+        let (bytes, overflow) = Int64(megabytes).multipliedReportingOverflow(by: 1_000_000)
+        return overflow ? (megabytes < 0 ? .min : .max) : bytes
+    }
+
     /// The domain patch this request asks for (explicit nulls and `unknown_*` sentinels mean "not set").
     func patch(base: Probe = .defaultLiveness) throws -> ContainerPatch {
         var p = ContainerPatch()
@@ -137,7 +144,7 @@ extension V1Beta1.CreateContainerRequest {
         p.environmentVariables = environment_variables
         p.minScale = min_scale
         p.maxScale = max_scale
-        p.memoryLimitBytes = memory_limit.map { Int64($0) * 1_000_000 }
+        p.memoryLimitBytes = memory_limit.map(Self.bytes(megabytes:))
         p.mvcpuLimit = cpu_limit
         p.timeoutSeconds = try WireValues.seconds(timeout, argument: "timeout")
         p.privacy = try WireValues.enumValue(privacy, Privacy.self, sentinel: "unknown_privacy", argument: "privacy")
@@ -152,7 +159,7 @@ extension V1Beta1.CreateContainerRequest {
             p.httpsOnly = option == "redirected"
         }
         p.sandbox = try WireValues.enumValue(sandbox, Sandbox.self, sentinel: "unknown_sandbox", argument: "sandbox")
-        p.localStorageLimitBytes = local_storage_limit.map { Int64($0) * 1_000_000 }
+        p.localStorageLimitBytes = local_storage_limit.map(Self.bytes(megabytes:))
         p.scalingOption = try scaling_option?.domain()
         p.livenessProbe = try health_check?.domain(argument: "health_check", base: base)
         p.tags = tags

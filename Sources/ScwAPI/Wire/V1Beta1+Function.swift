@@ -110,7 +110,9 @@ extension V1Beta1.FunctionRequest {
             }
             p.runtime = runtime
         }
-        p.memoryLimitMB = memory_limit
+        // Scaleway's field is a uint32; beyond Int32 the size is invalid anyway (128–4096 MB), and clamping it keeps the
+        // domain's CPU derivation (memory × 70 / 128) from overflowing and trapping: the answer stays the same 400.
+        p.memoryLimitMB = memory_limit.map { Swift.min(Swift.max($0, Int(Int32.min)), Int(Int32.max)) }
         p.timeoutSeconds = try WireValues.seconds(timeout, argument: "timeout")
         p.handler = handler
         p.privacy = try WireValues.enumValue(privacy, Privacy.self, sentinel: "unknown_privacy", argument: "privacy")

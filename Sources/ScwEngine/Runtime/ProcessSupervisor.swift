@@ -334,26 +334,59 @@ public actor ProcessSupervisor {
         }
         process.environment = environment
         if let dir = spec.workingDirectory { process.currentDirectoryURL = URL(fileURLWithPath: dir) }
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
+        // stdout and stderr: pipes whose read ends this process owns, drained by one thread each and closed at end
+        // of file (Foundation's Pipe handles with readability handlers were never closed: 2 fds leaked per launch).
+        var outFDs: [Int32] = [-1, -1], errFDs: [Int32] = [-1, -1]
+        // Close-on-exec everywhere (processes are only started from this actor, so no other launch can slip in
+        // between pipe and fcntl); the child's stdout and stderr are dup2'd copies, which do not inherit the flag.
+        guard pipe(&outFDs) == 0 else { throw LaunchError(message: "no pipe available: \(String(cString: strerror(errno)))") }
+        guard pipe(&errFDs) == 0 else {
+            close(outFDs[0]); close(outFDs[1])
+            throw LaunchError(message: "no pipe available: \(String(cString: strerror(errno)))")
+        }
+        for fd in outFDs + errFDs { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
+        process.standardOutput = FileHandle(fileDescriptor: outFDs[1], closeOnDealloc: false)
+        process.standardError = FileHandle(fileDescriptor: errFDs[1], closeOnDealloc: false)
         process.standardInput = FileHandle.nullDevice
-        let clock = now
-        out.fileHandleForReading.readabilityHandler = { handle in
-            let data = handle.availableData
-            if data.isEmpty { handle.readabilityHandler = nil } else { buffer.append(data, stream: "stdout", time: clock()) }
-        }
-        err.fileHandleForReading.readabilityHandler = { handle in
-            let data = handle.availableData
-            if data.isEmpty { handle.readabilityHandler = nil } else { buffer.append(data, stream: "stderr", time: clock()) }
-        }
         let id = spec.id
         process.terminationHandler = { [weak self] _ in
             guard let self else { return }
             Task { await self.exited(id, generation: gen) }
         }
-        do { try process.run() } catch { throw LaunchError(message: "cannot start \(program): \(error.localizedDescription)") }
+        do {
+            try process.run()
+        } catch {
+            for fd in outFDs + errFDs { close(fd) }
+            throw LaunchError(message: "cannot start \(program): \(error.localizedDescription)")
+        }
+        // The child has its copies; the mock keeps only the read ends, so end of file comes when the child is gone.
+        close(outFDs[1])
+        close(errFDs[1])
+        Self.drain(outFDs[0], into: buffer, stream: "stdout", clock: now)
+        Self.drain(errFDs[0], into: buffer, stream: "stderr", clock: now)
         return Instance(process: process, port: port, marker: marker, logs: buffer, generation: gen)
+    }
+
+    /// Reads `fd` until end of file on a thread of its own, appending to the log buffer (bounded there), then closes
+    /// it. Reading never stops while the process writes, so a flood of output cannot block it.
+    static func drain(_ fd: Int32, into buffer: LogBuffer, stream: String, clock: @escaping @Sendable () -> String) {
+        let thread = Thread {
+            var chunk = [UInt8](repeating: 0, count: 65536)
+            while true {
+                let count = read(fd, &chunk, chunk.count)
+                if count > 0 {
+                    buffer.append(Data(chunk[0..<count]), stream: stream, time: clock())
+                } else if count < 0 && errno == EINTR {
+                    continue
+                } else {
+                    break
+                }
+            }
+            close(fd)
+        }
+        thread.name = "scw-mock \(stream)"
+        thread.stackSize = 256 * 1024
+        thread.start()
     }
 
     /// SIGTERM to the process group, SIGKILL after the grace period, then a sweep of double-forked descendants.
