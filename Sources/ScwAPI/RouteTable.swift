@@ -1,4 +1,6 @@
+import Foundation
 import Hummingbird
+import Synchronization
 import ScwDomain
 import ScwEngine
 
@@ -147,8 +149,18 @@ public func buildRouter(_ services: APIServices) -> Router<ScwRequestContext> {
         }
     }
     let everyTable = Box<[RouteTable]>([])
+    let encodedDocument = Mutex<ByteBuffer?>(nil)
+    let document: @Sendable () -> ByteBuffer = {
+        encodedDocument.withLock { cached in
+            if let cached { return cached }
+            let document = OpenAPIDocument(version: services.info.version, routes: everyTable.value.flatMap(\.routes))
+            let encoded = ByteBuffer(bytes: (try? WireJSON.encoder.encode(document)) ?? Data())
+            cached = encoded
+            return encoded
+        }
+    }
     AdminController(admin: services.admin, clock: services.clock, log: services.requestLog, faults: services.faults,
-                    tokens: services.tokens, document: { OpenAPIDocument(version: services.info.version, routes: everyTable.value.flatMap(\.routes)) })
+                    tokens: services.tokens, document: document)
         .mount(on: mock)
     tables.append(mock)
 

@@ -23,7 +23,8 @@ struct AdminController {
     let log: RequestLog
     let faults: FaultInjector
     let tokens: TokenService
-    let document: @Sendable () -> OpenAPIDocument
+    /// The OpenAPI document, encoded once (it only depends on the route tables).
+    let document: @Sendable () -> ByteBuffer
 
     struct ClockState: ResponseEncodable, Sendable {
         var now: String
@@ -151,7 +152,9 @@ struct AdminController {
             default: throw ScwError.invalid("full", .required, "give exactly one of full and max_page_count")
             }
         }
-        routes.get("openapi.json") { _, _ in document() }
+        routes.get("openapi.json") { _, _ in
+            Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: document()))
+        }
         routes.get("state") { _, _ -> Response in
             Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: try admin.exportState())))
         }
