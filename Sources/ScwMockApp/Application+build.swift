@@ -71,7 +71,7 @@ public func buildApplication(
     let serverName = "Scaleway API Gateway (scw-mock)"
     var serverConfiguration = HTTP1Channel.Configuration()
     // Idle keep-alive connections are closed after a while so slow or idle clients cannot pile up.
-    serverConfiguration.idleTimeout = .seconds(60)
+    serverConfiguration.idleTimeout = .milliseconds(Int64(configuration.idleTimeoutSeconds * 1000))
     return Application(
         router: router,
         // HTTP/1 with the gateway's fast path in each connection's pipeline (see GatewayFastPath).

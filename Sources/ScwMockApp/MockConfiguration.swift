@@ -27,6 +27,9 @@ public struct MockConfiguration: Sendable {
     public var privateAuth: PrivateAuthMode = .edge
     /// Seconds a process has to listen on `PORT` before its deploy ends in `error`.
     public var readyTimeoutSeconds: Double = 30
+    /// Seconds a connection may stay idle, take to send one request, or leave its response unread before it is
+    /// closed (`--idle-timeout`): slow or stalled clients cannot pile up.
+    public var idleTimeoutSeconds: Double = 60
     /// Suffix of generated endpoint names instead of Scaleway's pattern (`--public-domain`).
     public var publicDomain: String?
     /// Idle seconds after which `min_scale: 0` applications are stopped until their next call (`--scale-to-zero`).

@@ -43,6 +43,8 @@ struct Serve: AsyncParsableCommand {
     var privateAuth: String?
     @Option(help: "Seconds a process has to listen on PORT before its deploy ends in error (env SCW_MOCK_READY_TIMEOUT). Default 30.")
     var readyTimeout: Double?
+    @Option(help: "Seconds a connection may stay idle, take to send a request, or leave a response unread before it is closed (env SCW_MOCK_IDLE_TIMEOUT). Default 60.")
+    var idleTimeout: Double?
     @Option(help: "Suffix of generated endpoints instead of functions.fnc.<region>.scw.cloud, e.g. localtest.me (env SCW_MOCK_PUBLIC_DOMAIN).")
     var publicDomain: String?
     @Option(help: "Stop min_scale 0 containers and functions after this many idle seconds; the next call starts them again (env SCW_MOCK_SCALE_TO_ZERO).")
@@ -95,6 +97,10 @@ struct Serve: AsyncParsableCommand {
         if let raw = scaleToZero.map({ String($0) }) ?? env["SCW_MOCK_SCALE_TO_ZERO"] {
             guard let value = Double(raw), value > 0 else { throw ValidationError("scale to zero must be > 0 seconds") }
             config.scaleToZeroSeconds = value
+        }
+        if let raw = idleTimeout.map({ String($0) }) ?? env["SCW_MOCK_IDLE_TIMEOUT"] {
+            guard let value = Double(raw), value > 0 else { throw ValidationError("idle timeout must be > 0 seconds") }
+            config.idleTimeoutSeconds = value
         }
         if let raw = readyTimeout.map({ String($0) }) ?? env["SCW_MOCK_READY_TIMEOUT"] {
             guard let value = Double(raw), value > 0 else { throw ValidationError("ready timeout must be > 0 seconds") }

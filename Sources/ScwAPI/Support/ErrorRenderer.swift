@@ -107,8 +107,10 @@ public enum ErrorRenderer {
     /// A JSON response for a rendered error.
     public static func response(_ rendered: (HTTPResponse.Status, any Encodable & Sendable)) -> Response {
         let data = (try? WireJSON.encoder.encode(rendered.1)) ?? Data(#"{"message":"internal error"}"#.utf8)
-        return Response(status: rendered.0, headers: [.contentType: "application/json"],
-                        body: .init(byteBuffer: ByteBuffer(bytes: data)))
+        var headers: HTTPFields = [.contentType: "application/json"]
+        // The rest of a body too large to read is not read: the connection closes after the answer (ConnectionGuard).
+        if rendered.0 == .contentTooLarge { headers[.connection] = "close" }
+        return Response(status: rendered.0, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
     }
 }
 

@@ -52,6 +52,7 @@ final class GatewayFastPath: ChannelDuplexHandler, RemovableChannelHandler {
     private var pending: [HTTPClientRequestPart] = []
     private var requestDone = false
     private var upstreamRequestDone = false
+    private var sawBody = false
     private var responseStarted = false
     private var responseDone = false
     private var upstreamKeepAlive = false
@@ -157,6 +158,7 @@ final class GatewayFastPath: ChannelDuplexHandler, RemovableChannelHandler {
         responseStarted = false
         responseDone = false
         retried = false
+        sawBody = false
         readHeld = false
         closeAfterResponse = request.headerFields[.connection]?.lowercased() == "close"
     }
@@ -190,17 +192,22 @@ final class GatewayFastPath: ChannelDuplexHandler, RemovableChannelHandler {
         handler.owner = self
         upstream = channel
         reusedUpstream = reused
-        for part in pending { channel.write(part, promise: nil) }
+        flushPending()
+    }
+
+    /// Sends what waits for the process once the request is known to be well-formed: the head goes with the first
+    /// body part or the end, so a request whose body turns out malformed (and is refused with 400) never reaches it.
+    private func flushPending() {
+        guard let upstream, !pending.isEmpty, pending.count > 1 || upstreamRequestDone || sawBody else { return }
+        for part in pending { upstream.write(part, promise: nil) }
         pending = []
-        channel.flush()
+        upstream.flush()
     }
 
     private func send(_ part: HTTPClientRequestPart) {
-        if let upstream {
-            upstream.writeAndFlush(part, promise: nil)
-        } else {
-            pending.append(part)
-        }
+        if case .body = part { sawBody = true }
+        pending.append(part)
+        flushPending()
     }
 
     // MARK: The process's side
@@ -456,6 +463,13 @@ public struct GatewayHTTP1Channel: HTTPChannelHandler {
                 // fast path needs (Hummingbird alone reads requests one by one from its async channel instead).
                 withPipeliningAssistance: true, withErrorHandling: false, withOutboundHeaderValidation: false,
                 withEncoderConfiguration: .init(), withDecoderLimitConfiguration: limits)
+            let routing = self.routing
+            try channel.pipeline.syncOperations.addHandler(ConnectionGuard(
+                timeout: configuration.idleTimeout ?? .seconds(60), maxBodyBytes: WireJSON.maxBodyBytes,
+                isGatewayCall: { path, authority in
+                    if case .api = routing.route(path: path, authority: authority) { return false }
+                    return true
+                }))
             try channel.pipeline.syncOperations.addHandler(HTTP1ToHTTPServerCodec(secure: false))
             try channel.pipeline.syncOperations.addHandler(
                 HTTPConnectionStateHandler(idleTimeout: configuration.idleTimeout.map { .init($0) }, logger: logger))

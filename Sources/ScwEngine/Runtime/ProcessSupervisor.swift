@@ -50,6 +50,8 @@ public actor ProcessSupervisor {
         let generation: Int
         var ready = false
         var stopping = false
+        /// Output pipes still open (drained at end of file).
+        let openPipes = Atomic<Int>(2)
         init(process: Process, port: Int, marker: String, logs: LogBuffer, generation: Int) {
             self.process = process
             self.port = port
@@ -246,6 +248,7 @@ public actor ProcessSupervisor {
                 return
             }
             if !instance.process.isRunning {
+                await Self.outputDrained(instance)
                 let detail = instance.logs.lastErrorLines(5).joined(separator: "\n")
                 let message = "process exited with code \(instance.process.terminationStatus) before listening on PORT \(instance.port)"
                     + (detail.isEmpty ? "" : ": \(detail)")
@@ -289,6 +292,7 @@ public actor ProcessSupervisor {
         instance.logs.note("process exited with code \(code)", time: now())
         await sweep(marker: instance.marker)
         if recent.count > 3 {
+            await Self.outputDrained(instance)
             let detail = instance.logs.lastErrorLines(5).joined(separator: "\n")
             await onEvent(id, .failed("crashed \(recent.count) times within 60s; last exit code \(code)" + (detail.isEmpty ? "" : ": \(detail)")))
             specs[id] = nil
@@ -362,14 +366,16 @@ public actor ProcessSupervisor {
         // The child has its copies; the mock keeps only the read ends, so end of file comes when the child is gone.
         close(outFDs[1])
         close(errFDs[1])
-        Self.drain(outFDs[0], into: buffer, stream: "stdout", clock: now)
-        Self.drain(errFDs[0], into: buffer, stream: "stderr", clock: now)
-        return Instance(process: process, port: port, marker: marker, logs: buffer, generation: gen)
+        let instance = Instance(process: process, port: port, marker: marker, logs: buffer, generation: gen)
+        Self.drain(outFDs[0], into: buffer, stream: "stdout", clock: now) { instance.openPipes.subtract(1, ordering: .releasing) }
+        Self.drain(errFDs[0], into: buffer, stream: "stderr", clock: now) { instance.openPipes.subtract(1, ordering: .releasing) }
+        return instance
     }
 
     /// Reads `fd` until end of file on a thread of its own, appending to the log buffer (bounded there), then closes
     /// it. Reading never stops while the process writes, so a flood of output cannot block it.
-    static func drain(_ fd: Int32, into buffer: LogBuffer, stream: String, clock: @escaping @Sendable () -> String) {
+    static func drain(_ fd: Int32, into buffer: LogBuffer, stream: String, clock: @escaping @Sendable () -> String,
+                      done: @escaping @Sendable () -> Void) {
         let thread = Thread {
             var chunk = [UInt8](repeating: 0, count: 65536)
             while true {
@@ -383,10 +389,20 @@ public actor ProcessSupervisor {
                 }
             }
             close(fd)
+            done()
         }
         thread.name = "scw-mock \(stream)"
         thread.stackSize = 256 * 1024
         thread.start()
+    }
+
+    /// Waits (briefly: a descendant may keep the pipes open) until what an exited process wrote has been read, so that
+    /// an error message quotes its last lines.
+    static func outputDrained(_ instance: Instance) async {
+        let deadline = ContinuousClock.now + .milliseconds(500)
+        while instance.openPipes.load(ordering: .acquiring) > 0 && ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(5))
+        }
     }
 
     /// SIGTERM to the process group, SIGKILL after the grace period, then a sweep of double-forked descendants.

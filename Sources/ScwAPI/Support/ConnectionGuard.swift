@@ -1,0 +1,132 @@
+import Foundation
+import HTTPTypes
+import NIOCore
+import NIOHTTP1
+
+/// Connection-level defences (reliability catalog A21-A24), in each connection's pipeline right after HTTP/1 parsing,
+/// before anything else sees a request:
+/// - framing the parser lets through but RFC 9112 refuses: two `Host` headers (section 3.2) and HTTP/1.0 with
+///   `Transfer-Encoding` (section 6.1) → 400 and the connection closes;
+/// - an API request whose `Content-Length` is over the body limit → 413 at once, without waiting for the body
+///   (gateway calls may carry larger bodies: their limit is the process's);
+/// - a response that says `Connection: close` (the 413 of a body found too large while reading it) closes the
+///   connection once written, so an endless body is not read and thrown away forever;
+/// - a request must arrive in full within the idle timeout, and a response the client stops reading must drain
+///   within it: slow-body and slow-read clients are cut (slow headers are cut by Hummingbird's idle timer).
+/// The answers carry the same JSON bodies as `ErrorRenderer`'s HTTP-level errors.
+final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias InboundOut = HTTPServerRequestPart
+    typealias OutboundIn = HTTPServerResponsePart
+    typealias OutboundOut = HTTPServerResponsePart
+
+    let timeout: TimeAmount
+    let maxBodyBytes: Int
+    /// Whether a request (path, authority) is a gateway call (not bound by the API's body limit).
+    let isGatewayCall: @Sendable (String, String?) -> Bool
+
+    init(timeout: TimeAmount, maxBodyBytes: Int, isGatewayCall: @escaping @Sendable (String, String?) -> Bool) {
+        self.timeout = timeout
+        self.maxBodyBytes = maxBodyBytes
+        self.isGatewayCall = isGatewayCall
+    }
+
+    /// Refused: everything else the client sends is dropped until the connection is closed.
+    private var refused = false
+    private var requestDeadline: Scheduled<Void>?
+    private var stallDeadline: Scheduled<Void>?
+    private var responseStarted = false
+    private var closeAfterResponse = false
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        guard !refused else { return }
+        switch unwrapInboundIn(data) {
+        case .head(let head):
+            if head.headers[canonicalForm: "host"].count > 1 || head.headers["host"].count > 1 {
+                return refuse(context, .badRequest, message: "a request must have exactly one Host header")
+            }
+            if head.version == .http1_0 && head.headers.contains(name: "transfer-encoding") {
+                return refuse(context, .badRequest, message: "HTTP/1.0 requests cannot use Transfer-Encoding")
+            }
+            if let length = head.headers.first(name: "content-length").flatMap(Int.init), length > maxBodyBytes {
+                let path = String(head.uri.prefix { $0 != "?" })
+                if !isGatewayCall(path, head.headers.first(name: "host")) {
+                    return refuse(context, .payloadTooLarge, message: "request body is larger than \(maxBodyBytes) bytes", type: "request_too_large")
+                }
+            }
+            responseStarted = false
+            requestDeadline?.cancel()
+            requestDeadline = context.eventLoop.assumeIsolated().scheduleTask(in: timeout) { [self] in requestTookTooLong(context) }
+        case .body:
+            break
+        case .end:
+            requestDeadline?.cancel()
+            requestDeadline = nil
+        }
+        context.fireChannelRead(data)
+    }
+
+    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        switch unwrapOutboundIn(data) {
+        case .head(let head):
+            responseStarted = true
+            if head.headers["connection"].contains(where: { $0.lowercased() == "close" }) { closeAfterResponse = true }
+            context.write(data, promise: promise)
+        case .body:
+            context.write(data, promise: promise)
+        case .end:
+            if closeAfterResponse {
+                requestDeadline?.cancel()
+                context.writeAndFlush(data).assumeIsolated().whenComplete { _ in context.close(promise: nil) }
+                promise?.succeed()
+            } else {
+                context.write(data, promise: promise)
+            }
+        }
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if context.channel.isWritable {
+            stallDeadline?.cancel()
+            stallDeadline = nil
+        } else if stallDeadline == nil {
+            // The client stopped reading what it asked for.
+            stallDeadline = context.eventLoop.assumeIsolated().scheduleTask(in: timeout) { context.close(promise: nil) }
+        }
+        context.fireChannelWritabilityChanged()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        requestDeadline?.cancel()
+        stallDeadline?.cancel()
+        context.fireChannelInactive()
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        requestDeadline?.cancel()
+        stallDeadline?.cancel()
+    }
+
+    private func requestTookTooLong(_ context: ChannelHandlerContext) {
+        requestDeadline = nil
+        guard !refused else { return }
+        if responseStarted {
+            context.close(promise: nil)
+        } else {
+            refuse(context, .requestTimeout, message: "the request was not received in full within \(timeout.nanoseconds / 1_000_000_000)s",
+                   type: "request_timeout")
+        }
+    }
+
+    private func refuse(_ context: ChannelHandlerContext, _ status: HTTPResponseStatus, message: String, type: String = "invalid_request") {
+        refused = true
+        requestDeadline?.cancel()
+        let body = ByteBuffer(bytes: (try? WireJSON.encoder.encode(["message": message, "type": type])) ?? Data())
+        let head = HTTPResponseHead(version: .http1_1, status: status, headers: [
+            "Content-Type": "application/json", "Content-Length": String(body.readableBytes), "Connection": "close",
+        ])
+        context.write(wrapOutboundOut(.head(head)), promise: nil)
+        context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
+        context.writeAndFlush(wrapOutboundOut(.end(nil))).assumeIsolated().whenComplete { _ in context.close(promise: nil) }
+    }
+}
