@@ -53,6 +53,8 @@ final class GatewayFastPath: ChannelDuplexHandler, RemovableChannelHandler {
     private var requestDone = false
     private var upstreamRequestDone = false
     private var sawBody = false
+    /// Numbers the calls on this connection, so that a late connect for an earlier call is not mistaken for this one's.
+    private var exchange = 0
     private var responseStarted = false
     private var responseDone = false
     private var upstreamKeepAlive = false
@@ -152,6 +154,7 @@ final class GatewayFastPath: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     private func begin(_ request: HTTPRequest) {
+        exchange += 1
         state = .answering
         requestDone = false
         upstreamRequestDone = false
@@ -164,7 +167,7 @@ final class GatewayFastPath: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     private func connect(context: ChannelHandlerContext) {
-        let pool = self.pool, port = self.port
+        let pool = self.pool, port = self.port, exchange = self.exchange
         ClientBootstrap(group: context.eventLoop)
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .connectTimeout(.seconds(5))
@@ -178,8 +181,10 @@ final class GatewayFastPath: ChannelDuplexHandler, RemovableChannelHandler {
             .assumeIsolated()
             .whenComplete { [self] result in
                 switch result {
-                case .success(let channel): attach(channel, reused: false)
-                case .failure(let error): upstreamFailed(error, channel: nil)
+                case .success(let channel):
+                    if exchange == self.exchange { attach(channel, reused: false) } else { channel.close(promise: nil) }
+                case .failure(let error):
+                    if exchange == self.exchange { upstreamFailed(error, channel: nil) }
                 }
             }
     }
@@ -264,8 +269,12 @@ final class GatewayFastPath: ChannelDuplexHandler, RemovableChannelHandler {
 
     private func timedOut() {
         guard state == .answering, !responseDone, let target else { return }
-        upstream?.close(promise: nil)
-        upstream = nil
+        // Forget the connection before closing it: closing reports its end re-entrantly, which must not answer too.
+        if let channel = upstream {
+            upstream = nil
+            if let handler = try? channel.pipeline.syncOperations.handler(type: UpstreamHandler.self) { handler.owner = nil }
+            channel.close(promise: nil)
+        }
         if responseStarted {
             responseDone = true
             context?.close(promise: nil)
@@ -351,11 +360,11 @@ final class GatewayFastPath: ChannelDuplexHandler, RemovableChannelHandler {
     private func abandon() {
         timeout?.cancel()
         timeout = nil
-        if let upstream {
-            if let handler = try? upstream.pipeline.syncOperations.handler(type: UpstreamHandler.self) { handler.owner = nil }
-            upstream.close(promise: nil)
+        if let channel = upstream {
+            upstream = nil
+            if let handler = try? channel.pipeline.syncOperations.handler(type: UpstreamHandler.self) { handler.owner = nil }
+            channel.close(promise: nil)
         }
-        upstream = nil
         pending = []
         if state == .answering { state = .idle }
     }
