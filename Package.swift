@@ -25,6 +25,7 @@ let package = Package(
     targets: [
         // Debian's libargon2 (libargon2-dev): Argon2id PHC strings for secret environment variables.
         .systemLibrary(name: "CArgon2", providers: [.apt(["libargon2-dev"])]),
+        .target(name: "CProcessShim"),
         .target(
             name: "ScwDomain",
             dependencies: [
@@ -81,7 +82,7 @@ let package = Package(
         .executableTarget(
             name: "scw-mock",
             dependencies: [
-                "ScwMockApp", "ScwEngine",
+                "ScwMockApp", "ScwEngine", "CProcessShim",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -33,7 +33,8 @@ public func buildApplication(
         database: database, keys: keyRing, clock: clock,
         settings: RuntimeSettings(enabled: configuration.runtimeEnabled, sampleAppCommand: [selfExecutable(), "sample-app"],
                                   readyTimeoutSeconds: configuration.readyTimeoutSeconds, privateAuth: configuration.privateAuth,
-                                  scaleToZeroSeconds: configuration.scaleToZeroSeconds, watchdogCommand: [selfExecutable(), "watchdog"]),
+                                  scaleToZeroSeconds: configuration.scaleToZeroSeconds, watchdogCommand: [selfExecutable(), "watchdog"],
+                                  launcherCommand: [selfExecutable(), "run-child", "--"]),
         logger: logger)
     let namespaces = NamespaceService(database: database, clock: clock, ids: ids, settings: settings, keys: keyRing, runtime: runtime)
     let containers = ContainerService(database: database, clock: clock, ids: ids, settings: settings, runtime: runtime)

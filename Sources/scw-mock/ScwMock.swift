@@ -1,4 +1,5 @@
 import ArgumentParser
+import CProcessShim
 import Foundation
 import Logging
 import ScwEngine
@@ -11,7 +12,7 @@ struct ScwMock: AsyncParsableCommand {
         commandName: "scw-mock",
         abstract: "A local, faithful stand-in for Scaleway's Serverless Containers and Functions APIs.",
         version: scwMockVersion,
-        subcommands: [Serve.self, SeedCommand.self, Keys.self, TokenCommand.self, SampleApp.self, Watchdog.self],
+        subcommands: [Serve.self, SeedCommand.self, Keys.self, TokenCommand.self, SampleApp.self, Watchdog.self, RunChild.self],
         defaultSubcommand: Serve.self)
 }
 
@@ -172,5 +173,44 @@ struct Watchdog: ParsableCommand {
             if !line.isEmpty { markers.insert(line) }
         }
         ProcessSupervisor.sweep(markers: markers)
+    }
+}
+
+/// `scw-mock run-child -- PROGRAM ARGS…` (internal): how the server starts every container and function process. It
+/// dies with the server (parent-death signal), starts the program as its own child with a clean slate (empty signal
+/// mask and default signal handling, whatever thread of the server spawned it; no inherited descriptor besides
+/// stdin, stdout and stderr) and exits as the program exits. Because the program holds none of the server's
+/// descriptors, its exit is seen even while a grandchild lives on; because its parent is this single-threaded process,
+/// its parent-death signal cannot fire early. SIGTERM sent to the process group reaches the program; this process
+/// ignores it and follows the program.
+struct RunChild: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "run-child", abstract: "Internal: runs one workload process.",
+                                                    shouldDisplay: false)
+
+    @Argument(parsing: .captureForPassthrough) var command: [String] = []
+
+    func run() throws {
+        _ = scw_set_parent_death_signal(SIGKILL)
+        if getppid() == 1 { Foundation.exit(137) }  // the server is already gone
+        for sig in [SIGTERM, SIGINT, SIGHUP, SIGQUIT] { signal(sig, SIG_IGN) }
+        let argv = command.first == "--" ? Array(command.dropFirst()) : command
+        guard let path = argv.first else { Foundation.exit(127) }
+        var cArguments: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
+        let pid = scw_spawn_clean(path, &cArguments)
+        guard pid > 0 else {
+            FileHandle.standardError.write(Data("cannot start \(path): \(String(cString: strerror(errno)))\n".utf8))
+            Foundation.exit(126)
+        }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        let signalNumber = status & 0x7f
+        if signalNumber == 0 { Foundation.exit((status >> 8) & 0xff) }
+        // Killed by a signal: end the same way, so that the server sees what the program saw.
+        signal(signalNumber, SIG_DFL)
+        var set = sigset_t()
+        sigemptyset(&set)
+        sigprocmask(SIG_SETMASK, &set, nil)
+        kill(getpid(), signalNumber)
+        Foundation.exit(128 + signalNumber)
     }
 }

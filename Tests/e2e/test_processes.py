@@ -470,9 +470,6 @@ def test_f12_child_dying_mid_request_gives_502_and_the_next_request_works_after_
     scenario.finish()
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: Foundation's Process learns of an exit when a socketpair end inherited by the "
-                                       "child closes; a grandchild inherits it too, so while one lives the crashed process "
-                                       "stays a zombie of the server, status stays ready, nothing restarts and calls fail")
 def test_f12_a_crash_is_noticed_while_a_grandchild_lives_on(srv, scenario, app_file):
     # `sh -c "helper & exec app"` is a common entrypoint; here the app itself forks a helper that just sleeps.
     cid = scenario.container("f12-helper", command=[PY, app_file], environment_variables={"APP_FORK": "plain"})
@@ -552,9 +549,6 @@ def test_f14_a_child_ignoring_sigterm_is_killed_after_the_grace_period(srv, scen
     scenario.finish()
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: launched processes inherit the spawning dispatch worker thread's signal mask, "
-                                       "with SIGTERM (and SIGINT, SIGHUP, SIGUSR1...) blocked: delete, redeploy and shutdown "
-                                       "can never stop a program gracefully, they always wait 2 s and SIGKILL it")
 def test_f05_f14_children_can_receive_sigterm(srv, scenario, app_file, tmp_path):
     term_log = tmp_path / "term.log"
     cid = scenario.container("sigterm", command=[PY, app_file], environment_variables={"APP_KEEP_SIGNAL_MASK": "1", "APP_LOG": str(term_log)})
@@ -970,10 +964,11 @@ def test_f27_restart_storm_keeps_one_process_per_container_and_leaves_no_orphan(
                     return False
             except requests.RequestException:
                 return False
-        # Exactly one main process per container (the daemon container also has its grandchild).
+        # Exactly one main process per container: the server's child (`scw-mock run-child`) and the program under
+        # it (the daemon container also has its grandchild).
         mains = {cid: [p for p in processes_with(cid) if proc_stat(p) and proc_stat(p)[1] == m.pid] for cid in ids}
-        return mains if all(len(v) == 1 for v in mains.values()) and len(processes_with(ids[0])) == 1 \
-            and len(processes_with(ids[1])) == 2 else False
+        return mains if all(len(v) == 1 for v in mains.values()) and len(processes_with(ids[0])) == 2 \
+            and len(processes_with(ids[1])) == 3 else False
 
     for cid in ids:
         assert m.wait_status(cid)["status"] == "ready"

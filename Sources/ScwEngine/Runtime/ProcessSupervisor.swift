@@ -93,13 +93,17 @@ public actor ProcessSupervisor {
     /// markers: double-forked daemons escape the parent-death signal, but not the watchdog. Nil = no watchdog (library
     /// use and tests); the marker file then still lets the next start sweep them.
     let watchdogCommand: [String]?
+    /// What every process runs under (`scw-mock run-child --`, see there); nil = `setpriv --pdeathsig KILL --`.
+    let launcherCommand: [String]?
     private var watchdog: (process: Process, writer: Int32)?
 
     /// Creates a supervisor; `onEvent` receives ready/failed reports.
     public init(logger: Logger, graceSeconds: Double = 2, markerFile: String? = nil, watchdogCommand: [String]? = nil,
+                launcherCommand: [String]? = nil,
                 now: @escaping @Sendable () -> String, onEvent: @escaping @Sendable (String, WorkloadEvent) async -> Void) {
         self.markerFile = markerFile
         self.watchdogCommand = watchdogCommand
+        self.launcherCommand = launcherCommand
         self.logger = logger
         self.graceSeconds = graceSeconds
         self.now = now
@@ -329,7 +333,10 @@ public actor ProcessSupervisor {
             throw LaunchError(message: "environment too large to exec (\(sizes.reduce(0, +)) bytes; Linux allows 2 MiB, 128 KiB per variable)")
         }
         let process = Process()
-        if FileManager.default.isExecutableFile(atPath: "/usr/bin/setpriv") {
+        if let launcher = launcherCommand, let launcherPath = launcher.first {
+            process.executableURL = URL(fileURLWithPath: launcherPath)
+            process.arguments = Array(launcher.dropFirst()) + [executable] + spec.command.dropFirst()
+        } else if FileManager.default.isExecutableFile(atPath: "/usr/bin/setpriv") {
             process.executableURL = URL(fileURLWithPath: "/usr/bin/setpriv")
             process.arguments = ["--pdeathsig", "KILL", "--", executable] + spec.command.dropFirst()
         } else {

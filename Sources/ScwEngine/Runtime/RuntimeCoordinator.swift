@@ -19,11 +19,14 @@ public struct RuntimeSettings: Sendable {
     public var scaleToZeroSeconds: Double?
     /// The command that runs the process watchdog (`scw-mock watchdog`); nil = none.
     public var watchdogCommand: [String]?
+    /// The command each workload runs under (`scw-mock run-child --`); nil = `setpriv --pdeathsig KILL --`.
+    public var launcherCommand: [String]?
 
     /// Creates settings.
     public init(enabled: Bool, sampleAppCommand: [String], readyTimeoutSeconds: Double = 30, privateAuth: PrivateAuthMode = .edge,
-                scaleToZeroSeconds: Double? = nil, watchdogCommand: [String]? = nil) {
+                scaleToZeroSeconds: Double? = nil, watchdogCommand: [String]? = nil, launcherCommand: [String]? = nil) {
         self.watchdogCommand = watchdogCommand
+        self.launcherCommand = launcherCommand
         self.enabled = enabled
         self.sampleAppCommand = sampleAppCommand
         self.readyTimeoutSeconds = readyTimeoutSeconds
@@ -92,7 +95,7 @@ public final class RuntimeCoordinator: Sendable {
         self.logger = logger
         let clockCopy = clock
         let markerFile = database.path == ":memory:" ? nil : database.path + ".processes"
-        box.supervisor = ProcessSupervisor(logger: logger, markerFile: markerFile, watchdogCommand: settings.watchdogCommand, now: { clockCopy.now().rfc3339(fractionDigits: 6) }) { [weak self] id, event in
+        box.supervisor = ProcessSupervisor(logger: logger, markerFile: markerFile, watchdogCommand: settings.watchdogCommand, launcherCommand: settings.launcherCommand, now: { clockCopy.now().rfc3339(fractionDigits: 6) }) { [weak self] id, event in
             await self?.record(id, event)
         }
     }
