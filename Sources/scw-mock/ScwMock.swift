@@ -52,6 +52,13 @@ struct Serve: AsyncParsableCommand {
     var scaleToZero: Double?
 
     func run() async throws {
+        // Use every descriptor the system allows (the soft limit is often far below the hard one): each connection
+        // and each running process needs some.
+        var limits = rlimit()
+        if getrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limits) == 0 && limits.rlim_cur < limits.rlim_max {
+            limits.rlim_cur = limits.rlim_max
+            _ = setrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limits)
+        }
         let env = ProcessInfo.processInfo.environment
         var config = MockConfiguration()
         config.host = host ?? env["SCW_MOCK_HOST"] ?? config.host

@@ -766,10 +766,6 @@ def test_f20_children_outlive_the_worker_thread_that_spawned_them(srv, scenario)
 
 # --- F22: fd exhaustion ----------------------------------------------------------------------------------------------
 
-@pytest.mark.xfail(strict=True, reason="BUG: out of file descriptors the server dies with SIGILL: libdispatch's Linux worker "
-                                       "monitor (a 1 Hz timer) opens /proc/<tid>/stat while work is queued and crashes "
-                                       "('workq: registered worker exited prematurely') when open() fails with EMFILE; the "
-                                       "server accepts connections up to RLIMIT_NOFILE and keeps no fds in reserve")
 def test_f22_fd_exhaustion_is_survived_and_recovered(tmp_path, app_file):
     m = Server(tmp_path, prefix=["prlimit", "--nofile=256", "--"])
     held, sessions = [], []
@@ -805,7 +801,10 @@ def test_f22_fd_exhaustion_is_survived_and_recovered(tmp_path, app_file):
                     break
                 held.append(s)
             assert len(held) + baseline > 256
-            assert wait_until(lambda: fd_count(m.pid) >= 240, 5), fd_count(m.pid)
+            # The server holds connections up to its budget (the descriptor limit minus a reserve of 128 for the
+            # store, processes and the runtime) and closes the rest as soon as they are accepted.
+            assert wait_until(lambda: fd_count(m.pid) >= 120, 5), fd_count(m.pid)
+            assert fd_count(m.pid) <= 256 - 48, fd_count(m.pid)
             until = time.monotonic() + 3
             with ThreadPoolExecutor(len(sessions)) as pool:
                 outcomes = [o for batch in pool.map(lambda sess: busy(sess, until), sessions) for o in batch]

@@ -2,6 +2,22 @@ import Foundation
 import HTTPTypes
 import NIOCore
 import NIOHTTP1
+import Synchronization
+
+/// How many client connections may be open at once: the descriptor limit minus a reserve for everything else (the
+/// database, processes' pipes, connections to processes, and the runtime's own needs: libdispatch aborts the whole
+/// process when it cannot open a file). Connections over the budget are closed as soon as they are accepted.
+final class ConnectionBudget: Sendable {
+    let limit: Int
+    let open = Atomic<Int>(0)
+
+    init(reserve: Int = 128) {
+        var limits = rlimit()
+        getrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limits)
+        let descriptors = limits.rlim_cur >= rlim_t(1 << 20) ? 1 << 20 : Int(limits.rlim_cur)
+        limit = max(16, descriptors - reserve)
+    }
+}
 
 /// Connection-level defences (reliability catalog A21-A24), in each connection's pipeline right after HTTP/1 parsing,
 /// before anything else sees a request:
@@ -25,10 +41,22 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
     /// Whether a request (path, authority) is a gateway call (not bound by the API's body limit).
     let isGatewayCall: @Sendable (String, String?) -> Bool
 
-    init(timeout: TimeAmount, maxBodyBytes: Int, isGatewayCall: @escaping @Sendable (String, String?) -> Bool) {
+    let budget: ConnectionBudget
+    private var counted = false
+
+    init(timeout: TimeAmount, maxBodyBytes: Int, budget: ConnectionBudget, isGatewayCall: @escaping @Sendable (String, String?) -> Bool) {
         self.timeout = timeout
         self.maxBodyBytes = maxBodyBytes
+        self.budget = budget
         self.isGatewayCall = isGatewayCall
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        counted = true
+        if budget.open.wrappingAdd(1, ordering: .relaxed).newValue > budget.limit {
+            refused = true
+            context.close(promise: nil)
+        }
     }
 
     /// Refused: everything else the client sends is dropped until the connection is closed.
@@ -105,6 +133,10 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
     func handlerRemoved(context: ChannelHandlerContext) {
         requestDeadline?.cancel()
         stallDeadline?.cancel()
+        if counted {
+            counted = false
+            budget.open.wrappingSubtract(1, ordering: .relaxed)
+        }
     }
 
     private func requestTookTooLong(_ context: ChannelHandlerContext) {

@@ -451,6 +451,7 @@ public struct GatewayHTTP1Channel: HTTPChannelHandler {
     let configuration: HTTP1Channel.Configuration
     let routing: GatewayRouting
     let pool = UpstreamPool()
+    let budget = ConnectionBudget()
     let serverName: String?
 
     /// Creates the channel.
@@ -474,7 +475,7 @@ public struct GatewayHTTP1Channel: HTTPChannelHandler {
                 withEncoderConfiguration: .init(), withDecoderLimitConfiguration: limits)
             let routing = self.routing
             try channel.pipeline.syncOperations.addHandler(ConnectionGuard(
-                timeout: configuration.idleTimeout ?? .seconds(60), maxBodyBytes: WireJSON.maxBodyBytes,
+                timeout: configuration.idleTimeout ?? .seconds(60), maxBodyBytes: WireJSON.maxBodyBytes, budget: budget,
                 isGatewayCall: { path, authority in
                     if case .api = routing.route(path: path, authority: authority) { return false }
                     return true
