@@ -675,9 +675,6 @@ class ForeignListener:
         self.sock.close()
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: readiness is a TCP connect to PORT, so a foreign listener that took the port before "
-                                       "the slow-starting process bound it makes the container ready and the gateway proxies "
-                                       "calls (with X-Forwarded-* headers, and tokens under --private-auth container) to it")
 def test_f17_a_stolen_port_never_receives_requests(srv, scenario, app_file):
     # A slow starter (binds after 2 s, like a JVM) and a foreign process that grabs its PORT in that window.
     cid = scenario.container("f17-stolen", command=[PY, app_file], environment_variables={"APP_DELAY": "2"}, timeout="3s")

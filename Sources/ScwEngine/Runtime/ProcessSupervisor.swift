@@ -194,11 +194,25 @@ public actor ProcessSupervisor {
         buffer.note(text, time: now())
     }
 
-    /// Stops the workload and everything it started.
+    /// Stops the workload and everything it started. Its logs stay readable for a while (the last 100 stopped).
     public func stop(_ id: String) async {
         specs[id] = nil
         scaledDown.remove(id)
+        retire(id)
         if let instance = current.removeValue(forKey: id) { await terminate(instance) }
+    }
+
+    /// Stopped workloads, oldest first, whose logs are still kept.
+    private var retired: [String] = []
+
+    private func retire(_ id: String) {
+        crashes[id] = nil
+        activity.withLock { $0[id] = nil }
+        retired.append(id)
+        while retired.count > 100 {
+            let old = retired.removeFirst()
+            if specs[old] == nil && current[old] == nil { logs[old] = nil }
+        }
     }
 
     /// Stops every workload (server shutdown: nothing starts afterwards).
@@ -211,6 +225,7 @@ public actor ProcessSupervisor {
     /// Stops every workload but keeps the supervisor usable (`POST /_mock/reset`).
     public func stopEveryWorkload() async {
         scaledDown.removeAll()
+        for id in specs.keys { retire(id) }
         let all = Array(current.values)
         current.removeAll()
         specs.removeAll()
@@ -264,7 +279,8 @@ public actor ProcessSupervisor {
                 }
                 return
             }
-            if Self.accepts(port: instance.port), spec.httpProbePath.map({ Self.probe(port: instance.port, path: $0) }) ?? true { break }
+            if Self.accepts(port: instance.port), Self.listenerIsOurs(port: instance.port, marker: instance.marker),
+               spec.httpProbePath.map({ Self.probe(port: instance.port, path: $0) }) ?? true { break }
             if ContinuousClock.now >= deadline {
                 let message = spec.httpProbePath.map { "did not answer HTTP requests on PORT \(instance.port) and path \($0) within \(Int(spec.readyTimeoutSeconds))s" }
                     ?? "did not listen on PORT \(instance.port) within \(Int(spec.readyTimeoutSeconds))s"
@@ -505,6 +521,34 @@ public actor ProcessSupervisor {
         var length = socklen_t(MemoryLayout<sockaddr_in>.size)
         _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
         return Int(UInt16(bigEndian: address.sin_port))
+    }
+
+    /// Whether the socket listening on `port` belongs to the workload (a process carrying `marker`), so that a program
+    /// that took the port first is never sent calls (and tokens). True when /proc cannot tell.
+    static func listenerIsOurs(port: Int, marker: String) -> Bool {
+        var inodes: Set<String> = []
+        let hexPort = String(format: "%04X", port)
+        for table in ["/proc/net/tcp", "/proc/net/tcp6"] {
+            guard let text = try? String(contentsOfFile: table, encoding: .utf8) else { continue }
+            for line in text.split(separator: "\n").dropFirst() {
+                let fields = line.split(separator: " ")
+                guard fields.count > 9, fields[3] == "0A", fields[1].hasSuffix(":" + hexPort) else { continue }
+                inodes.insert("socket:[\(fields[9])]")
+            }
+        }
+        guard !inodes.isEmpty, let entries = try? FileManager.default.contentsOfDirectory(atPath: "/proc") else { return true }
+        let needle = Array("\(markerVariable)=\(marker)".utf8)
+        for entry in entries where Int32(entry) != nil {
+            guard let environ = FileManager.default.contents(atPath: "/proc/\(entry)/environ"),
+                  environ.split(separator: 0).contains(where: { $0.elementsEqual(needle) }),
+                  let fds = try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(entry)/fd") else { continue }
+            for fd in fds {
+                if let target = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(entry)/fd/\(fd)"), inodes.contains(target) {
+                    return true
+                }
+            }
+        }
+        return false
     }
 
     /// Whether something accepts TCP connections on 127.0.0.1:`port`.
