@@ -585,3 +585,21 @@ class ServerFactory:
                 except AssertionError as e:  # hung
                     failures.append(str(e))
         assert not failures, "scw-mock did not shut down cleanly:\n" + "\n".join(failures)
+
+
+def processes_with(app_id: str) -> list[int]:
+    """Live pids (not zombies) whose environment carries the platform's SCW_APPLICATION_ID=<app_id>: every process of
+    a container or function, descendants included (they inherit the environment)."""
+    needle = f"SCW_APPLICATION_ID={app_id}".encode()
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            env = (entry / "environ").read_bytes().split(b"\0")
+            state = (entry / "stat").read_text().rsplit(")", 1)[1].split()[0]
+        except (OSError, IndexError):
+            continue
+        if needle in env and state not in ("Z", "X"):
+            found.append(int(entry.name))
+    return found

@@ -136,20 +136,7 @@ def alive(pid):
     return st is not None and st[0] not in ("Z", "X")
 
 
-def processes_with(app_id):
-    """Live pids whose environment carries SCW_APPLICATION_ID=<app_id>."""
-    needle = f"SCW_APPLICATION_ID={app_id}".encode()
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            env = (entry / "environ").read_bytes().split(b"\0")
-        except OSError:
-            continue
-        if needle in env and alive(int(entry.name)):
-            found.append(int(entry.name))
-    return found
+processes_with = support.processes_with
 
 
 def zombies_of(pid):

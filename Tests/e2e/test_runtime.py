@@ -426,19 +426,7 @@ SERVER_PY = ("import http.server, os\n"
              "http.server.HTTPServer(('127.0.0.1', int(os.environ['PORT'])), H).serve_forever()\n")
 
 
-def processes_with(app_id):
-    """Pids whose environment names this application (the platform's SCW_APPLICATION_ID)."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            env = (entry / "environ").read_bytes().split(b"\0")
-        except OSError:
-            continue
-        if f"SCW_APPLICATION_ID={app_id}".encode() in env and alive(int(entry.name)):
-            found.append(int(entry.name))
-    return found
+processes_with = support.processes_with
 
 
 def test_an_output_flood_neither_stalls_the_process_nor_the_server(mock):
