@@ -198,8 +198,10 @@ struct RuntimeService: Service {
 }
 
 /// The path of this program (to launch `scw-mock sample-app`).
+/// This binary, for the processes that are subcommands of it (the sample app, `run-child`, the watchdog):
+/// `/proc/self/exe`, which the kernel resolves to the running file even after a rebuild replaced or removed it.
 func selfExecutable() -> String {
-    (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+    FileManager.default.isExecutableFile(atPath: "/proc/self/exe") ? "/proc/self/exe" : CommandLine.arguments[0]
 }
 
 /// The line printed at start that points clients at the mock.

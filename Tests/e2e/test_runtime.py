@@ -672,3 +672,21 @@ def test_gateway_reuses_connections_to_the_process_and_survives_its_restarts(moc
             assert r.status_code in (502, 503), r.text
             time.sleep(0.1)
         assert r.status_code == 200 and r.text == "ok"
+
+
+def test_processes_still_start_after_the_binary_was_replaced(tmp_path, monkeypatch):
+    # A rebuild while the mock runs replaces its file; the sample app, run-child and the watchdog are subcommands of
+    # this binary, so they must still start (through /proc/self/exe).
+    import shutil
+    copy = tmp_path / "scw-mock-copy"
+    shutil.copy2(support.binary_path(), copy)
+    monkeypatch.setenv("SCW_MOCK_BIN", str(copy))
+    m = Mock(tmp_path)
+    try:
+        copy.unlink()
+        ns = m.namespace("rt-replaced")
+        cid = m.container(ns, "after-rebuild")
+        assert m.wait_status(cid)["status"] == "ready"
+        assert m.invoke(cid, "/x").json()["path"] == "/x"
+    finally:
+        assert m.stop() == 0
