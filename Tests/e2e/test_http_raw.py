@@ -64,3 +64,10 @@ def test_path_traversal_is_refused(server, path):
     status = out.split(b" ")[1]
     assert status in (b"400", b"404"), (path, out[:120])
     assert b"root:" not in out
+
+
+def test_http_1_0_closes_after_its_response_unless_kept_alive(server):
+    out, closed = raw(server, b"GET /_mock/health HTTP/1.0\r\nHost: x\r\n\r\n")
+    assert out.startswith(b"HTTP/1.1 200") and closed
+    out, closed = raw(server, b"GET /_mock/health HTTP/1.0\r\nHost: x\r\nConnection: keep-alive\r\n\r\n")
+    assert out.startswith(b"HTTP/1.1 200") and not closed

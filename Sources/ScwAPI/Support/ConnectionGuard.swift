@@ -26,7 +26,8 @@ final class ConnectionBudget: Sendable {
 /// - an API request whose `Content-Length` is over the body limit → 413 at once, without waiting for the body
 ///   (gateway calls may carry larger bodies: their limit is the process's);
 /// - a response that says `Connection: close` (the 413 of a body found too large while reading it) closes the
-///   connection once written, so an endless body is not read and thrown away forever;
+///   connection once written, so an endless body is not read and thrown away forever; so does the response to an
+///   HTTP/1.0 request that did not ask for keep-alive;
 /// - a request must arrive in full within the idle timeout, and a response the client stops reading must drain
 ///   within it: slow-body and slow-read clients are cut (slow headers are cut by Hummingbird's idle timer).
 /// The answers carry the same JSON bodies as `ErrorRenderer`'s HTTP-level errors.
@@ -83,6 +84,10 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
                 }
             }
             responseStarted = false
+            // HTTP/1.0 closes after the response unless the client asked to keep the connection (RFC 9112 §9.3).
+            if head.version == .http1_0 && !head.headers["connection"].contains(where: { $0.lowercased().contains("keep-alive") }) {
+                closeAfterResponse = true
+            }
             requestDeadline?.cancel()
             requestDeadline = context.eventLoop.assumeIsolated().scheduleTask(in: timeout) { [self] in requestTookTooLong(context) }
         case .body:
