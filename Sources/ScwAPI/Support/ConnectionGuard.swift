@@ -30,7 +30,7 @@ final class ConnectionBudget: Sendable {
 ///   HTTP/1.0 request that did not ask for keep-alive;
 /// - a request must arrive in full within the idle timeout, and a response the client stops reading must drain
 ///   within it: slow-body and slow-read clients are cut (slow headers are cut by Hummingbird's idle timer).
-/// The answers carry the same JSON bodies as `ErrorRenderer`'s HTTP-level errors.
+/// The answers' statuses and bodies come from `ErrorRenderer` (`EdgeRefusal`).
 final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias InboundOut = HTTPServerRequestPart
@@ -72,15 +72,15 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
         switch unwrapInboundIn(data) {
         case .head(let head):
             if head.headers[canonicalForm: "host"].count > 1 || head.headers["host"].count > 1 {
-                return refuse(context, .badRequest, message: "a request must have exactly one Host header")
+                return refuse(context, .badFraming("a request must have exactly one Host header"))
             }
             if head.version == .http1_0 && head.headers.contains(name: "transfer-encoding") {
-                return refuse(context, .badRequest, message: "HTTP/1.0 requests cannot use Transfer-Encoding")
+                return refuse(context, .badFraming("HTTP/1.0 requests cannot use Transfer-Encoding"))
             }
             if let length = head.headers.first(name: "content-length").flatMap(Int.init), length > maxBodyBytes {
                 let path = String(head.uri.prefix { $0 != "?" })
                 if !isGatewayCall(path, head.headers.first(name: "host")) {
-                    return refuse(context, .payloadTooLarge, message: "request body is larger than \(maxBodyBytes) bytes", type: "request_too_large")
+                    return refuse(context, .tooLarge(limit: maxBodyBytes))
                 }
             }
             responseStarted = false
@@ -150,16 +150,16 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
         if responseStarted {
             context.close(promise: nil)
         } else {
-            refuse(context, .requestTimeout, message: "the request was not received in full within \(timeout.nanoseconds / 1_000_000_000)s",
-                   type: "request_timeout")
+            refuse(context, .requestTimeout(seconds: Int(timeout.nanoseconds / 1_000_000_000)))
         }
     }
 
-    private func refuse(_ context: ChannelHandlerContext, _ status: HTTPResponseStatus, message: String, type: String = "invalid_request") {
+    private func refuse(_ context: ChannelHandlerContext, _ refusal: ErrorRenderer.EdgeRefusal) {
         refused = true
         requestDeadline?.cancel()
-        let body = ByteBuffer(bytes: (try? WireJSON.encoder.encode(["message": message, "type": type])) ?? Data())
-        let head = HTTPResponseHead(version: .http1_1, status: status, headers: [
+        let (status, bytes) = ErrorRenderer.render(refusal)
+        let body = ByteBuffer(bytes: bytes)
+        let head = HTTPResponseHead(version: .http1_1, status: .init(statusCode: status.code), headers: [
             "Content-Type": "application/json", "Content-Length": String(body.readableBytes), "Connection": "close",
         ])
         context.write(wrapOutboundOut(.head(head)), promise: nil)

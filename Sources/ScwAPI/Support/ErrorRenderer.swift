@@ -104,6 +104,36 @@ public enum ErrorRenderer {
         }
     }
 
+    /// What the edge answers itself, before any route or process: the gateway's refusals and failures, and the
+    /// connection guard's (ConnectionGuard) refusals of requests that never reached a route.
+    public enum EdgeRefusal: Sendable {
+        case unknownApplication(id: String)
+        case denied(reason: String)
+        case notRunning(kind: String, id: String)
+        case timedOut(kind: String, seconds: Int)
+        case closed(kind: String, detail: String)
+        case badFraming(String)
+        case tooLarge(limit: Int)
+        case requestTimeout(seconds: Int)
+    }
+
+    /// Status and JSON body of an edge refusal.
+    public static func render(_ refusal: EdgeRefusal) -> (HTTPResponse.Status, Data) {
+        let (status, body): (HTTPResponse.Status, any Encodable & Sendable) = switch refusal {
+        case .unknownApplication(let id): (.notFound, TypedMessageBody(message: "no container or function \(id)", type: "not_found"))
+        case .denied(let reason): (.forbidden, TypedMessageBody(message: reason, type: "permissions_denied"))
+        case .notRunning(let kind, let id):
+            (.serviceUnavailable, MessageBody(message: "the \(kind) is not running (deploy it, or see /_mock/\(kind)s/\(id)/logs)"))
+        case .timedOut(let kind, let seconds): (.gatewayTimeout, MessageBody(message: "the \(kind) did not answer within its timeout (\(seconds)s)"))
+        case .closed(let kind, let detail): (.badGateway, MessageBody(message: "the \(kind) closed the connection: \(detail)"))
+        case .badFraming(let message): (.badRequest, TypedMessageBody(message: message, type: "invalid_request"))
+        case .tooLarge(let limit): (.contentTooLarge, TypedMessageBody(message: "request body is larger than \(limit) bytes", type: "request_too_large"))
+        case .requestTimeout(let seconds):
+            (.requestTimeout, TypedMessageBody(message: "the request was not received in full within \(seconds)s", type: "request_timeout"))
+        }
+        return (status, (try? WireJSON.encoder.encode(body)) ?? Data(#"{"message":"internal error"}"#.utf8))
+    }
+
     /// A JSON response for a rendered error.
     public static func response(_ rendered: (HTTPResponse.Status, any Encodable & Sendable)) -> Response {
         let data = (try? WireJSON.encoder.encode(rendered.1)) ?? Data(#"{"message":"internal error"}"#.utf8)

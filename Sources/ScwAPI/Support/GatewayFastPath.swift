@@ -112,7 +112,7 @@ final class GatewayFastPath: ChannelDuplexHandler, RemovableChannelHandler {
         case .api: return false
         case .unknown(let id):
             begin(request)
-            answer(.notFound, GatewayRouting.notFound(id))
+            answer(.unknownApplication(id: id))
             return true
         case .application(let found, let path): (target, forwardPath) = (found, path)
         }
@@ -121,7 +121,7 @@ final class GatewayFastPath: ChannelDuplexHandler, RemovableChannelHandler {
         case .needsKey: return false
         case .denied(let reason):
             begin(request)
-            answer(.forbidden, GatewayRouting.refused(reason))
+            answer(.denied(reason: reason))
             return true
         case .allowed: break
         }
@@ -259,7 +259,7 @@ final class GatewayFastPath: ChannelDuplexHandler, RemovableChannelHandler {
                 return
             }
             timeout?.cancel()
-            answer(.badGateway, GatewayRouting.closed(target, error))
+            answer(.closed(kind: target.kind.rawValue, detail: "\(error)"))
         } else {
             // The head is out: the caller can only see the connection end.
             responseDone = true
@@ -279,7 +279,7 @@ final class GatewayFastPath: ChannelDuplexHandler, RemovableChannelHandler {
             responseDone = true
             context?.close(promise: nil)
         } else {
-            answer(.gatewayTimeout, GatewayRouting.timedOut(target))
+            answer(.timedOut(kind: target.kind.rawValue, seconds: target.timeoutSeconds))
         }
     }
 
@@ -294,9 +294,10 @@ final class GatewayFastPath: ChannelDuplexHandler, RemovableChannelHandler {
         context.read()
     }
 
-    private func answer(_ status: HTTPResponse.Status, _ body: [String: String]) {
+    private func answer(_ refusal: ErrorRenderer.EdgeRefusal) {
         guard let context else { return }
-        let buffer = GatewayRouting.errorBody(body)
+        let (status, body) = ErrorRenderer.render(refusal)
+        let buffer = ByteBuffer(bytes: body)
         var response = HTTPResponse(status: status, headerFields: [.contentType: "application/json", .contentLength: String(buffer.readableBytes)])
         stamp(&response)
         context.write(wrapOutboundOut(.head(response)), promise: nil)

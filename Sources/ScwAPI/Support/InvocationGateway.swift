@@ -84,20 +84,6 @@ public struct GatewayRouting: Sendable {
         headers[HTTPField.Name("X-Request-Id")!] = requestID
         return headers
     }
-
-    /// The gateway's own answers (unknown application, refused, not running, timeout, closed connection).
-    static func errorBody(_ body: [String: String]) -> ByteBuffer {
-        ByteBuffer(bytes: (try? WireJSON.encoder.encode(body)) ?? Data())
-    }
-
-    static func notFound(_ id: String) -> [String: String] { ["message": "no container or function \(id)", "type": "not_found"] }
-    static func refused(_ reason: String) -> [String: String] { ["message": reason, "type": "permissions_denied"] }
-    static func timedOut(_ target: GatewayService.Target) -> [String: String] {
-        ["message": "the \(target.kind.rawValue) did not answer within its timeout (\(target.timeoutSeconds)s)"]
-    }
-    static func closed(_ target: GatewayService.Target, _ error: any Error) -> [String: String] {
-        ["message": "the \(target.kind.rawValue) closed the connection: \(error)"]
-    }
 }
 
 /// The gateway's slow path (issue 6), a middleware: everything the fast path leaves to it. It waits for a process
@@ -129,14 +115,14 @@ public struct InvocationGateway: RouterMiddleware {
         let target: GatewayService.Target, forwardPath: String
         switch routing.route(path: request.uri.path, authority: request.head.authority) {
         case .api: return try await next(request, context)
-        case .unknown(let id): return Self.error(.notFound, GatewayRouting.notFound(id))
+        case .unknown(let id): return Self.error(.unknownApplication(id: id))
         case .application(let found, let path): (target, forwardPath) = (found, path)
         }
         if let reason = await gateway.denial(for: target, tokenHeaders: request.headers[values: HTTPField.Name("X-Auth-Token")!]) {
-            return Self.error(.forbidden, GatewayRouting.refused(reason))
+            return Self.error(.denied(reason: reason))
         }
         guard let port = await gateway.runtime.port(of: target.id, timeout: readyWaitSeconds) else {
-            return Self.error(.serviceUnavailable, ["message": "the \(target.kind.rawValue) is not running (deploy it, or see /_mock/\(target.kind.rawValue)s/\(target.id)/logs)"])
+            return Self.error(.notRunning(kind: target.kind.rawValue, id: target.id))
         }
         let query = request.uri.query.map { "?\($0)" } ?? ""
         var upstream = HTTPClientRequest(url: "http://127.0.0.1:\(port)\(forwardPath)\(query)")
@@ -157,13 +143,14 @@ public struct InvocationGateway: RouterMiddleware {
             let headers = GatewayRouting.responseHeaders(HTTPFields(response.headers, splitCookie: false), requestID: requestID)
             return Response(status: .init(code: Int(response.status.code)), headers: headers, body: ResponseBody(asyncSequence: response.body))
         } catch let error as HTTPClientError where error == .deadlineExceeded || error == .readTimeout {
-            return Self.error(.gatewayTimeout, GatewayRouting.timedOut(target))
+            return Self.error(.timedOut(kind: target.kind.rawValue, seconds: target.timeoutSeconds))
         } catch {
-            return Self.error(.badGateway, GatewayRouting.closed(target, error))
+            return Self.error(.closed(kind: target.kind.rawValue, detail: "\(error)"))
         }
     }
 
-    static func error(_ status: HTTPResponse.Status, _ body: [String: String]) -> Response {
-        Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: GatewayRouting.errorBody(body)))
+    static func error(_ refusal: ErrorRenderer.EdgeRefusal) -> Response {
+        let (status, body) = ErrorRenderer.render(refusal)
+        return Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: body)))
     }
 }

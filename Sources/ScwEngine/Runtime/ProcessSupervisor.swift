@@ -458,18 +458,21 @@ public actor ProcessSupervisor {
     /// Kills every process whose environment carries one of `markers`; returns how many were killed.
     @discardableResult
     public static func sweep(markers: Set<String>) -> Int {
-        guard !markers.isEmpty, let entries = try? FileManager.default.contentsOfDirectory(atPath: "/proc") else { return 0 }
+        pids(carrying: markers).filter { kill($0, SIGKILL) == 0 }.count
+    }
+
+    /// The processes (other than this one) whose environment carries one of `markers`.
+    static func pids(carrying markers: Set<String>) -> [Int32] {
+        guard !markers.isEmpty, let entries = try? FileManager.default.contentsOfDirectory(atPath: "/proc") else { return [] }
         let prefix = Array("\(markerVariable)=".utf8)
-        var killed = 0
-        for entry in entries {
+        return entries.compactMap { entry in
             guard let pid = Int32(entry), pid != getpid(),
-                  let environ = FileManager.default.contents(atPath: "/proc/\(entry)/environ") else { continue }
+                  let environ = FileManager.default.contents(atPath: "/proc/\(entry)/environ") else { return nil }
             let carries = environ.split(separator: 0).contains { variable in
                 variable.starts(with: prefix) && markers.contains(String(decoding: variable.dropFirst(prefix.count), as: UTF8.self))
             }
-            if carries && kill(pid, SIGKILL) == 0 { killed += 1 }
+            return carries ? pid : nil
         }
-        return killed
     }
 
     /// Sends a new marker to the watchdog, starting it first (or again, if it died, with the markers still live).
@@ -536,19 +539,13 @@ public actor ProcessSupervisor {
                 inodes.insert("socket:[\(fields[9])]")
             }
         }
-        guard !inodes.isEmpty, let entries = try? FileManager.default.contentsOfDirectory(atPath: "/proc") else { return true }
-        let needle = Array("\(markerVariable)=\(marker)".utf8)
-        for entry in entries where Int32(entry) != nil {
-            guard let environ = FileManager.default.contents(atPath: "/proc/\(entry)/environ"),
-                  environ.split(separator: 0).contains(where: { $0.elementsEqual(needle) }),
-                  let fds = try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(entry)/fd") else { continue }
-            for fd in fds {
-                if let target = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(entry)/fd/\(fd)"), inodes.contains(target) {
-                    return true
-                }
+        guard !inodes.isEmpty else { return true }
+        return pids(carrying: [marker]).contains { pid in
+            let fds = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/fd")) ?? []
+            return fds.contains { fd in
+                (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/fd/\(fd)")).map(inodes.contains) ?? false
             }
         }
-        return false
     }
 
     /// Whether something accepts TCP connections on 127.0.0.1:`port`.
