@@ -84,6 +84,8 @@ let package = Package(
             dependencies: [
                 "ScwMockApp", "ScwEngine", "CProcessShim",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
         .testTarget(name: "ScwDomainTests", dependencies: ["ScwDomain"]),

@@ -118,7 +118,7 @@ extension AppDatabase {
 
     /// A container by id.
     public func container(id: ContainerID) throws(ScwError) -> Container? {
-        try read { db in
+        try cachedRead(caches.containers, id: id.rawValue) { db in
             try ContainerRecord.fetchOne(db.cachedStatement(sql: "SELECT * FROM container WHERE id = ?"), arguments: [id.rawValue])?.container
         }
     }

@@ -112,7 +112,7 @@ extension AppDatabase {
 
     /// A function by id.
     public func function(id: FunctionID) throws(ScwError) -> Function? {
-        try read { db in try FunctionRecord.fetchOne(db, key: id.rawValue)?.function }
+        try cachedRead(caches.functions, id: id.rawValue) { db in try FunctionRecord.fetchOne(db, key: id.rawValue)?.function }
     }
 
     /// One page of functions and the count of all matches (same filters as containers).

@@ -22,7 +22,7 @@ extension AppDatabase {
     /// A namespace by id, whatever its kind or region (the caller checks both).
     public func namespace(id: NamespaceID) throws(ScwError) -> Namespace? {
         // A cached statement: this read is on the hot path of most requests.
-        try read { db in
+        try cachedRead(caches.namespaces, id: id.rawValue) { db in
             try NamespaceRecord.fetchOne(db.cachedStatement(sql: "SELECT * FROM namespace WHERE id = ?"), arguments: [id.rawValue])?.namespace
         }
     }

@@ -8,6 +8,43 @@ final class ChangeCounter: Sendable {
     let value = Atomic<Int>(0)
 }
 
+/// Decoded rows of the hot single-row reads (a container, a function, a namespace by id), valid only while the
+/// store's generation has not moved: any committed write empties it. Decoding a row's JSON columns costs more than
+/// the rest of a GET, and clients poll the same objects (SDK waiters, test suites).
+final class RowCache<Value: Sendable>: Sendable {
+    private let state = Mutex<(generation: Int, values: [String: Value])>((-1, [:]))
+    private let capacity: Int
+
+    init(capacity: Int = 2_048) {
+        self.capacity = capacity
+    }
+
+    /// The cached value of `id`, if it was read at `generation`.
+    func value(for id: String, generation: Int) -> Value? {
+        state.withLock { $0.generation == generation ? $0.values[id] : nil }
+    }
+
+    /// Keeps a value read at `generation` (the generation loaded before the read began).
+    func store(_ value: Value, for id: String, generation: Int) {
+        state.withLock { state in
+            if generation > state.generation {
+                state = (generation, [:])
+            } else if generation < state.generation {
+                return
+            }
+            if state.values.count >= capacity { state.values.removeAll(keepingCapacity: true) }
+            state.values[id] = value
+        }
+    }
+}
+
+/// The store's row caches.
+final class RowCaches: Sendable {
+    let containers = RowCache<Container>()
+    let functions = RowCache<Function>()
+    let namespaces = RowCache<Namespace>()
+}
+
 /// Owns the database writer and the migrator (the GRDB demo app's `AppDatabase` pattern). Every method is named after
 /// its intent and runs in one transaction, so a response sent after it returns describes committed data.
 public struct AppDatabase: Sendable {
@@ -16,6 +53,7 @@ public struct AppDatabase: Sendable {
     /// Where the data lives (`:memory:` for a throwaway store).
     public let path: String
     private let changes = ChangeCounter()
+    let caches = RowCaches()
 
     /// Grows after every committed write: a value read before a lookup still equal afterwards means the lookup is
     /// still what the store holds.
@@ -55,6 +93,15 @@ public struct AppDatabase: Sendable {
     /// Runs a read, translating SQLite failures at this layer's edge.
     func read<T>(_ body: @Sendable (Database) throws -> T) throws(ScwError) -> T {
         do { return try writer.read(body) } catch { throw Self.translate(error) }
+    }
+
+    /// One row by id through `cache`: served from memory when no write committed since it was read.
+    func cachedRead<T: Sendable>(_ cache: RowCache<T>, id: String, _ body: @Sendable (Database) throws -> T?) throws(ScwError) -> T? {
+        let generation = self.generation
+        if let hit = cache.value(for: id, generation: generation) { return hit }
+        let value = try read(body)
+        if let value { cache.store(value, for: id, generation: generation) }
+        return value
     }
 
     /// Runs a write transaction, translating SQLite failures at this layer's edge.

@@ -2,6 +2,8 @@ import ArgumentParser
 import CProcessShim
 import Foundation
 import Logging
+import NIOCore
+import NIOPosix
 import ScwEngine
 import ScwMockApp
 
@@ -52,6 +54,12 @@ struct Serve: AsyncParsableCommand {
     var scaleToZero: Double?
 
     func run() async throws {
+        // Swift Concurrency's jobs run on the server's NIO event loops instead of a separate thread pool: a request's
+        // handler then runs on the thread that read it, with no hand-over between threads (on 2 cores, the hand-overs
+        // cost more than the handlers). Blocking work (Argon2id, RSA, key generation) goes to Dispatch (`offload`).
+        if ProcessInfo.processInfo.environment["SCW_MOCK_NIO_EXECUTOR"] != "0" {
+            NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
+        }
         // Use every descriptor the system allows (the soft limit is often far below the hard one): each connection
         // and each running process needs some.
         var limits = rlimit()
