@@ -4,12 +4,15 @@ RUN apt-get update && apt-get install -y --no-install-recommends libargon2-dev l
 WORKDIR /src
 COPY Package.swift ./
 COPY Sources ./Sources
+# SwiftPM refuses to load a manifest whose test targets have no folder, even to build only the executable.
+COPY Tests ./Tests
 RUN swift build -c release --product scw-mock --static-swift-stdlib \
  && cp "$(swift build -c release --product scw-mock --show-bin-path)/scw-mock" /usr/local/bin/scw-mock
 
+# python3 unpacks uploaded function archives (its zipfile module) and runs python functions.
 FROM debian:bookworm-slim
 RUN apt-get update \
- && apt-get install -y --no-install-recommends libargon2-1 libsqlite3-0 curl ca-certificates \
+ && apt-get install -y --no-install-recommends libargon2-1 libsqlite3-0 curl ca-certificates python3 \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --system --uid 10001 --home-dir /var/lib/scw-mock scwmock \
  && mkdir -p /var/lib/scw-mock && chown scwmock /var/lib/scw-mock

@@ -44,6 +44,20 @@ public enum FixtureWire {
                                     httpMethod: r.destination_config?.http_method ?? "post")
     }
 
+    /// The API fields a fixture's container entry may carry (the containers v1 request's).
+    public static let containerFields = fieldNames(V1.ContainerRequest.self)
+    /// The API fields a fixture's function entry may carry (the functions v1beta1 request's).
+    public static let functionFields = fieldNames(V1Beta1.FunctionRequest.self)
+    /// The API fields a fixture's trigger entry may carry (the v1 trigger request's).
+    public static let triggerFields = fieldNames(V1.TriggerRequest.self)
+
+    /// The JSON field names of a request type whose fields are all optional (wire types use Scaleway's names as
+    /// property names, so reflection over an empty request lists them).
+    private static func fieldNames<T: Decodable>(_ type: T.Type) -> Set<String> {
+        guard let empty = try? WireJSON.decoder.decode(T.self, from: Data("{}".utf8)) else { return [] }
+        return Set(Mirror(reflecting: empty).children.compactMap(\.label))
+    }
+
     /// A container as a fixture entry (v1's fields, plain secrets), for `GET /_mock/state`.
     public static func entry(_ c: Container) -> JSONDocument {
         var o = object(V1.Container(c))

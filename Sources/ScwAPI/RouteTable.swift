@@ -121,13 +121,14 @@ public func buildRouter(_ services: APIServices) -> Router<ScwRequestContext> {
 
     // The mock's own routes: no key needed.
     let mock = RouteTable(router.group("_mock"), prefix: "_mock")
-    MockController(info: services.info, tokens: services.tokens).mount(on: mock)
+    let mockRoutes = Box<[(method: String, path: String)]>([])
+    MockController(info: services.info, tokens: services.tokens, routes: mockRoutes).mount(on: mock)
     FunctionController(service: services.functions).mountStorage(on: mock)
     for kind in ["containers", "functions"] {
         // Gateway-side faults: the next deploy fails, or the running process crashes.
         mock.post("\(kind)/:application_id/fail-next-deploy") { _, context -> FaultAck in
             let id: Identifier<Never> = try context.id("application_id")
-            guard (try? services.gateway.target(id: id.rawValue)) ?? nil != nil else {
+            guard let target = (try? services.gateway.target(id: id.rawValue)) ?? nil, target.kind == (kind == "containers" ? .container : .function) else {
                 throw ScwError.notFound(kind == "containers" ? .container : .function, id: id.rawValue)
             }
             await services.gateway.runtime.failNextDeploy(of: id.rawValue)
@@ -153,7 +154,7 @@ public func buildRouter(_ services: APIServices) -> Router<ScwRequestContext> {
     let document: @Sendable () -> ByteBuffer = {
         encodedDocument.withLock { cached in
             if let cached { return cached }
-            let document = OpenAPIDocument(version: services.info.version, routes: everyTable.value.flatMap(\.routes))
+            let document = OpenAPIDocument(version: services.info.version, routes: everyTable.value.flatMap(\.routes) + invocationRoutes)
             let encoded = ByteBuffer(bytes: (try? WireJSON.encoder.encode(document)) ?? Data())
             cached = encoded
             return encoded
@@ -166,8 +167,20 @@ public func buildRouter(_ services: APIServices) -> Router<ScwRequestContext> {
 
     tables.forEach { $0.finish() }
     everyTable.value = tables
+    mockRoutes.value = mock.routes + invocationRoutes
+    builtRoutes.withLock { $0 = router.routes.map { "\($0.method.rawValue) \($0.path)" } }
     return router
 }
+
+/// `/_mock/invoke/{id}/<path>`: answered by the gateway (`InvocationGateway`, `GatewayFastPath`) before the router,
+/// with any method; listed so that `/_mock/health` and the OpenAPI document name it.
+let invocationRoutes: [(method: String, path: String)] = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"].map {
+    (method: $0, path: "/_mock/invoke/:application_id/:path")
+}
+
+/// Every route of the last router built ("METHOD /path/{param}", 405 handlers included), as Hummingbird lists them:
+/// the tests check the OpenAPI document against it.
+let builtRoutes = Mutex<[String]>([])
 
 /// A reference cell set once while the router is built (the OpenAPI document needs the finished route tables).
 final class Box<Value>: @unchecked Sendable {

@@ -165,9 +165,10 @@ public enum ApplicationLifecycle {
         case createdOnly
         /// `deploy` (v1beta1) or `redeploy` (v1).
         case deployRequested
-        /// A PATCH that changes what runs: it redeploys (obs. every v1beta1 PATCH → pending), restarting a deploy in progress.
+        /// Any container PATCH: it redeploys (spec 3a "every PATCH redeploys → pending", 4d/9 v1 PATCH → updating), even of
+        /// description or tags only, restarting a deploy in progress.
         case configurationChanged
-        /// A PATCH of description or tags only.
+        /// A change that leaves the status alone (not used by containers: every PATCH redeploys them).
         case metadataChanged
         case deploySucceeded
         case deployFailed

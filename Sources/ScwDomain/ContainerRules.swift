@@ -1,3 +1,24 @@
+/// A probe as a request gives it; unset fields keep the current probe's values (the default's on creation).
+public struct ProbePatch: Sendable, Equatable {
+    public var failureThreshold: Int?
+    public var intervalSeconds: Int?
+    public var timeoutSeconds: Int?
+    public var check: Probe.Check?
+
+    /// An empty probe patch.
+    public init() {}
+
+    /// `base` with the fields this patch sets.
+    public func applied(to base: Probe) -> Probe {
+        var probe = base
+        if let v = failureThreshold { probe.failureThreshold = v }
+        if let v = intervalSeconds { probe.intervalSeconds = v }
+        if let v = timeoutSeconds { probe.timeoutSeconds = v }
+        if let v = check { probe.check = v }
+        return probe
+    }
+}
+
 /// What a client asks to set on a container, translated from its API version; nil = not given (or explicit null).
 public struct ContainerPatch: Sendable {
     public var description: String?
@@ -16,8 +37,8 @@ public struct ContainerPatch: Sendable {
     public var sandbox: Sandbox?
     public var localStorageLimitBytes: Int64?
     public var scalingOption: ScalingOption?
-    public var livenessProbe: Probe?
-    public var startupProbe: Probe?
+    public var livenessProbe: ProbePatch?
+    public var startupProbe: ProbePatch?
     public var tags: [String]?
     /// `""` detaches (v1 PATCH).
     public var privateNetworkID: String?
@@ -25,24 +46,17 @@ public struct ContainerPatch: Sendable {
     public var args: [String]?
     public var secrets: SecretChange = .unchanged
     public var hashProfile: SecretHashProfile = .legacy
-    /// v1beta1's deprecated `redeploy: true`: redeploy even if nothing that runs changes.
+    /// v1beta1's deprecated `redeploy: true` (every PATCH redeploys anyway, spec sections 3a, 9).
     public var forceRedeploy = false
 
     /// An empty patch.
     public init() {}
 
-    /// Whether only description or tags change (nothing the platform must redeploy).
-    public var isMetadataOnly: Bool {
-        if forceRedeploy { return false }
-        if case .unchanged = secrets {} else { return false }
-        return environmentVariables == nil && minScale == nil && maxScale == nil && memoryLimitBytes == nil && mvcpuLimit == nil
-            && timeoutSeconds == nil && privacy == nil && image == nil && maxConcurrency == nil && self.protocol == nil && port == nil
-            && httpsOnly == nil && sandbox == nil && localStorageLimitBytes == nil && scalingOption == nil && livenessProbe == nil
-            && startupProbe == nil && privateNetworkID == nil && command == nil && args == nil
-    }
-
     /// Applies the patch to `spec`. On creation, a memory size given without a CPU limit derives the CPU the way
-    /// Scaleway does (128 MB → 70 mvCPU, 256 → 140: 70 mvCPU per 128 MB).
+    /// Scaleway does (128 MB → 70 mvCPU, 256 → 140: 70 mvCPU per 128 MB). v1beta1's `max_concurrency` and the
+    /// `concurrent_requests_threshold` scaling option are one setting (spec 4c records them equal, 7 maps one to the
+    /// other): setting either alone sets both, unless the container scales on CPU or memory usage (an out-of-range value
+    /// is left to fail its own check).
     public func applied(to spec: ContainerSpec, creating: Bool) -> ContainerSpec {
         var s = spec
         if let v = description { s.description = v }
@@ -57,15 +71,23 @@ public struct ContainerPatch: Sendable {
         if let v = timeoutSeconds { s.timeoutSeconds = v }
         if let v = privacy { s.privacy = v }
         if let v = image { s.image = v }
-        if let v = maxConcurrency { s.maxConcurrency = v }
+        if let v = maxConcurrency {
+            s.maxConcurrency = v
+            if scalingOption == nil, ContainerRules.concurrencyRange.contains(v), case .concurrentRequests = s.scalingOption {
+                s.scalingOption = .concurrentRequests(v)
+            }
+        }
         if let v = self.protocol { s.protocol = v }
         if let v = port { s.port = v }
         if let v = httpsOnly { s.httpsOnly = v }
         if let v = sandbox { s.sandbox = v }
         if let v = localStorageLimitBytes { s.localStorageLimitBytes = v }
-        if let v = scalingOption { s.scalingOption = v }
-        if let v = livenessProbe { s.livenessProbe = v }
-        if let v = startupProbe { s.startupProbe = v }
+        if let v = scalingOption {
+            s.scalingOption = v
+            if maxConcurrency == nil, case .concurrentRequests(let n) = v, ContainerRules.concurrencyRange.contains(n) { s.maxConcurrency = n }
+        }
+        if let v = livenessProbe { s.livenessProbe = v.applied(to: s.livenessProbe) }
+        if let v = startupProbe { s.startupProbe = v.applied(to: s.startupProbe ?? .defaultLiveness) }
         if let v = tags { s.tags = v }
         if let v = privateNetworkID { s.privateNetworkID = v.isEmpty ? nil : v }
         if let v = command { s.command = v }
@@ -82,6 +104,8 @@ public enum ContainerRules {
     public static let reservedPorts: Set<Int> = [8008, 8012, 8013, 8022, 9090, 9091]
     /// Longest container name: the endpoint label `<prefix≤28>-<name>` must fit a 63-character DNS label.
     public static let maxNameLength = 34
+    /// Allowed `max_concurrency` and `concurrent_requests_threshold`.
+    public static let concurrencyRange = 1...80
 
     /// Checks a container name (same alphabet as namespaces).
     public static func nameProblem(_ name: String) -> ArgumentProblem? {
@@ -113,12 +137,12 @@ public enum ContainerRules {
         if spec.port < 1 || spec.port > 65535 { bad("port", "port must be between 1 and 65535") }
         if reservedPorts.contains(spec.port) { bad("port", "ports 8008, 8012, 8013, 8022, 9090 and 9091 are reserved by the platform") }
         if let problem = imageProblem(spec.image) { bad("image", problem, .format) }
-        if spec.maxConcurrency < 1 || spec.maxConcurrency > 80 { bad("max_concurrency", "max_concurrency must be between 1 and 80") }
+        if !concurrencyRange.contains(spec.maxConcurrency) { bad("max_concurrency", "max_concurrency must be between 1 and 80") }
         if spec.localStorageLimitBytes % 1_000_000 != 0 || spec.localStorageLimitBytes < 1_000_000 || spec.localStorageLimitBytes > 100_000_000_000 {
             bad("local_storage_limit_bytes", "local storage must be a whole number of MB between 1 and 100000")
         }
         switch spec.scalingOption {
-        case .concurrentRequests(let n) where n < 1 || n > 80:
+        case .concurrentRequests(let n) where !concurrencyRange.contains(n):
             bad("scaling_option.concurrent_requests_threshold", "must be between 1 and 80")
         case .cpuUsage(let n) where n < 1 || n > 100, .memoryUsage(let n) where n < 1 || n > 100:
             bad("scaling_option", "usage thresholds are percentages between 1 and 100")

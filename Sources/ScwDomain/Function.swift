@@ -41,6 +41,7 @@ public struct Function: Sendable, Equatable {
     public var secrets: [HashedSecret]
     public var phase: ApplicationPhase
     public var settlesAt: Timestamp
+    /// While deploying: the error the deploy will end with, decided when it started (nil = it succeeds).
     public var errorMessage: String?
     public var readyAt: Timestamp?
     public var domainName: String
@@ -76,14 +77,19 @@ public struct Function: Sendable, Equatable {
     /// The message Scaleway reports when a function is deployed without uploaded code.
     public static let noCodeMessage = "internal error"
 
-    /// The function as a reader sees it at `now`: a deploy whose time has come succeeds when code was uploaded and
-    /// fails with "internal error" otherwise (spec section 4e).
+    /// The outcome a deploy starting now will have: "internal error" without uploaded code (spec section 4e). Stored in
+    /// `errorMessage` when the deploy starts, so that uploading code afterwards does not change that deploy's result.
+    public var deployOutcome: String? { hasCode ? nil : Self.noCodeMessage }
+
+    /// The function as a reader sees it at `now`: a deploy whose time has come ends as decided when it started
+    /// (`errorMessage`), succeeding only with code (spec section 4e).
     public func observed(at now: Timestamp) -> Function {
         guard phase.isDeploying, settlesAt <= now else { return self }
         var copy = self
-        copy.phase = ApplicationLifecycle.apply(hasCode ? .deploySucceeded : .deployFailed, to: phase).phase
-        copy.errorMessage = hasCode ? nil : Self.noCodeMessage
-        if hasCode { copy.readyAt = settlesAt }
+        let succeeded = hasCode && errorMessage == nil
+        copy.phase = ApplicationLifecycle.apply(succeeded ? .deploySucceeded : .deployFailed, to: phase).phase
+        copy.errorMessage = succeeded ? nil : errorMessage ?? Self.noCodeMessage
+        if succeeded { copy.readyAt = settlesAt }
         copy.updatedAt = max(updatedAt, settlesAt)
         return copy
     }

@@ -156,7 +156,7 @@ public struct SystemClock: WallClock {
 }
 
 /// The mock's clock: a base clock moved forward by `POST /_mock/clock`, so tests can make tokens expire and
-/// transitions settle without waiting. It never moves backwards.
+/// transitions settle without waiting. It never moves backwards, except on a reset.
 public final class MockClock: WallClock {
     private let base: any WallClock
     private let offset = Mutex<Int64>(0)
@@ -168,6 +168,9 @@ public final class MockClock: WallClock {
 
     /// How far the clock has been moved, in nanoseconds.
     public var offsetNanoseconds: Int64 { offset.withLock { $0 } }
+
+    /// Puts the clock back to the base clock (`POST /_mock/reset`: the only way it moves backwards).
+    public func resetOffset() { offset.withLock { $0 = 0 } }
 
     /// Moves the clock forward by `nanoseconds` (≥ 0).
     public func advance(nanoseconds: Int64) {

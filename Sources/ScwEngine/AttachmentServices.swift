@@ -98,10 +98,12 @@ public struct TriggerService: Sendable {
         return t.observed(at: clock.now())
     }
 
-    /// One page of triggers.
-    public func list(_ query: AttachmentQuery, by principal: Principal) throws(ScwError) -> Page<Trigger> {
+    /// One page of triggers; `projectID` / `organizationID` are the list filters the SDKs send (403 outside the key's scope,
+    /// as for container lists).
+    public func list(_ query: AttachmentQuery, projectID: ProjectID? = nil, organizationID: OrganizationID? = nil,
+                     by principal: Principal) throws(ScwError) -> Page<Trigger> {
         var q = query
-        q.projectIDs = principal.projectIDs
+        q.projectIDs = try principal.listScope(projectID: projectID, organizationID: organizationID, resource: "trigger")
         q.organizationID = principal.organizationID
         var page = try database.triggers(matching: q)
         let now = clock.now()
@@ -109,8 +111,9 @@ public struct TriggerService: Sendable {
         return page
     }
 
-    /// Applies a version's PATCH semantics (`change`); a change of name, description or tags only stays `ready`.
-    public func update(_ id: TriggerID, cronsOnly: Bool?, ofContainers: Bool, region: Region, by principal: Principal,
+    /// Applies a version's PATCH semantics (`change`); a change of name, description or tags only stays `ready`, unless
+    /// `redeploys` (v1beta1 crons go `pending` on every PATCH, spec section 4f).
+    public func update(_ id: TriggerID, cronsOnly: Bool?, ofContainers: Bool, region: Region, by principal: Principal, redeploys: Bool = false,
                        _ change: @escaping @Sendable (inout Trigger) throws -> Void) throws(ScwError) -> Trigger {
         let now = clock.now()
         let delay = settings.transitionDelayNanoseconds
@@ -127,7 +130,7 @@ public struct TriggerService: Sendable {
             try change(&t)
             let problems = Self.problems(t)
             if !problems.isEmpty { throw ScwError.invalidArguments(problems) }
-            let runtimeChange = t.source != before.source || t.httpPath != before.httpPath || t.httpMethod != before.httpMethod
+            let runtimeChange = redeploys || t.source != before.source || t.httpPath != before.httpPath || t.httpMethod != before.httpMethod
             let transition = ResourceLifecycle.apply(runtimeChange ? .configurationChanged : .metadataChanged, to: t.phase)
             t.phase = transition.phase
             if transition.effects.contains(.scheduleSettlement) { t.settlesAt = now.adding(nanoseconds: delay) }
@@ -148,6 +151,7 @@ public struct TriggerService: Sendable {
             }
         }) else { throw .notFound(cronsOnly == true ? .cron : .trigger, id: id.rawValue) }
         var shown = deleted.observed(at: clock.now())
+        if shown.phase != .ready { shown.credentialID = nil }  // never shown: the platform had not made it yet
         shown.phase = .deleting
         return shown
     }
@@ -231,10 +235,12 @@ public struct DomainService: Sendable {
         return d.observed(at: clock.now())
     }
 
-    /// One page of domains.
-    public func list(_ query: AttachmentQuery, by principal: Principal) throws(ScwError) -> Page<CustomDomain> {
+    /// One page of domains; `projectID` / `organizationID` are the list filters the SDKs send (403 outside the key's scope,
+    /// as for container lists).
+    public func list(_ query: AttachmentQuery, projectID: ProjectID? = nil, organizationID: OrganizationID? = nil,
+                     by principal: Principal) throws(ScwError) -> Page<CustomDomain> {
         var q = query
-        q.projectIDs = principal.projectIDs
+        q.projectIDs = try principal.listScope(projectID: projectID, organizationID: organizationID, resource: "domain")
         q.organizationID = principal.organizationID
         var page = try database.domains(matching: q)
         let now = clock.now()

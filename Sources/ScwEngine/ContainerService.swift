@@ -44,7 +44,10 @@ public struct ContainerService: Sendable {
         }
         var problems = ContainerRules.nameProblem(name).map { [$0] } ?? []
         let spec = patch.applied(to: .defaults(name: name, namespace: ns), creating: true)
-        problems += ContainerRules.problems(spec, in: ns)
+        var specProblems = ContainerRules.problems(spec, in: ns)
+        // The default image is made from the name: a bad name is reported once, as the name's problem.
+        if !problems.isEmpty, patch.image == nil { specProblems.removeAll { $0.argumentName == "image" } }
+        problems += specProblems
         problems += SecretsUpdate.problems(patch.secrets)
         if !problems.isEmpty { throw .invalidArguments(problems) }
         if requireVPCIntegration, spec.privateNetworkID != nil, !ns.vpcIntegrationActivated {
@@ -84,7 +87,7 @@ public struct ContainerService: Sendable {
         return result
     }
 
-    /// Applies a PATCH: anything beyond description and tags redeploys the container.
+    /// Applies a PATCH: every PATCH redeploys the container, description- or tags-only ones too (spec sections 3a, 4d, 9).
     public func update(_ id: ContainerID, patch: ContainerPatch, requireVPCIntegration: Bool, region: Region,
                        by principal: Principal) async throws(ScwError) -> Container {
         let secretIssues = SecretsUpdate.problems(patch.secrets)
@@ -106,16 +109,20 @@ public struct ContainerService: Sendable {
             if requireVPCIntegration, patch.privateNetworkID != nil, spec.privateNetworkID != nil, !ns.vpcIntegrationActivated {
                 throw ScwError.badRequest(Self.vpcMessage)
             }
-            let transition = ApplicationLifecycle.apply(patch.isMetadataOnly ? .metadataChanged : .configurationChanged, to: c.phase)
+            let transition = ApplicationLifecycle.apply(.configurationChanged, to: c.phase)
             if transition.refused { throw ScwError.transientState(.container, id: id.rawValue, currentState: c.phase.rawValue) }
+            let secrets = SecretsUpdate.apply(patch.secrets, to: c.secrets, fresh: fresh)
+            let secretValues = SecretsUpdate.applyPlain(patch.secrets, to: c.secretValues)
+            let secretProblems = SecretsUpdate.resultProblems(patch.secrets, secrets, plain: secretValues)
+            if !secretProblems.isEmpty { throw ScwError.invalidArguments(secretProblems) }
             c.spec = spec
-            c.secrets = SecretsUpdate.apply(patch.secrets, to: c.secrets, fresh: fresh)
-            c.secretValues = SecretsUpdate.applyPlain(patch.secrets, to: c.secretValues)
+            c.secrets = secrets
+            c.secretValues = secretValues
             c.phase = transition.phase
             if transition.effects.contains(.scheduleSettlement) { c.settlesAt = settles; c.errorMessage = nil }
             c.updatedAt = now
         }) else { throw .notFound(.container, id: id.rawValue) }
-        if !patch.isMetadataOnly { await launch(updated) }
+        await launch(updated)
         return updated
     }
 

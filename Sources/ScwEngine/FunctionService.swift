@@ -103,12 +103,17 @@ public struct FunctionService: Sendable {
             }
             let transition = ApplicationLifecycle.apply(.configurationChanged, to: f.phase)
             if transition.refused { throw ScwError.transientState(.function, id: id.rawValue, currentState: f.phase.rawValue) }
+            let secrets = SecretsUpdate.apply(patch.secrets, to: f.secrets, fresh: fresh)
+            let secretValues = SecretsUpdate.applyPlain(patch.secrets, to: f.secretValues)
+            // A merge can go past the limits each request keeps to (throwing rolls the transaction back).
+            let secretProblems = SecretsUpdate.resultProblems(patch.secrets, secrets, plain: secretValues)
+            if !secretProblems.isEmpty { throw ScwError.invalidArguments(secretProblems) }
             f.spec = spec
-            f.secrets = SecretsUpdate.apply(patch.secrets, to: f.secrets, fresh: fresh)
-            f.secretValues = SecretsUpdate.applyPlain(patch.secrets, to: f.secretValues)
+            f.secrets = secrets
+            f.secretValues = secretValues
             f.phase = transition.phase
             f.settlesAt = settles
-            f.errorMessage = nil
+            f.errorMessage = f.deployOutcome
             f.updatedAt = now
         }) else { throw .notFound(.function, id: id.rawValue) }
         await runtime?.deploy(function: id)
@@ -128,7 +133,7 @@ public struct FunctionService: Sendable {
             if transition.refused { throw ScwError.transientState(.function, id: id.rawValue, currentState: f.phase.rawValue) }
             f.phase = transition.phase
             f.settlesAt = settles
-            f.errorMessage = nil
+            f.errorMessage = f.deployOutcome
             f.updatedAt = now
         }) else { throw .notFound(.function, id: id.rawValue) }
         await runtime?.deploy(function: id)

@@ -118,6 +118,9 @@ public struct NamespaceService: Sendable {
             if let env = change.environmentVariables { ns.environmentVariables = env }
             ns.secrets = SecretsUpdate.apply(change.secrets, to: ns.secrets, fresh: fresh)
             ns.secretValues = SecretsUpdate.applyPlain(change.secrets, to: ns.secretValues)
+            // A merge can go past the limits each request keeps to (throwing rolls the transaction back).
+            let secretProblems = SecretsUpdate.resultProblems(change.secrets, ns.secrets, plain: ns.secretValues)
+            if !secretProblems.isEmpty { throw ScwError.invalidArguments(secretProblems) }
             let runtimeChange: Bool
             if case .unchanged = change.secrets { runtimeChange = change.environmentVariables != nil } else { runtimeChange = true }
             let transition = ResourceLifecycle.apply(runtimeChange ? .configurationChanged : .metadataChanged, to: ns.phase)

@@ -12,6 +12,13 @@ enum SecretsUpdate {
         }
     }
 
+    /// Problems with the secrets a change leaves: a v1beta1 merge can go past the limits that each request keeps to.
+    /// Checked as on creation (count, keys, sizes of the values still known in clear); nothing to check when unchanged.
+    static func resultProblems(_ change: SecretChange, _ result: [HashedSecret], plain: [String: String]) -> [ArgumentProblem] {
+        if case .unchanged = change { return [] }
+        return NamespaceRules.secretProblems(result.map { ($0.key, plain[$0.key]) })
+    }
+
     /// Hashes every new plain value of a change, keyed by variable name.
     static func hash(_ change: SecretChange, profile: SecretHashProfile) async -> [String: String] {
         let values: [(String, String)]

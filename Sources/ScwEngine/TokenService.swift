@@ -65,7 +65,11 @@ public struct TokenService: Sendable {
         let now = clock.now()
         var expiry: Timestamp?
         if let raw = request.expiresAt {
-            guard let parsed = Timestamp.parseRFC3339(raw) ?? Timestamp.parseRFC3339(raw.replacingOccurrences(of: " ", with: "+")) else {
+            let forms = [raw, raw.replacingOccurrences(of: " ", with: "+")]
+            guard let parsed = forms.lazy.compactMap(Timestamp.parseRFC3339).first else {
+                if forms.contains(where: Self.isRFC3339PastTimestampRange) {
+                    throw .invalid("expires_at", .constraint, "expires_at is too far in the future, at most \(Self.latestExpiry)")
+                }
                 throw .invalid("expires_at", .format, "expires_at must be an RFC 3339 timestamp, e.g. 2022-01-02T00:00:00Z")
             }
             // Scaleway answers with whole seconds in UTC, and exp equals them.
@@ -117,6 +121,17 @@ public struct TokenService: Sendable {
         return IssuedToken(token: token, jwt: jwt, publicKeyPEM: key.publicPKCS1PEM)
     }
 
+    /// The latest expiry the store can hold (instants are Int64 nanoseconds, which end in April 2262).
+    static let latestExpiry = Timestamp(nanoseconds: Int64.max / 1_000_000_000 * 1_000_000_000).rfc3339(fractionDigits: 0)
+
+    /// Whether `text` is a well-formed RFC 3339 timestamp that is only refused by `Timestamp` for being after 2262
+    /// (e.g. `9999-12-31T23:59:59Z`): the same text with the year moved into 1600–1999 (same place in the 400-year
+    /// leap cycle, so February 29 stays valid or invalid) parses.
+    static func isRFC3339PastTimestampRange(_ text: String) -> Bool {
+        guard text.utf8.count > 4, let year = Int(text.prefix(4)), year >= 2262 else { return false }
+        return Timestamp.parseRFC3339(String(1600 + year % 400) + text.dropFirst(4)) != nil
+    }
+
     /// A stored token of `api` in `region`.
     public func get(_ id: TokenID, api: TokenAPI, region: Region, by principal: Principal) throws(ScwError) -> Token {
         guard let token = try database.token(id: id, api: api), token.region == region else { throw .notFound(.token, id: id.rawValue) }
@@ -144,7 +159,12 @@ public struct TokenService: Sendable {
             guard principalCopy.may(access: t.projectID, of: t.organizationID) else {
                 throw ScwError.permissionsDenied([PermissionDetail(action: "write", resource: "token")])
             }
-        }) else { throw .notFound(.token, id: id.rawValue) }
+        }) else {
+            // Spec section 11 (recorded quirk): deleting a functions token id on the containers endpoint answers
+            // "Container was not found".
+            if api == .containers, try database.token(id: id, api: .functions) != nil { throw .notFound(.container, id: id.rawValue) }
+            throw .notFound(.token, id: id.rawValue)
+        }
         return token
     }
 

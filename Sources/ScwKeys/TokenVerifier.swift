@@ -68,8 +68,10 @@ public struct TokenVerifier: Sendable {
         guard token.utf8.count <= Self.maxTokenLength else { throw .malformed("longer than \(Self.maxTokenLength) bytes") }
         let parts = token.split(separator: ".", omittingEmptySubsequences: false)
         guard parts.count == 3 else { throw .malformed("expected 3 dot-separated parts, got \(parts.count)") }
+        // The signature is decoded after the header is checked, so an `alg:none` token with an empty signature is
+        // refused for its algorithm (catalog J01), not as malformed.
         guard let headerBytes = Base64URL.decode(parts[0]), let payloadBytes = Base64URL.decode(parts[1]),
-              let signature = Base64URL.decode(parts[2]), !headerBytes.isEmpty, !payloadBytes.isEmpty, !signature.isEmpty
+              !headerBytes.isEmpty, !payloadBytes.isEmpty
         else { throw .malformed("not canonical unpadded base64url") }
 
         let header: [String: JSONValue]
@@ -81,6 +83,8 @@ public struct TokenVerifier: Sendable {
         guard alg == "RS256" else { throw .algorithmNotAllowed(alg) }
         guard header["crit"] == nil else { throw .criticalHeader }
         if let typ = header["typ"], typ != .string("JWT") { throw .malformed("typ must be JWT") }
+        guard let signature = Base64URL.decode(parts[2]) else { throw .malformed("not canonical unpadded base64url") }
+        guard !signature.isEmpty else { throw .malformed("empty signature") }
 
         let signingInput = Array(token.utf8.prefix(parts[0].utf8.count + 1 + parts[1].utf8.count))
         guard publicKey.isValidRS256(signature, for: signingInput) else { throw .badSignature }

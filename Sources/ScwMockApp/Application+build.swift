@@ -6,6 +6,7 @@ import NIOCore
 import ScwAPI
 import ScwDomain
 import ScwEngine
+import ScwKeys
 import ScwStore
 import ServiceLifecycle
 import Synchronization
@@ -41,8 +42,12 @@ public func buildApplication(
     let functions = FunctionService(database: database, clock: clock, ids: ids, settings: settings, runtime: runtime)
     let triggers = TriggerService(database: database, clock: clock, ids: ids, settings: settings)
     let tokens = TokenService(database: database, clock: clock, ids: ids, settings: settings, keys: keyRing)
-    let seedServices = SeedLoader.Services(containers: containers, functions: functions, triggers: triggers, tokens: tokens)
+    let seedServices = SeedLoader.Services(containers: containers, functions: functions, triggers: triggers, tokens: tokens, clock: clock)
+    // A store that held nothing but the identity before seeding is, right after seeding, exactly the seeded state that
+    // `POST /_mock/reset` returns to (same ids, same tokens). An existing store is not: its first reset seeds again.
+    let fresh = try holdsOnlyTheIdentity(database)
     try await SeedLoader.apply(paths: configuration.seedPaths, to: database, namespaces: namespaces, runtime: runtime, services: seedServices)
+    let seeded = fresh ? try database.copy() : nil
     // Fill the key pool (and key any seeded namespace without a key file) in the background, a moment after the
     // listener opens so that start-up does not compete with RSA generation.
     Task {
@@ -52,7 +57,7 @@ public func buildApplication(
 
     let authenticator = try Authenticator(database: database, clock: clock)
     let admin = Administration(database: database, configuration: configuration, namespaces: namespaces, authenticator: authenticator,
-                               keys: keyRing, runtime: runtime, services: seedServices)
+                               keys: keyRing, runtime: runtime, services: seedServices, clock: clock, seeded: seeded)
     let gateway = GatewayService(database: database, keys: keyRing, clock: clock, authenticator: authenticator, runtime: runtime,
                                  mode: configuration.privateAuth)
     let services = APIServices(
@@ -97,7 +102,8 @@ public func buildApplication(
         logger: logger)
 }
 
-/// Reset to the seeded state (`POST /_mock/reset`): wipe, then the same identity and seed path as at start.
+/// Reset to the seeded state (`POST /_mock/reset`): the copy taken right after seeding a fresh store, else (a store
+/// that existed before this start) wipe, then the same identity and seed paths as at start.
 final class Administration: MockAdministration {
     let database: AppDatabase
     let configuration: MockConfiguration
@@ -106,11 +112,12 @@ final class Administration: MockAdministration {
     let keys: KeyRing
     let runtime: RuntimeCoordinator
     let services: SeedLoader.Services
-    /// The seeded state as the first reset built it; later resets restore it in about a millisecond.
-    let seeded = Mutex<StoreCopy?>(nil)
+    let clock: MockClock
+    /// The seeded state (taken at start, or by the first reset); resets restore it in about a millisecond.
+    let seeded: Mutex<StoreCopy?>
 
     init(database: AppDatabase, configuration: MockConfiguration, namespaces: NamespaceService, authenticator: Authenticator,
-         keys: KeyRing, runtime: RuntimeCoordinator, services: SeedLoader.Services) {
+         keys: KeyRing, runtime: RuntimeCoordinator, services: SeedLoader.Services, clock: MockClock, seeded: StoreCopy?) {
         self.database = database
         self.configuration = configuration
         self.namespaces = namespaces
@@ -118,12 +125,18 @@ final class Administration: MockAdministration {
         self.keys = keys
         self.runtime = runtime
         self.services = services
+        self.clock = clock
+        self.seeded = Mutex(seeded)
     }
 
     func reset(toEmpty: Bool) async throws {
         // Processes of containers the reset removes must not outlive them.
         await runtime.stopEveryWorkload()
+        // Namespaces keyed after the seeded state was taken (from the pool) keep their key, so that tokens issued
+        // since, and those of the token file, still verify.
+        let keptKeys = try database.allNamespaceKeys()
         keys.forgetAll()
+        clock.resetOffset()
         if !toEmpty, let copy = seeded.withLock({ $0 }) {
             try database.restore(copy)
         } else {
@@ -137,18 +150,31 @@ final class Administration: MockAdministration {
                 seeded.withLock { $0 = copy }
             }
         }
+        if !toEmpty {
+            for (id, pem) in keptKeys {
+                guard let bits = (try? NamespaceKey(pem: pem))?.privateKey.keySizeInBits else { continue }
+                _ = try database.assignKey(id, pem: pem, bits: bits)
+            }
+            // The restored pool may hold keys handed out since: never give one to a second namespace.
+            try database.discardPooledKeysInUse()
+        }
         try authenticator.reload()
         await runtime.restoreAfterRestart()
     }
 
     func exportState() throws -> Data {
-        try WireJSON.encoder.encode(StateExport.document(try database.snapshot()))
+        try WireJSON.encoder.encode(StateExport.document(try database.snapshot(), organizations: try database.allOrganizations()))
     }
 
     func applySeed(_ body: Data) async throws {
-        let document = Result<SeedDocument, any Error> { try JSONDecoder().decode(SeedDocument.self, from: body) }
+        // YAML or JSON (JSON is YAML); its image and runtime mappings are added to the seed's.
+        let text = Result<String, any Error> {
+            guard let text = String(data: body, encoding: .utf8) else { throw SeedError(problems: [SeedProblem(file: "body", field: "-", message: "expected UTF-8 text")]) }
+            return text
+        }
         do {
-            try await SeedLoader.apply(documents: [("body", document)], to: database, namespaces: namespaces, runtime: nil, services: services)
+            try await SeedLoader.apply(documents: [("body", text)], to: database, namespaces: namespaces, runtime: runtime, services: services,
+                                       addingMappings: true)
         } catch let error as SeedError {
             // One entry per fixture problem, as Scaleway-shaped invalid arguments.
             throw ScwError.invalidArguments(error.problems.map { ArgumentProblem(argumentName: $0.field, reason: .constraint, helpMessage: $0.message) })
@@ -160,6 +186,13 @@ final class Administration: MockAdministration {
         guard let limit else { return try database.storageState() }
         return try database.limitGrowth(toPages: limit)
     }
+}
+
+/// Whether the store holds nothing but the well-known identity (a new store, or `:memory:`).
+func holdsOnlyTheIdentity(_ database: AppDatabase) throws -> Bool {
+    let s = try database.snapshot()
+    return s.namespaces.isEmpty && s.projects.allSatisfy { $0.id == WellKnownIdentity.projectID }
+        && s.apiKeys.allSatisfy { $0.accessKey == WellKnownIdentity.accessKey }
 }
 
 /// Keeps the database open for the life of the application and closes it cleanly at shutdown.
@@ -212,8 +245,8 @@ public func exportLine(host: String, port: Int) -> String {
         + "SCW_DEFAULT_REGION=fr-par"
 }
 
-/// Checks fixture files without starting a server (`scw-mock seed check`): they are applied to a throwaway
-/// in-memory store through the same code paths as at start. Returns how many files were read.
+/// Checks fixture files without starting a server (`scw-mock seed check`): they are tried on a throwaway in-memory
+/// store through the same code paths as at start, and no file is written. Returns how many files were read.
 public func checkSeeds(paths: [String]) async throws -> Int {
     let database = try AppDatabase.open(path: ":memory:")
     try database.saveIdentity(organizations: [(WellKnownIdentity.organizationID, "default")],
@@ -228,8 +261,9 @@ public func checkSeeds(paths: [String]) async throws -> Int {
         containers: ContainerService(database: database, clock: clock, ids: ids, settings: settings),
         functions: FunctionService(database: database, clock: clock, ids: ids, settings: settings),
         triggers: TriggerService(database: database, clock: clock, ids: ids, settings: settings),
-        tokens: TokenService(database: database, clock: clock, ids: ids, settings: settings, keys: keys))
-    try await SeedLoader.apply(paths: paths, to: database, namespaces: namespaces, services: services)
+        tokens: TokenService(database: database, clock: clock, ids: ids, settings: settings, keys: keys), clock: clock)
+    // Check only: nothing is written, not even the fixtures' token files.
+    try await SeedLoader.apply(paths: paths, to: database, namespaces: namespaces, services: services, checkOnly: true)
     await forge.stop()
     return try SeedLoader.files(in: paths).count
 }

@@ -30,6 +30,13 @@ extension AppDatabase {
         try read { db in try ProjectRecord.fetchOne(db, key: id.rawValue)?.project }
     }
 
+    /// Every organization with its name (for `GET /_mock/state`).
+    public func allOrganizations() throws(ScwError) -> [(id: OrganizationID, name: String)] {
+        try read { db in
+            try OrganizationRecord.order(Column("id")).fetchAll(db).map { (OrganizationID(trusted: $0.id), $0.name) }
+        }
+    }
+
     /// Every project.
     public func allProjects() throws(ScwError) -> [Project] {
         try read { db in try ProjectRecord.order(Column("id")).fetchAll(db).map(\.project) }

@@ -47,6 +47,14 @@ extension AppDatabase {
         try read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM key_pool WHERE bits = ?", arguments: [bits]) ?? 0 }
     }
 
+    /// Removes from the pool the keys a namespace already has (a restored copy of the store may hold keys that were
+    /// handed out after the copy was taken).
+    public func discardPooledKeysInUse() throws(ScwError) {
+        try write { db in
+            try db.execute(sql: "DELETE FROM key_pool WHERE private_pem IN (SELECT private_pem FROM namespace_key)")
+        }
+    }
+
     /// Adds a pre-generated key to the pool.
     public func addPooledKey(pem: String, bits: Int) throws(ScwError) {
         try write { db in try db.execute(sql: "INSERT INTO key_pool (private_pem, bits) VALUES (?, ?)", arguments: [pem, bits]) }

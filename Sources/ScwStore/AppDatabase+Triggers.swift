@@ -161,6 +161,7 @@ public struct AttachmentQuery: Sendable {
     public var ofContainers: Bool
     public var application: String?
     public var namespaceID: NamespaceID?
+    /// v1's `trigger_type` (`sqs` and `nats` also match v1beta1's `scw_sqs` and `scw_nats`).
     public var sourceType: String?
     public var projectIDs: Set<ProjectID>?
     public var organizationID: OrganizationID
@@ -226,7 +227,8 @@ extension AppDatabase {
             if let crons = q.cronsOnly { r = r.filter(crons ? Column("source_type") == "cron" : Column("source_type") != "cron") }
             if let app = q.application { r = r.filter(Column(q.ofContainers ? "container_id" : "function_id") == app) }
             if let ns = q.namespaceID { r = r.filter(Column("namespace_id") == ns.rawValue) }
-            if let type = q.sourceType { r = r.filter(Column("source_type") == type) }
+            // v1 renders v1beta1 `scw_sqs` / `scw_nats` triggers as `sqs` / `nats`, so its filter matches them too.
+            if let type = q.sourceType { r = r.filter([type, "scw_\(type)"].contains(Column("source_type"))) }
             if let projects = q.projectIDs { r = r.filter(projects.map(\.rawValue).contains(Column("project_id"))) }
             let (rows, total) = try Self.page(r, q.page, nameColumn: q.orderColumn, in: db)
             return Page(items: rows.map(\.trigger), totalCount: total)

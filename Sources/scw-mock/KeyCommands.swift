@@ -38,7 +38,10 @@ struct TokenCommand: ParsableCommand {
             abstract: "Verify a token offline with the same strict rules as the gateway; print its claims or why it fails.",
             discussion: """
             RS256 only; no crit; canonical base64url; exp checked strictly (now < exp); nbf and iat with a \(TokenVerifier.defaultLeewaySeconds) s \
-            leeway. Exit code 0 when valid, 1 when refused.
+            leeway. On success prints "valid" and the token's payload JSON as sent.
+
+            Exit codes: 0 valid; 1 refused (the reason is printed); 2 the public key file is missing, unreadable or \
+            not an RSA public key; 64 bad arguments.
             """)
 
         @Option(help: "PEM public key (PKCS#1 or SPKI), e.g. the tokens API's public_key or /_mock/namespaces/ID/public-key.")
@@ -52,14 +55,23 @@ struct TokenCommand: ParsableCommand {
 
         func run() throws {
             guard namespaceId != nil || containerId != nil else { throw ValidationError("give --namespace-id, --container-id or both") }
-            let key = try NamespacePublicKey(pem: try String(contentsOfFile: publicKey, encoding: .utf8))
+            let key: NamespacePublicKey
+            do {
+                key = try NamespacePublicKey(pem: try String(contentsOfFile: publicKey, encoding: .utf8))
+            } catch {
+                let why = FileManager.default.isReadableFile(atPath: publicKey) ? "not a PEM RSA public key" : "cannot read the file"
+                FileHandle.standardError.write(Data("error: --public-key \(publicKey): \(why)\n".utf8))
+                throw ExitCode(2)
+            }
             let target = TokenTarget(namespaceID: namespaceId ?? "", applicationID: containerId)
             var now = timespec()
             clock_gettime(CLOCK_REALTIME, &now)
             do {
-                let claims = try TokenVerifier(publicKey: key).verify(token, for: target, nowNanoseconds: Int64(now.tv_sec) * 1_000_000_000 + Int64(now.tv_nsec))
+                _ = try TokenVerifier(publicKey: key).verify(token, for: target, nowNanoseconds: Int64(now.tv_sec) * 1_000_000_000 + Int64(now.tv_nsec))
+                // The payload as the token carries it (an `aud` array, extra members), not claims rebuilt from the model.
+                let payload = Base64URL.decode(token.split(separator: ".", omittingEmptySubsequences: false)[1])!
                 print("valid")
-                print(claims.payloadJSON)
+                print(String(decoding: payload, as: UTF8.self))
             } catch {
                 print("invalid: \(error)")
                 throw ExitCode(1)

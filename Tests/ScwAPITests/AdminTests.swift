@@ -4,6 +4,7 @@ import HummingbirdTesting
 import ScwDomain
 import ScwKeys
 import ScwMockApp
+@testable import ScwAPI
 import Testing
 
 /// The test-control routes under `/_mock` (issue 7).
@@ -112,7 +113,7 @@ import Testing
             let verifier = TokenVerifier(publicKey: key)
             let expected: [String: TokenFailure] = [
                 "expired": .expired, "not_yet_valid": .notYetValid, "wrong_namespace": .wrongNamespace, "wrong_container": .wrongApplication,
-                "tampered_signature": .badSignature, "tampered_payload": .badSignature, "alg_none": .malformed("not canonical unpadded base64url"),
+                "tampered_signature": .badSignature, "tampered_payload": .badSignature, "alg_none": .algorithmNotAllowed("none"),
                 "hs256_public_key": .algorithmNotAllowed("HS256"), "other_key": .badSignature,
             ]
             for kind in TokenForger.Kind.allCases {
@@ -146,6 +147,56 @@ import Testing
                 }
             }
             #expect(paths.count > 40)
+            // Every path the router serves (as Hummingbird lists them) is documented, and so is the gateway's invoke route.
+            let served = Set(builtRoutes.withLock { $0 }.map { String($0.split(separator: " ", maxSplits: 1)[1]) })
+            #expect(served.count > 40)
+            for path in served { #expect(paths[path] != nil, "\(path)") }
+            #expect(paths["/_mock/invoke/{application_id}/{path}"]?.keys.sorted() == ["delete", "get", "head", "options", "patch", "post", "put"])
+        }
+    }
+
+    @Test func healthListsEveryMockRoute() async throws {
+        try await withApp { client, _ in
+            let routes = try await client.call(.get, "/_mock/health", key: nil).json["routes"] as! [String]
+            let paths = try await client.call(.get, "/_mock/openapi.json", key: nil).json["paths"] as! [String: [String: Any]]
+            let order = ["get", "post", "put", "patch", "delete", "head", "options"]
+            let documented = paths.filter { $0.key.hasPrefix("/_mock/") }.map { path, methods in
+                methods.keys.sorted { order.firstIndex(of: $0)! < order.firstIndex(of: $1)! }.map { $0.uppercased() }.joined(separator: "|") + " " + path
+            }
+            #expect(routes.sorted() == documented.sorted())
+            for route in ["GET /_mock/health", "GET|POST /_mock/clock", "GET|PUT|DELETE /_mock/faults", "GET /_mock/state", "POST /_mock/seed",
+                          "GET|PUT /_mock/storage", "POST /_mock/containers/{application_id}/fail-next-deploy",
+                          "POST /_mock/functions/{application_id}/crash", "GET /_mock/containers/{application_id}/logs",
+                          "GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS /_mock/invoke/{application_id}/{path}"] {
+                #expect(routes.contains(route), "\(route)")
+            }
+        }
+    }
+
+    @Test func mockRouteArgumentsAreChecked() async throws {
+        try await withApp { client, clock in
+            func argument(_ response: TestResponse) -> String? { (response.json["details"] as? [[String: String]])?.first?["argument_name"] }
+            for bad in ["abc", "999", "2OO"] {
+                let response = try await client.call(.get, "/_mock/requests?status=\(bad)", key: nil)
+                #expect(response.status == .badRequest && argument(response) == "status", "\(bad)")
+            }
+            #expect(try await client.call(.get, "/_mock/requests?status=200", key: nil).status == .ok)
+            let badLimit = try await client.call(.get, "/_mock/requests?limit=abc", key: nil)
+            #expect(badLimit.status == .badRequest && argument(badLimit) == "limit")
+
+            let past = clock.now().adding(nanoseconds: -1_000_000_000).rfc3339(fractionDigits: 0)
+            let expired = try await client.call(.put, "/_mock/faults", key: nil, json: #"{"faults":[{"path":"*","status":503,"until":"\#(past)"}]}"#)
+            #expect(expired.status == .badRequest && argument(expired) == "faults[0].until")
+            let future = clock.now().adding(nanoseconds: 3_600_000_000_000).rfc3339(fractionDigits: 0)
+            let armed = try await client.call(.put, "/_mock/faults", key: nil, json: #"{"faults":[{"path":"/nowhere","status":503,"until":"\#(future)"}]}"#)
+            #expect(armed.status == .ok)
+            try await client.call(.delete, "/_mock/faults", key: nil)
+
+            let ns = try await client.call(.post, "\(Self.c1)/namespaces", json: #"{"name":"kinds"}"#).json["id"] as! String
+            let c = try await client.call(.post, "\(Self.c1)/containers", json: #"{"namespace_id":"\#(ns)","name":"c","image":"nginx:latest"}"#).json["id"] as! String
+            let wrongKind = try await client.call(.post, "/_mock/functions/\(c)/fail-next-deploy", key: nil)
+            #expect(wrongKind.status == .notFound && wrongKind.json["resource"] as? String == "function")
+            #expect(try await client.call(.post, "/_mock/containers/\(c)/fail-next-deploy", key: nil).status == .ok)
         }
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import HummingbirdTesting
+import ScwDomain
 import Testing
 
 /// Crons, custom domains and triggers in every API version (issue 5), with goldens per operation and error.
@@ -147,6 +148,153 @@ import Testing
             // Another project's key cannot attach anything to this container.
             #expect(try await client.call(.post, "\(Self.c1b)/crons", key: TestIdentity.otherSecret,
                                           json: #"{"container_id":"\#(c2)","schedule":"* * * * *"}"#).status == .forbidden)
+        }
+    }
+}
+
+/// Fixes of the attachment audit: PATCH sentinels and cross-type configs, list filters, cron PATCH status, and goldens for
+/// the operations the first suite did not pin.
+@Suite struct AttachmentAuditTests {
+    static let c1b = AttachmentTests.c1b
+    static let c1 = AttachmentTests.c1
+    static let f1b = AttachmentTests.f1b
+
+    func container(_ client: any TestClientProtocol) async throws -> (ns: String, id: String) {
+        try await AttachmentTests().container(client)
+    }
+
+    @Test func v1TriggerPatchSentinelAndForeignConfigs() async throws {
+        try await withApp { client, _ in
+            let (_, c) = try await container(client)
+            let sqs = try await client.call(.post, "\(Self.c1)/triggers", json: """
+                {"container_id":"\(c)","name":"q","destination_config":{"http_path":"/in","http_method":"put"},
+                 "sqs_config":{"region":"fr-par","endpoint":"https://sqs.example","queue_url":"https://sqs.example/q","access_key_id":"AK","secret_access_key":"S"}}
+                """)
+            try expectGolden("c1-trigger-create-sqs", sqs)
+            let id = sqs.json["id"] as! String
+            // The SDKs send `unknown_http_method` when only the path changes: the method is left as is (spec section 1).
+            let moved = try await client.call(.patch, "\(Self.c1)/triggers/\(id)",
+                                              json: #"{"destination_config":{"http_path":"/new","http_method":"unknown_http_method"}}"#)
+            #expect(moved.status == .ok)
+            #expect(moved.json["destination_config"] as? [String: String] == ["http_path": "/new", "http_method": "put"])
+            // A config of another source type is refused and changes nothing.
+            try expectGolden("c1-trigger-error-foreign-config", try await client.call(.patch, "\(Self.c1)/triggers/\(id)",
+                                                                                      json: #"{"name":"renamed","nats_config":{"subject":"s"}}"#))
+            let after = try await client.call(.get, "\(Self.c1)/triggers/\(id)").json
+            #expect(after["name"] as? String == "q" && after["nats_config"] == nil)
+            let nats = try await client.call(.post, "\(Self.c1)/triggers", json: """
+                {"container_id":"\(c)","name":"n","nats_config":{"server_urls":["nats://nats.example:4222"],"subject":"S","credentials_file_content":"CREDS"}}
+                """)
+            try expectGolden("c1-trigger-create-nats", nats)
+            let cron = try await client.call(.post, "\(Self.c1)/triggers", json: #"{"container_id":"\#(c)","name":"c","cron_config":{"schedule":"* * * * *","timezone":"UTC"}}"#)
+            #expect(try await client.call(.patch, "\(Self.c1)/triggers/\(cron.json["id"] as! String)",
+                                          json: #"{"sqs_config":{"queue_url":"https://x"}}"#).json["details"] != nil)
+            // A v1beta1 trigger with platform credentials reads as `sqs` in v1, but takes no v1 sqs_config.
+            let scw = try await client.call(.post, "\(Self.c1b)/triggers", json: """
+                {"name":"scw","container_id":"\(c)","scw_sqs_config":{"queue":"TestQueue","mnq_project_id":"\(WellKnownIdentity.projectID.rawValue)","mnq_region":"fr-par"}}
+                """)
+            try expectGolden("c1b-trigger-create-scw-sqs", scw)
+            try expectGolden("c1-trigger-error-scw-config", try await client.call(.patch, "\(Self.c1)/triggers/\(scw.json["id"] as! String)",
+                                                                                  json: #"{"sqs_config":{"access_key_id":"AK2"}}"#))
+            #expect(try await client.call(.get, "\(Self.c1b)/triggers/\(scw.json["id"] as! String)").json["name"] as? String == "scw")
+        }
+    }
+
+    @Test func v1TriggerTypeMatchesV1Beta1PlatformTriggers() async throws {
+        try await withApp { client, _ in
+            let (ns, c) = try await container(client)
+            let scwSQS = try await client.call(.post, "\(Self.c1b)/triggers", json: """
+                {"name":"a","container_id":"\(c)","scw_sqs_config":{"queue":"q","mnq_project_id":"\(ns)","mnq_region":"fr-par"}}
+                """).json["id"] as! String
+            let scwNATS = try await client.call(.post, "\(Self.c1b)/triggers", json: """
+                {"name":"b","container_id":"\(c)","scw_nats_config":{"subject":"s","mnq_nats_account_id":"A","mnq_project_id":"\(ns)","mnq_region":"fr-par"}}
+                """).json["id"] as! String
+            let userSQS = try await client.call(.post, "\(Self.c1b)/triggers", json: """
+                {"name":"c","container_id":"\(c)","sqs_config":{"endpoint":"https://sqs.example","queue_url":"https://sqs.example/q","access_key":"AK","secret_key":"S"}}
+                """)
+            try expectGolden("c1b-trigger-create-sqs", userSQS)
+            func ids(_ type: String) async throws -> [String] {
+                let list = try await client.call(.get, "\(Self.c1)/triggers?container_id=\(c)&trigger_type=\(type)").json["triggers"] as? [[String: Any]]
+                return (list ?? []).compactMap { $0["id"] as? String }
+            }
+            #expect(try await ids("sqs") == [scwSQS, userSQS.json["id"] as! String])
+            #expect(try await ids("nats") == [scwNATS])
+            #expect(try await ids("cron") == [])
+        }
+    }
+
+    @Test func triggerAndDomainListsApplyProjectFilters() async throws {
+        try await withApp { client, _ in
+            let (_, c) = try await container(client)
+            let project = "00000000-0000-4000-8000-000000000001"
+            try await client.call(.post, "\(Self.c1)/triggers", json: #"{"container_id":"\#(c)","name":"c","cron_config":{"schedule":"* * * * *","timezone":"UTC"}}"#)
+            try await client.call(.post, "\(Self.c1b)/triggers", json: """
+                {"name":"t","container_id":"\(c)","sqs_config":{"endpoint":"https://sqs.example","queue_url":"https://sqs.example/q","access_key":"AK","secret_key":"S"}}
+                """)
+            try await client.call(.post, "\(Self.c1)/domains", json: #"{"container_id":"\#(c)","hostname":"p.example.com"}"#)
+            for (path, expected) in [("\(Self.c1)/triggers", 2), ("\(Self.c1)/domains", 1), ("\(Self.c1b)/triggers", 1)] {
+                let mine = try await client.call(.get, "\(path)?project_id=\(project)&organization_id=\(project)")
+                #expect(mine.json["total_count"] as? Int == expected, "\(path)")
+                #expect(try await client.call(.get, "\(path)?project_id=\(TestIdentity.otherProject)").status == .forbidden, "\(path)")
+                // A project outside the key's scope is refused like a container list.
+                let denied = try await client.call(.get, "\(path)?project_id=\(project)", key: TestIdentity.otherSecret)
+                #expect(denied.status == .forbidden && denied.json["type"] as? String == "permissions_denied", "\(path)")
+                let containers = try await client.call(.get, "\(Self.c1)/containers?project_id=\(project)", key: TestIdentity.otherSecret)
+                #expect(containers.status == .forbidden, "\(path)")
+                let foreignOrg = try await client.call(.get, "\(path)?organization_id=\(TestIdentity.otherProject)")
+                #expect(foreignOrg.status == .forbidden, "\(path)")
+            }
+            try expectGolden("c1-trigger-error-list-project", try await client.call(.get, "\(Self.c1)/triggers?project_id=\(project)",
+                                                                                    key: TestIdentity.otherSecret))
+            #expect(try await client.call(.get, "\(Self.c1)/triggers?project_id=nope").status == .badRequest)
+        }
+    }
+
+    @Test func cronPatchAlwaysGoesPending() async throws {
+        try await withApp(transitionDelay: 2) { client, clock in
+            let (ns, c) = try await container(client)
+            let id = try await client.call(.post, "\(Self.c1b)/crons", json: #"{"container_id":"\#(c)","schedule":"5 4 * * *"}"#).json["id"] as! String
+            clock.advance(seconds: 2)
+            #expect(try await client.call(.get, "\(Self.c1b)/crons/\(id)").json["status"] as? String == "ready")
+            // Even a name-only PATCH goes pending, then ready (spec section 4f).
+            try expectGolden("c1b-cron-update-name", try await client.call(.patch, "\(Self.c1b)/crons/\(id)", json: #"{"name":"renamed"}"#))
+            #expect(try await client.call(.get, "\(Self.c1b)/crons/\(id)").json["status"] as? String == "pending")
+            clock.advance(seconds: 2)
+            #expect(try await client.call(.get, "\(Self.c1b)/crons/\(id)").json["status"] as? String == "ready")
+            try expectGolden("c1b-cron-error-update-schedule", try await client.call(.patch, "\(Self.c1b)/crons/\(id)", json: #"{"schedule":"* * *"}"#))
+            let other = try await client.call(.post, "\(Self.c1b)/containers", json: #"{"namespace_id":"\#(ns)","name":"other"}"#)
+            try expectGolden("c1b-cron-error-update-move", try await client.call(.patch, "\(Self.c1b)/crons/\(id)",
+                                                                                json: #"{"container_id":"\#(other.json["id"] as! String)"}"#))
+        }
+    }
+
+    @Test func domainGoldens() async throws {
+        try await withApp { client, _ in
+            let (_, c) = try await container(client)
+            try expectGolden("c1-domain-create", try await client.call(.post, "\(Self.c1)/domains",
+                                                                       json: #"{"container_id":"\#(c)","hostname":"v1.example.com","tags":["t"]}"#))
+            let b1 = try await client.call(.post, "\(Self.c1b)/domains", json: #"{"container_id":"\#(c)","hostname":"b1.example.com"}"#)
+            try expectGolden("c1b-domain-list", try await client.call(.get, "\(Self.c1b)/domains?container_id=\(c)&order_by=hostname_asc"))
+            try expectGolden("c1b-domain-delete", try await client.call(.delete, "\(Self.c1b)/domains/\(b1.json["id"] as! String)"))
+        }
+    }
+
+    @Test func functionSideGoldens() async throws {
+        try await withApp(transitionDelay: 1) { client, clock in
+            let ns = try await client.call(.post, "\(Self.f1b)/namespaces", json: #"{"name":"fattach"}"#).json["id"] as! String
+            let fn = try await client.call(.post, "\(Self.f1b)/functions", json: #"{"namespace_id":"\#(ns)","name":"fn","runtime":"node22"}"#).json["id"] as! String
+            let cron = try await client.call(.post, "\(Self.f1b)/crons", json: #"{"function_id":"\#(fn)","schedule":"0 0 * * *","args":{"a":1},"name":"daily"}"#)
+            try expectGolden("f1b-cron-create", cron)
+            let domain = try await client.call(.post, "\(Self.f1b)/domains", json: #"{"function_id":"\#(fn)","hostname":"fn.example.com"}"#)
+            try expectGolden("f1b-domain-create", domain)
+            let trigger = try await client.call(.post, "\(Self.f1b)/triggers", json: """
+                {"name":"t","function_id":"\(fn)","scw_sqs_config":{"queue":"q","mnq_project_id":"\(WellKnownIdentity.projectID.rawValue)","mnq_region":"fr-par"}}
+                """)
+            try expectGolden("f1b-trigger-create", trigger)
+            clock.advance(seconds: 1)
+            try expectGolden("f1b-cron-get", try await client.call(.get, "\(Self.f1b)/crons/\(cron.json["id"] as! String)"))
+            try expectGolden("f1b-domain-get", try await client.call(.get, "\(Self.f1b)/domains/\(domain.json["id"] as! String)"))
+            try expectGolden("f1b-trigger-get", try await client.call(.get, "\(Self.f1b)/triggers/\(trigger.json["id"] as! String)"))
         }
     }
 }

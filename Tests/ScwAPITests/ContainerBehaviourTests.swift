@@ -120,4 +120,138 @@ import Testing
             #expect(tooMany.status == .badRequest)
         }
     }
+
+    @Test func partialProbesKeepTheCurrentValues() async throws {
+        try await withApp { client, _ in
+            let ns = try await client.call(.post, "\(Self.c1)/namespaces", json: #"{"name":"probes"}"#).json["id"] as! String
+            let probe = #"{"failure_threshold":3,"interval":"20s","timeout":"5s","http":{"path":"/health"}}"#
+            let id = try await client.call(.post, "\(Self.c1)/containers", json: """
+                {"namespace_id":"\(ns)","name":"p","image":"nginx:latest","liveness_probe":\(probe),"startup_probe":\(probe)}
+                """).json["id"] as! String
+            let patched = try await client.call(.patch, "\(Self.c1)/containers/\(id)",
+                                                json: #"{"liveness_probe":{"failure_threshold":9},"startup_probe":{"timeout":"7s"}}"#).json
+            let liveness = patched["liveness_probe"] as? [String: Any], startup = patched["startup_probe"] as? [String: Any]
+            #expect(liveness?["failure_threshold"] as? Int == 9 && liveness?["interval"] as? String == "20s")
+            #expect(liveness?["timeout"] as? String == "5s" && (liveness?["http"] as? [String: String])?["path"] == "/health")
+            #expect(startup?["failure_threshold"] as? Int == 3 && startup?["interval"] as? String == "20s")
+            #expect(startup?["timeout"] as? String == "7s" && (startup?["http"] as? [String: String])?["path"] == "/health")
+            // v1beta1's health_check is the liveness probe: omitted fields (and v1's timeout) are kept too.
+            let old = try await client.call(.patch, "\(Self.c1b)/containers/\(id)", json: #"{"health_check":{"interval":"30s"}}"#).json
+            let check = old["health_check"] as? [String: Any]
+            #expect(check?["failure_threshold"] as? Int == 9 && check?["interval"] as? String == "30s")
+            #expect((check?["http"] as? [String: String])?["path"] == "/health")
+            let seen = try await client.call(.get, "\(Self.c1)/containers/\(id)").json["liveness_probe"] as? [String: Any]
+            #expect(seen?["timeout"] as? String == "5s")
+            // Switching the check kind keeps the numbers.
+            let tcp = try await client.call(.patch, "\(Self.c1b)/containers/\(id)", json: #"{"health_check":{"tcp":{}}}"#).json["health_check"] as? [String: Any]
+            #expect(tcp?["failure_threshold"] as? Int == 9 && tcp?["interval"] as? String == "30s" && tcp?["http"] == nil)
+            // A first startup probe starts from the default.
+            let other = try await client.call(.post, "\(Self.c1)/containers", json: """
+                {"namespace_id":"\(ns)","name":"q","image":"nginx:latest"}
+                """).json["id"] as! String
+            let first = try await client.call(.patch, "\(Self.c1)/containers/\(other)", json: #"{"startup_probe":{"failure_threshold":4}}"#).json
+            let firstProbe = first["startup_probe"] as? [String: Any]
+            #expect(firstProbe?["failure_threshold"] as? Int == 4 && firstProbe?["interval"] as? String == "10s" && firstProbe?["tcp"] != nil)
+        }
+    }
+
+    @Test func everyPatchRedeploys() async throws {
+        try await withApp(transitionDelay: 10) { client, clock in
+            let ns = try await client.call(.post, "\(Self.c1b)/namespaces", json: #"{"name":"redeploys"}"#).json["id"] as! String
+            clock.advance(seconds: 10)
+            let deployed = try await client.call(.post, "\(Self.c1b)/containers", json: #"{"namespace_id":"\#(ns)","name":"d","registry_image":"nginx:latest"}"#).json["id"] as! String
+            let never = try await client.call(.post, "\(Self.c1b)/containers", json: #"{"namespace_id":"\#(ns)","name":"n"}"#).json["id"] as! String
+            clock.advance(seconds: 10)
+            #expect(try await client.call(.get, "\(Self.c1b)/containers/\(deployed)").json["status"] as? String == "ready")
+            // Spec 3a/9: every v1beta1 PATCH → pending, a description-only one and one on a never-deployed container too.
+            let meta = try await client.call(.patch, "\(Self.c1b)/containers/\(deployed)", json: #"{"description":"meta","tags":["x"]}"#).json
+            #expect(meta["status"] as? String == "pending" && meta["description"] as? String == "meta")
+            #expect(try await client.call(.patch, "\(Self.c1b)/containers/\(never)", json: #"{"description":"meta"}"#).json["status"] as? String == "pending")
+            clock.advance(seconds: 10)
+            #expect(try await client.call(.get, "\(Self.c1b)/containers/\(never)").json["status"] as? String == "ready")
+            // Spec 4d/9: a v1 container PATCH → updating (only namespaces keep their status on description/tags, 4b).
+            let v1 = try await client.call(.patch, "\(Self.c1)/containers/\(deployed)", json: #"{"tags":["y"]}"#).json
+            #expect(v1["status"] as? String == "updating" && v1["tags"] as? [String] == ["y"])
+        }
+    }
+
+    @Test func mergedSecretsKeepTheLimits() async throws {
+        try await withApp { client, _ in
+            func secrets(_ range: Range<Int>) -> String {
+                "[" + range.map { #"{"key":"S\#($0)","value":"v"}"# }.joined(separator: ",") + "]"
+            }
+            let ns = try await client.call(.post, "\(Self.c1b)/namespaces", json: #"{"name":"limits","secret_environment_variables":\#(secrets(0..<60))}"#)
+            let nsID = ns.json["id"] as! String
+            // Namespace: 60 + 41 merged is over 100; nothing is written.
+            let nsOver = try await client.call(.patch, "\(Self.c1b)/namespaces/\(nsID)", json: #"{"secret_environment_variables":\#(secrets(60..<101))}"#)
+            #expect(nsOver.status == .badRequest)
+            #expect(((nsOver.json["details"] as? [[String: Any]])?.first?["argument_name"] as? String) == "secret_environment_variables")
+            let nsAfter = try await client.call(.get, "\(Self.c1b)/namespaces/\(nsID)").json["secret_environment_variables"] as? [Any]
+            #expect(nsAfter?.count == 60)
+            // Replacing keys and deleting some keeps within the limit.
+            #expect(try await client.call(.patch, "\(Self.c1b)/namespaces/\(nsID)",
+                                          json: #"{"secret_environment_variables":[{"key":"S0","value":null},{"key":"S1","value":"w"}]}"#).status == .ok)
+            // Container: the same for its own secrets.
+            let id = try await client.call(.post, "\(Self.c1b)/containers", json: #"{"namespace_id":"\#(nsID)","name":"c","secret_environment_variables":\#(secrets(0..<60))}"#).json["id"] as! String
+            let over = try await client.call(.patch, "\(Self.c1b)/containers/\(id)", json: #"{"secret_environment_variables":\#(secrets(60..<101))}"#)
+            #expect(over.status == .badRequest)
+            #expect(((over.json["details"] as? [[String: Any]])?.first?["argument_name"] as? String) == "secret_environment_variables")
+            let after = try await client.call(.get, "\(Self.c1b)/containers/\(id)").json
+            #expect((after["secret_environment_variables"] as? [Any])?.count == 60 && after["status"] as? String == "created")
+            #expect(try await client.call(.patch, "\(Self.c1b)/containers/\(id)", json: #"{"secret_environment_variables":\#(secrets(60..<100))}"#).status == .ok)
+        }
+    }
+
+    @Test func nonIntegerNumbersNameTheirField() async throws {
+        try await withApp { client, _ in
+            let ns = try await client.call(.post, "\(Self.c1)/namespaces", json: #"{"name":"numbers"}"#).json["id"] as! String
+            let id = try await client.call(.post, "\(Self.c1)/containers", json: #"{"namespace_id":"\#(ns)","name":"c","image":"nginx:latest"}"#).json["id"] as! String
+            func problem(_ api: String, _ body: String) async throws -> (String?, String?) {
+                let details = try await client.call(.patch, "\(api)/containers/\(id)", json: body).json["details"] as? [[String: Any]]
+                return (details?.first?["argument_name"] as? String, details?.first?["help_message"] as? String)
+            }
+            #expect(try await problem(Self.c1b, #"{"min_scale":1.5}"#) == ("min_scale", "expected an integer"))
+            #expect(try await problem(Self.c1b, #"{"min_scale":"1"}"#) == ("min_scale", "expected an integer"))
+            #expect(try await problem(Self.c1b, #"{"port":1e30}"#) == ("port", "expected an integer"))
+            #expect(try await problem(Self.c1, #"{"liveness_probe":{"failure_threshold":2.5}}"#) == ("liveness_probe.failure_threshold", "expected an integer"))
+            #expect(try await problem(Self.c1, #"{"memory_limit_bytes":128000000.5}"#) == ("memory_limit_bytes", "expected an integer"))
+            // An ignored unknown field may hold any number: the integer field is blamed.
+            #expect(try await problem(Self.c1b, #"{"zzz":0.5,"aaa":[1.5],"max_scale":2.5}"#) == ("max_scale", "expected an integer"))
+            #expect(try await problem(Self.c1b, #"{"min_scale":1.5"#) == ("body", "the request body is not valid JSON"))
+            #expect(try await client.call(.patch, "\(Self.c1b)/containers/\(id)", json: #"{"min_scale":1.0,"max_scale":2e0}"#).status == .ok)
+        }
+    }
+
+    @Test func badNameIsTheOnlyProblemWithoutAnImage() async throws {
+        try await withApp { client, _ in
+            let ns = try await client.call(.post, "\(Self.c1b)/namespaces", json: #"{"name":"names"}"#).json["id"] as! String
+            let bad = try await client.call(.post, "\(Self.c1b)/containers", json: #"{"namespace_id":"\#(ns)","name":"Bad_Name"}"#)
+            let names = (bad.json["details"] as? [[String: Any]])?.map { $0["argument_name"] as? String }
+            #expect(bad.status == .badRequest && names == ["name"])
+            // A bad image the client gave is still reported with the name.
+            let both = try await client.call(.post, "\(Self.c1b)/containers", json: #"{"namespace_id":"\#(ns)","name":"Bad_Name","registry_image":"A B"}"#)
+            #expect((both.json["details"] as? [[String: Any]])?.map { $0["argument_name"] as? String } == ["name", "registry_image"])
+        }
+    }
+
+    @Test func maxConcurrencyIsTheConcurrentRequestsThreshold() async throws {
+        try await withApp { client, _ in
+            let ns = try await client.call(.post, "\(Self.c1b)/namespaces", json: #"{"name":"concurrency"}"#).json["id"] as! String
+            func threshold(_ c: [String: Any]) -> Int? { (c["scaling_option"] as? [String: Int])?["concurrent_requests_threshold"] }
+            // Spec 4c records max_concurrency 80 with concurrent_requests_threshold 80.
+            let created = try await client.call(.post, "\(Self.c1b)/containers", json: #"{"namespace_id":"\#(ns)","name":"c","max_concurrency":80}"#).json
+            #expect(created["max_concurrency"] as? Int == 80 && threshold(created) == 80)
+            let id = created["id"] as! String
+            let patched = try await client.call(.patch, "\(Self.c1b)/containers/\(id)", json: #"{"max_concurrency":30}"#).json
+            #expect(patched["max_concurrency"] as? Int == 30 && threshold(patched) == 30)
+            let reverse = try await client.call(.patch, "\(Self.c1)/containers/\(id)", json: #"{"scaling_option":{"concurrent_requests_threshold":40}}"#)
+            #expect(try await client.call(.get, "\(Self.c1b)/containers/\(id)").json["max_concurrency"] as? Int == 40 && threshold(reverse.json) == 40)
+            // A container scaling on CPU keeps its option; an out-of-range value fails only its own check.
+            try await client.call(.patch, "\(Self.c1b)/containers/\(id)", json: #"{"scaling_option":{"cpu_usage_threshold":70}}"#)
+            let cpu = try await client.call(.patch, "\(Self.c1b)/containers/\(id)", json: #"{"max_concurrency":20}"#).json
+            #expect(cpu["max_concurrency"] as? Int == 20 && (cpu["scaling_option"] as? [String: Int])?["cpu_usage_threshold"] == 70)
+            let tooMany = try await client.call(.patch, "\(Self.c1b)/containers/\(id)", json: #"{"max_concurrency":81,"scaling_option":{"concurrent_requests_threshold":10}}"#)
+            #expect((tooMany.json["details"] as? [[String: Any]])?.map { $0["argument_name"] as? String } == ["max_concurrency"])
+        }
+    }
 }

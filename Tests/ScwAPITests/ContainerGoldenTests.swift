@@ -89,6 +89,32 @@ import Testing
             try await client.call(.post, "\(Self.c1b)/containers", json: #"{"namespace_id":"\#(ns)","name":"dup"}"#)
             try expectGolden("c1b-container-error-duplicate", try await client.call(.post, "\(Self.c1b)/containers",
                                                                                    json: #"{"namespace_id":"\#(ns)","name":"dup"}"#))
+            try expectGolden("c1-container-error-duplicate", try await client.call(.post, "\(Self.c1)/containers",
+                                                                                  json: #"{"namespace_id":"\#(ns)","name":"dup","image":"nginx:latest"}"#))
+            try expectGolden("c1-container-error-function-namespace", try await client.call(.post, "\(Self.c1)/containers",
+                                                                                           json: #"{"namespace_id":"\#(fns)","name":"f","image":"nginx:latest"}"#))
+            let dup = try await client.call(.get, "\(Self.c1b)/containers?namespace_id=\(ns)").json["containers"] as! [[String: Any]]
+            try expectGolden("c1b-container-error-permissions", try await client.call(.get, "\(Self.c1b)/containers/\(dup[0]["id"] as! String)",
+                                                                                     key: TestIdentity.otherSecret))
+            try expectGolden("c1-container-error-permissions", try await client.call(.patch, "\(Self.c1)/containers/\(dup[0]["id"] as! String)",
+                                                                                    key: TestIdentity.otherSecret, json: "{}"))
+            let many = (0...100).map { #"{"key":"S\#($0)","value":"v"}"# }.joined(separator: ",")
+            try expectGolden("c1b-container-error-secret-count", try await client.call(.post, "\(Self.c1b)/containers", json: """
+                {"namespace_id":"\(ns)","name":"secrets","secret_environment_variables":[\(many)]}
+                """))
+            let big = String(repeating: "x", count: 65537)
+            try expectGolden("c1-container-error-secret-size", try await client.call(.patch, "\(Self.c1)/containers/\(dup[0]["id"] as! String)",
+                                                                                    json: #"{"secret_environment_variables":{"BIG":"\#(big)"}}"#))
+        }
+    }
+
+    @Test func errorBodiesWhileDeploying() async throws {
+        try await withApp(transitionDelay: 10) { client, clock in
+            let ns = try await client.call(.post, "\(Self.c1b)/namespaces", json: #"{"name":"transient"}"#).json["id"] as! String
+            clock.advance(seconds: 10)
+            let id = try await client.call(.post, "\(Self.c1b)/containers", json: #"{"namespace_id":"\#(ns)","name":"c"}"#).json["id"] as! String
+            try await client.call(.post, "\(Self.c1b)/containers/\(id)/deploy", json: "{}")
+            try expectGolden("c1b-container-error-transient", try await client.call(.post, "\(Self.c1b)/containers/\(id)/deploy", json: "{}"))
         }
     }
 }

@@ -96,3 +96,64 @@ import Testing
         }
     }
 }
+
+/// Fixes of the functions audit: a deploy's outcome is decided when it starts; goldens for code URLs and runtimes.
+@Suite struct FunctionAuditTests {
+    static let f1b = FunctionTests.f1b
+
+    /// Uploads `archive` to `id` through a pre-signed URL.
+    func upload(_ client: any TestClientProtocol, _ id: String, _ archive: [UInt8]) async throws {
+        let grant = try await client.call(.get, "\(Self.f1b)/functions/\(id)/upload-url?content_length=\(archive.count)").json
+        let url = URLComponents(string: grant["url"] as! String)!
+        let put = try await client.execute(uri: url.path + "?" + url.percentEncodedQuery!, method: .put,
+                                           headers: [.contentType: "application/octet-stream", .contentLength: String(archive.count)],
+                                           body: ByteBuffer(bytes: archive))
+        #expect(put.status == .ok)
+    }
+
+    @Test func uploadAfterAFailedDeployDoesNotChangeItsOutcome() async throws {
+        try await withApp(transitionDelay: 1) { client, clock in
+            let ns = try await client.call(.post, "\(Self.f1b)/namespaces", json: #"{"name":"outcome"}"#).json["id"] as! String
+            let id = try await client.call(.post, "\(Self.f1b)/functions", json: #"{"namespace_id":"\#(ns)","name":"fn","runtime":"python312"}"#).json["id"] as! String
+            func status() async throws -> (String?, String?) {
+                let f = try await client.call(.get, "\(Self.f1b)/functions/\(id)").json
+                return (f["status"] as? String, f["error_message"] as? String)
+            }
+            // Deployed without code: the deploy ends in error, and uploading afterwards does not flip it (spec 4e).
+            try await client.call(.post, "\(Self.f1b)/functions/\(id)/deploy", json: "{}")
+            clock.advance(seconds: 1)
+            #expect(try await status() == ("error", "internal error"))
+            try await upload(client, id, Array("PK first".utf8))
+            #expect(try await status() == ("error", "internal error"))
+            // Code uploaded while a code-less deploy is pending does not rescue that deploy either.
+            let fresh = try await client.call(.post, "\(Self.f1b)/functions", json: #"{"namespace_id":"\#(ns)","name":"fn2","runtime":"python312"}"#).json["id"] as! String
+            #expect(try await client.call(.post, "\(Self.f1b)/functions/\(fresh)/deploy", json: "{}").json["status"] as? String == "pending")
+            try await upload(client, fresh, Array("PK second".utf8))
+            clock.advance(seconds: 1)
+            #expect(try await client.call(.get, "\(Self.f1b)/functions/\(fresh)").json["status"] as? String == "error")
+            // The next deploy sees the code and succeeds.
+            #expect(try await client.call(.post, "\(Self.f1b)/functions/\(id)/deploy", json: "{}").json["error_message"] is NSNull)
+            clock.advance(seconds: 1)
+            let ready = try await client.call(.get, "\(Self.f1b)/functions/\(id)").json
+            #expect(ready["status"] as? String == "ready" && ready["error_message"] is NSNull)
+        }
+    }
+
+    @Test func codeURLAndRuntimeGoldens() async throws {
+        try await withApp { client, _ in
+            try expectGolden("f1b-runtimes", try await client.call(.get, "\(Self.f1b)/runtimes"))
+            let ns = try await client.call(.post, "\(Self.f1b)/namespaces", json: #"{"name":"urls"}"#).json["id"] as! String
+            let id = try await client.call(.post, "\(Self.f1b)/functions", json: #"{"namespace_id":"\#(ns)","name":"fn","runtime":"go126"}"#).json["id"] as! String
+            try expectGolden("f1b-function-error-download-before-upload", try await client.call(.get, "\(Self.f1b)/functions/\(id)/download-url"))
+            try expectGolden("f1b-function-error-upload-url-no-length", try await client.call(.get, "\(Self.f1b)/functions/\(id)/upload-url"))
+            try expectGolden("f1b-function-error-upload-url-length-zero", try await client.call(.get, "\(Self.f1b)/functions/\(id)/upload-url?content_length=0"))
+            try expectGolden("f1b-function-error-upload-url-length-too-big",
+                             try await client.call(.get, "\(Self.f1b)/functions/\(id)/upload-url?content_length=104857601"))
+            try expectGolden("f1b-function-error-upload-url-length-format",
+                             try await client.call(.get, "\(Self.f1b)/functions/\(id)/upload-url?content_length=12kb"))
+            try expectGolden("f1b-function-upload-url", try await client.call(.get, "\(Self.f1b)/functions/\(id)/upload-url?content_length=780"))
+            try await upload(client, id, Array("PK golden".utf8))
+            try expectGolden("f1b-function-download-url", try await client.call(.get, "\(Self.f1b)/functions/\(id)/download-url"))
+        }
+    }
+}

@@ -2,6 +2,7 @@ import Foundation
 import HummingbirdTesting
 import ScwKeys
 import ScwMockApp
+import Synchronization
 import Testing
 
 /// Fixtures: the repository's example seed loads, names its keys, and loading it twice changes nothing.
@@ -74,5 +75,151 @@ import Testing
             #expect(lines.contains("\(file.path):7: namespaces[1].key_file: no such file Keys/missing.pem"))
             #expect(lines.contains("\(file.path):9: namespaces[2].kind: expected container or function"))
         }
+    }
+
+    /// A temporary folder holding `world.yaml` (the fixture below) and, once loaded, its `tokens.json`.
+    static func world(_ text: String = """
+        namespaces:
+          - {name: world}
+          - {name: later}
+        containers:
+          - {namespace: world, name: web, image: "nginx:latest"}
+        tokens:
+          - {namespace: world, description: ci}
+        token_file: tokens.json
+        """) throws -> URL {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("world-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        try text.write(to: dir.appendingPathComponent("world.yaml"), atomically: true, encoding: .utf8)
+        return dir
+    }
+
+    func worldConfig(_ dir: URL, database: String = ":memory:") -> MockConfiguration {
+        var config = config(database: database)
+        config.seedPaths = [dir.appendingPathComponent("world.yaml").path]
+        config.keyPoolSize = 1
+        return config
+    }
+
+    /// Ids of namespaces, containers and container tokens, and each namespace's public key.
+    static func ids(_ client: any TestClientProtocol) async throws -> [String] {
+        var ids: [String] = []
+        for (path, list) in [("/containers/v1/regions/fr-par/namespaces", "namespaces"), ("/containers/v1/regions/fr-par/containers", "containers"),
+                             ("/containers/v1beta1/regions/fr-par/tokens", "tokens")] {
+            ids += ((try await client.call(.get, path).json[list] as? [[String: Any]]) ?? []).map { "\(list):\($0["name"] ?? $0["description"] ?? ""):\($0["id"]!)" }
+        }
+        return ids.sorted()
+    }
+
+    @Test func resetGivesBackExactlyTheSeededState() async throws {
+        let dir = try Self.world()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let app = try await buildApplication(worldConfig(dir))
+        try await app.test(.router) { client in
+            let before = try await Self.ids(client)
+            #expect(before.count == 4)
+            let tokenFile = try String(contentsOf: dir.appendingPathComponent("tokens.json"), encoding: .utf8)
+            let namespaces = (try await client.call(.get, "/containers/v1/regions/fr-par/namespaces").json["namespaces"] as! [[String: Any]])
+            // `later` has no token, so it is keyed in the background after start, after the seeded state was taken.
+            var keys: [String: String] = [:]
+            for ns in namespaces {
+                let id = ns["id"] as! String
+                try await waitUntil("key of \(id)") { try await client.call(.get, "/_mock/namespaces/\(id)/public-key", key: nil).status == .ok }
+                keys[id] = try await client.call(.get, "/_mock/namespaces/\(id)/public-key", key: nil).text
+            }
+            #expect(try await client.call(.post, "/_mock/clock", key: nil, json: #"{"advance_seconds":3600}"#).status == .ok)
+            _ = try await client.call(.post, "/containers/v1/regions/fr-par/namespaces", json: #"{"name":"extra"}"#)
+            for _ in 0..<2 { #expect(try await client.call(.post, "/_mock/reset", key: nil).status == .ok) }
+            #expect(try await Self.ids(client) == before)
+            for (id, pem) in keys {
+                #expect(try await client.call(.get, "/_mock/namespaces/\(id)/public-key", key: nil).text == pem)
+            }
+            // The token file was not rewritten, and its token (signed by the kept key) is still the listed one.
+            #expect(try String(contentsOf: dir.appendingPathComponent("tokens.json"), encoding: .utf8) == tokenFile)
+            let jwts = try JSONSerialization.jsonObject(with: Data(tokenFile.utf8)) as! [String: String]
+            #expect(before.contains { jwts.keys.first.map($0.hasSuffix) ?? false })
+            #expect(try await client.call(.get, "/_mock/clock", key: nil).json["offset_seconds"] as? Double == 0)
+        }
+    }
+
+    @Test func restartWithTheSameSeedAddsNoTokenAndKeepsTheTokenFileValid() async throws {
+        let dir = try Self.world()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let db = dir.appendingPathComponent("state.sqlite").path
+        var seen: [[String]] = []
+        var files: [[String: String]] = []
+        for _ in 0..<2 {
+            let app = try await buildApplication(worldConfig(dir, database: db))
+            let ids = Mutex<[String]>([])
+            try await app.test(.router) { client in
+                let found = try await Self.ids(client)
+                ids.withLock { $0 = found }
+            }
+            seen.append(ids.withLock { $0 })
+            files.append(try JSONSerialization.jsonObject(with: Data(contentsOf: dir.appendingPathComponent("tokens.json"))) as! [String: String])
+        }
+        #expect(seen[0] == seen[1])
+        #expect(seen[1].filter { $0.hasPrefix("tokens:") }.count == 1)
+        // The token file names the one stored token, after the restart too.
+        for file in files {
+            #expect(file.count == 1)
+            #expect(seen[1].contains { $0.hasSuffix(file.keys.first!) })
+        }
+    }
+
+    @Test func problemsFoundWhileApplyingAreAllReportedWithLinesAndNothingIsWritten() async throws {
+        let dir = try Self.world("""
+            namespaces:
+              - name: first
+            containers:
+              - namespace: first
+                name: web
+                min_scale: 3
+                max_scale: 1
+              - namespace: nowhere
+                name: lost
+              - namespace: first
+                name: ok
+            triggers:
+              - container: ok
+                name: bad
+                cron_config: {schedule: "not a cron"}
+            tokens:
+              - namespace: first
+                expires_at: "2000-01-01T00:00:00Z"
+            namepsaces:
+              - name: typo
+            """)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let db = dir.appendingPathComponent("state.sqlite").path
+        let file = dir.appendingPathComponent("world.yaml").path
+        do {
+            _ = try await buildApplication(worldConfig(dir, database: db))
+            Issue.record("a bad fixture was accepted")
+        } catch let error as SeedError {
+            let lines = error.description.split(separator: "\n").map(String.init)
+            #expect(lines.contains { $0.hasPrefix("\(file):6: containers[0].min_scale: ") || $0.hasPrefix("\(file):7: containers[0].max_scale: ") },
+                    "\(lines)")
+            #expect(lines.contains("\(file):8: containers[1].namespace: no container namespace nowhere"), "\(lines)")
+            #expect(lines.contains { $0.hasPrefix("\(file):15: triggers[0].cron_config") }, "\(lines)")
+            #expect(lines.contains { $0.hasPrefix("\(file):18: tokens[0].expires_at: ") }, "\(lines)")
+            #expect(lines.contains { $0.hasPrefix("\(file):19: namepsaces: unknown field; expected one of organizations, projects") }, "\(lines)")
+        }
+        // Nothing was written: not the namespace, not the token file.
+        var clean = worldConfig(dir, database: db)
+        clean.seedPaths = []
+        let app = try await buildApplication(clean)
+        try await app.test(.router) { client in
+            let count = try await client.call(.get, "/containers/v1/regions/fr-par/namespaces").json["total_count"] as? Int
+            #expect(count == 0)
+        }
+        #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("tokens.json").path))
+    }
+
+    @Test func seedCheckWritesNothing() async throws {
+        let dir = try Self.world()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        #expect(try await checkSeeds(paths: [dir.path]) == 1)
+        #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("tokens.json").path))
     }
 }

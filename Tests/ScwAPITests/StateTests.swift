@@ -105,4 +105,51 @@ import Testing
             #expect(try await client.call(.get, "\(Self.c1)/containers").json["total_count"] as? Int == 1)
         }
     }
+
+    @Test func runtimeSeedTakesYAMLAndWritesNothingWhenAnyPartIsWrong() async throws {
+        try await withApp { client, _ in
+            // The namespace is fine, the container is not (min_scale above max_scale): nothing is created.
+            let bad = try await client.call(.post, "/_mock/seed", key: nil, json: """
+                namespaces:
+                  - name: yaml-ns
+                containers:
+                  - {namespace: yaml-ns, name: c, min_scale: 3, max_scale: 1}
+                  - {namespace: yaml-ns, name: d, imgae: "nginx:latest"}
+                """)
+            #expect(bad.status == .badRequest)
+            let names = ((bad.json["details"] as? [[String: String]]) ?? []).compactMap { $0["argument_name"] }
+            #expect(names.contains { $0.hasPrefix("containers[0].") }, "\(names)")
+            #expect(names.contains("containers[1].imgae"), "\(names)")
+            #expect(try await client.call(.get, "\(Self.c1)/namespaces").json["total_count"] as? Int == 0)
+            let good = try await client.call(.post, "/_mock/seed", key: nil, json: "namespaces:\n  - name: yaml-ns\n")
+            #expect(good.status == .ok)
+            #expect(try await client.call(.get, "\(Self.c1)/namespaces").json["total_count"] as? Int == 1)
+        }
+    }
+
+    @Test func organizationsAndTheirNamesRoundTripThroughState() async throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("orgs-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let seedFile = dir.appendingPathComponent("orgs.yaml")
+        try """
+        organizations:
+          - {id: 0e650000-0000-4000-8000-000000000001, name: acme}
+        projects:
+          - {id: 0e650000-0000-4000-8000-000000000002, organization_id: 0e650000-0000-4000-8000-000000000001, name: web}
+        """.write(to: seedFile, atomically: true, encoding: .utf8)
+        var file = seedFile
+        for round in 0..<2 {
+            let app = try await buildApplication(config(":memory:", seeds: [file.path]))
+            let exported = Mutex("")
+            try await app.test(.router) { client in
+                let text = try await client.call(.get, "/_mock/state", key: nil).text
+                exported.withLock { $0 = text }
+            }
+            let state = try Self.normalized(exported.withLock { $0 })
+            #expect((state["organizations"] as? [[String: String]]) == [["id": "0e650000-0000-4000-8000-000000000001", "name": "acme"]], "round \(round)")
+            file = dir.appendingPathComponent("state-\(round).json")
+            try exported.withLock { $0 }.write(to: file, atomically: true, encoding: .utf8)
+        }
+    }
 }

@@ -104,9 +104,12 @@ enum Forge {
         let payload = Self.claims().payloadJSON
         for alg in ["none", "None", "NONE", "noNE"] {
             let h = Forge.b64(#"{"alg":"\#(alg)","typ":"JWT"}"#) + "." + Forge.b64(payload)
-            refuse(h + ".", .malformed("not canonical unpadded base64url"))
+            refuse(h + ".", .algorithmNotAllowed(alg))
             refuse(h + "." + Base64URL.encode([UInt8](repeating: 7, count: 512)), .algorithmNotAllowed(alg))
         }
+        // An empty signature is still refused under RS256, as such.
+        let rs = Forge.rs256(payload: payload)
+        refuse(String(rs[..<rs.lastIndex(of: ".")!]) + ".", .malformed("empty signature"))
     }
 
     @Test func j02HS256WithThePublicKeyAsSecret() throws {

@@ -53,7 +53,7 @@ from attach_support import (
     trigger_not_found_delete,
     v1_typed_not_found,
 )
-from support import DEFAULT_PROJECT, make_sdk, uniq
+from support import DEFAULT_PROJECT, OTHER_PROJECT, make_sdk, uniq
 
 SLOW_DELAY = 1.0  # --transition-delay of this module's dedicated server
 
@@ -573,3 +573,112 @@ def test_v1_cron_trigger_with_a_non_object_body_reads_as_a_cron_with_object_args
             schedule="5 4 * * *", timezone="UTC", body=body, headers={}))
         cron = expect(server.get(f"{CB}/crons/{t.id}"), 200)
         assert isinstance(cron["args"], dict), (body, cron["args"])
+
+
+# --- audit fixes: PATCH sentinels, foreign configs, list filters, cron PATCH status ----------------------------------
+
+
+def test_c1_update_trigger_only_http_path_through_the_sdk(server, sdk, cid):
+    t = sdk.c1.create_trigger(container_id=cid, name="path-only",
+                              destination_config=CreateTriggerRequestDestinationConfig(http_path="/old", http_method="put"),
+                              cron_config=CreateTriggerRequestCronConfig(schedule="5 4 * * *", timezone="UTC", body="", headers={}))  # fmt: skip
+    # the SDK sends http_method "unknown_http_method" here: it means "leave as is" (spec section 1)
+    upd = sdk.c1.update_trigger(trigger_id=t.id, destination_config=UpdateTriggerRequestDestinationConfig(http_path="/new"))
+    assert (upd.destination_config.http_path, upd.destination_config.http_method) == ("/new", "put")
+    got = sdk.c1.get_trigger(trigger_id=t.id)
+    assert (got.destination_config.http_path, got.destination_config.http_method) == ("/new", "put")
+
+
+def test_c1_trigger_patch_with_another_source_types_config_is_refused(server, sdk, cid):
+    sqs = sdk.c1.create_trigger(
+        container_id=cid, name="sqs-only",
+        sqs_config=CreateTriggerRequestSQSConfig(region="fr-par", endpoint="https://sqs.mnq.fr-par.scaleway.com", access_key_id="AK",
+                                                 secret_access_key="S", queue_url="https://sqs.mnq.fr-par.scaleway.com/p/Q"),
+    )  # fmt: skip
+    body = expect(server.patch(f"{C1}/triggers/{sqs.id}", {"name": "renamed", "nats_config": {"subject": "s"}}), 400)
+    assert body["type"] == "invalid_arguments" and body["details"][0]["argument_name"] == "nats_config"
+    got = expect(server.get(f"{C1}/triggers/{sqs.id}"), 200)
+    assert (got["name"], got["source_type"], "nats_config" in got) == ("sqs-only", "sqs", False)
+
+    scw = sdk.cb.create_trigger(name="scw", container_id=cid,
+                                scw_sqs_config=CreateTriggerRequestMnqSqsClientConfig(queue="q", mnq_project_id=DEFAULT_PROJECT, mnq_region="fr-par"))  # fmt: skip
+    status, body = sdk_error(sdk.c1.update_trigger, trigger_id=scw.id, sqs_config=UpdateTriggerRequestSQSConfig(access_key_id="AK2"))
+    assert status == 400 and body["details"][0]["argument_name"] == "sqs_config"
+    assert sdk.cb.get_trigger(trigger_id=scw.id).scw_sqs_config.queue == "q"
+
+
+def test_c1_trigger_type_matches_v1beta1_platform_triggers(server, sdk, cid):
+    scw_sqs = sdk.cb.create_trigger(name="a", container_id=cid,
+                                    scw_sqs_config=CreateTriggerRequestMnqSqsClientConfig(queue="q", mnq_project_id=DEFAULT_PROJECT, mnq_region="fr-par"))  # fmt: skip
+    scw_nats = sdk.cb.create_trigger(
+        name="b", container_id=cid,
+        scw_nats_config=CreateTriggerRequestMnqNatsClientConfig(subject="s", mnq_nats_account_id="ACC", mnq_project_id=DEFAULT_PROJECT,
+                                                                mnq_region="fr-par"),
+    )  # fmt: skip
+    assert [t.id for t in sdk.c1.list_triggers(container_id=cid, trigger_type="sqs").triggers] == [scw_sqs.id]
+    assert [t.id for t in sdk.c1.list_triggers(container_id=cid, trigger_type="nats").triggers] == [scw_nats.id]
+    assert sdk.c1.list_triggers(container_id=cid, trigger_type="cron").total_count == 0
+
+
+def test_trigger_and_domain_lists_apply_project_filters(server, sdk, other_sdk, cid):
+    t = sdk.c1.create_trigger(container_id=cid, name="p", cron_config=CreateTriggerRequestCronConfig(schedule="5 4 * * *", timezone="UTC",
+                                                                                                     body="", headers={}))  # fmt: skip
+    d = sdk.c1.create_domain(container_id=cid, hostname=hostname("proj"))
+    assert [x.id for x in sdk.c1.list_triggers(container_id=cid, project_id=DEFAULT_PROJECT).triggers] == [t.id]
+    assert [x.id for x in sdk.c1.list_domains(container_id=cid, project_id=DEFAULT_PROJECT).domains] == [d.id]
+    # a project outside the key's scope: the same 403 as a container list
+    for api, project in ((other_sdk, DEFAULT_PROJECT), (sdk, OTHER_PROJECT)):
+        for call in (api.c1.list_triggers, api.c1.list_domains, api.cb.list_triggers, api.c1.list_containers):
+            status, body = sdk_error(call, project_id=project)
+            assert (status, body["type"], body["message"]) == (403, "permissions_denied", "insufficient permissions"), call
+
+
+def test_cb_cron_patch_goes_pending_then_ready(slow):
+    s = make_sdk(slow)
+    ns = ready_namespace(slow, "cb")
+    cid = new_cb_container(slow, ns["id"])["id"]
+    cron = s.cb.wait_for_cron(cron_id=s.cb.create_cron(container_id=cid, schedule="5 4 * * *").id)
+    assert cron.status == "ready"
+    assert s.cb.update_cron(cron_id=cron.id, name="renamed").status == "pending"  # even a name-only PATCH (spec 4f)
+    assert expect(slow.get(f"{CB}/crons/{cron.id}"), 200)["status"] == "pending"
+    assert s.cb.wait_for_cron(cron_id=cron.id).status == "ready"
+
+
+ORG_WIDE_SEED = f"""
+projects:
+  - id: 55555555-5555-4555-8555-555555555555
+    organization_id: {DEFAULT_PROJECT}
+    name: second
+api_keys:
+  - access_key: SCWORGWIDE0000000000
+    secret_key: 66666666-6666-4666-8666-666666666666
+    organization_id: {DEFAULT_PROJECT}
+    default_project_id: {DEFAULT_PROJECT}
+"""
+
+
+def test_trigger_and_domain_lists_filter_by_project_for_an_organization_wide_key(server_factory, tmp_path):
+    from support import Key
+
+    seed = tmp_path / "org-wide.yaml"
+    seed.write_text(ORG_WIDE_SEED)
+    srv = server_factory(extra_seeds=[seed])
+    second = "55555555-5555-4555-8555-555555555555"
+    s = make_sdk(srv, Key("SCWORGWIDE0000000000", "66666666-6666-4666-8666-666666666666", DEFAULT_PROJECT))
+    ids = {}
+    for project in (DEFAULT_PROJECT, second):
+        ns = s.cb.create_namespace(name=uniq("proj"), project_id=project)
+        cid = s.cb.create_container(namespace_id=ns.id, name=uniq("c")[:20]).id
+        ids[project] = (
+            s.c1.create_trigger(container_id=cid, name="t", cron_config=CreateTriggerRequestCronConfig(schedule="5 4 * * *", timezone="UTC",
+                                                                                                     body="", headers={})).id,
+            s.cb.create_trigger(name="b", container_id=cid, scw_sqs_config=CreateTriggerRequestMnqSqsClientConfig(
+                queue="q", mnq_project_id=project, mnq_region="fr-par")).id,
+            s.c1.create_domain(container_id=cid, hostname=hostname("proj")).id,
+        )  # fmt: skip
+    for project, (v1_trigger, b1_trigger, domain) in ids.items():
+        assert {t.id for t in s.c1.list_triggers_all(project_id=project)} == {v1_trigger, b1_trigger}
+        assert [t.id for t in s.cb.list_triggers_all(project_id=project)] == [b1_trigger]
+        assert [d.id for d in s.c1.list_domains_all(project_id=project)] == [domain]
+    everything = expect(srv.get(f"{C1}/triggers", token="66666666-6666-4666-8666-666666666666"), 200)
+    assert everything["total_count"] == 4

@@ -386,6 +386,7 @@ def test_one_container_two_shapes(server, sdk, ns):
             mvcpu_limit=280,
             liveness_probe={"failure_threshold": 5, "interval": "30s", "timeout": "1s", "http": {"path": "/ready"}},
             secret_environment_variables={"T": cb.secret_environment_variables[0].hashed_value},
+            scaling_option={"concurrent_requests_threshold": 80},  # max_concurrency alone sets it (spec 4c)
         ),
         "status",
     )
@@ -459,6 +460,46 @@ def test_v1_startup_probe_and_probe_patches(server, ns):
     assert p["liveness_probe"]["http"] == {"path": "/h"} and "tcp" not in p["liveness_probe"]
     assert p["liveness_probe"]["failure_threshold"] == 4
     assert p["startup_probe"] == c["startup_probe"]
+
+
+def test_partial_probe_patches_keep_the_current_values(server, sdk, ns):
+    probe = {"failure_threshold": 3, "interval": "20s", "timeout": "5s", "http": {"path": "/health"}}
+    c = create(server, "c1", ns["id"], {"liveness_probe": probe, "startup_probe": probe})
+    upd = sdk.c1.update_container(container_id=c["id"], liveness_probe=ContainerProbe(failure_threshold=9))
+    assert (upd.liveness_probe.failure_threshold, upd.liveness_probe.interval, upd.liveness_probe.timeout) == (9, "20s", "5s")
+    assert upd.liveness_probe.http.path == "/health"
+    p = patch(server, "c1", c["id"], {"startup_probe": {"interval": "40s"}})
+    assert p["startup_probe"] == dict(probe, interval="40s")
+    b = patch(server, "cb", c["id"], {"health_check": {"failure_threshold": 4}})
+    assert b["health_check"] == {"failure_threshold": 4, "interval": "20s", "http": {"path": "/health"}}
+    assert get(server, "c1", c["id"])["liveness_probe"] == {"failure_threshold": 4, "interval": "20s", "timeout": "5s", "http": {"path": "/health"}}
+
+
+def test_v1beta1_max_concurrency_is_the_concurrent_requests_threshold(server, ns):
+    c = create(server, "cb", ns["id"], {"max_concurrency": 80})
+    assert (c["max_concurrency"], c["scaling_option"]) == (80, {"concurrent_requests_threshold": 80})
+    p = patch(server, "cb", c["id"], {"max_concurrency": 30})
+    assert (p["max_concurrency"], p["scaling_option"]) == (30, {"concurrent_requests_threshold": 30})
+    patch(server, "c1", c["id"], {"scaling_option": {"concurrent_requests_threshold": 40}})
+    assert get(server, "cb", c["id"])["max_concurrency"] == 40
+
+
+def test_non_integer_numbers_name_their_field(server, ns):
+    c = create(server, "cb", ns["id"])
+    assert_invalid(server.patch(c_path("cb", c["id"]), {"min_scale": 1.5}), "min_scale", "format")
+    assert_invalid(server.patch(c_path("c1", c["id"]), {"liveness_probe": {"failure_threshold": 2.5}}), "liveness_probe.failure_threshold")
+
+
+def test_v1beta1_secret_merge_keeps_the_limit(server, ns):
+    c = create(server, "cb", ns["id"], {"secret_environment_variables": [{"key": f"S{i}", "value": "v"} for i in range(60)]})
+    r = server.patch(c_path("cb", c["id"]), {"secret_environment_variables": [{"key": f"T{i}", "value": "v"} for i in range(41)]})
+    assert_invalid(r, "secret_environment_variables", "constraint")
+    assert len(get(server, "cb", c["id"])["secret_environment_variables"]) == 60
+
+
+def test_v1beta1_bad_name_without_image_is_only_a_name_problem(server, ns):
+    r = server.post(c_path("cb"), {"namespace_id": ns["id"], "name": "Bad_Name"})
+    assert r.status_code == 400 and [d["argument_name"] for d in r.json()["details"]] == ["name"]
 
 
 @pytest.mark.parametrize("api", APIS)
@@ -562,18 +603,19 @@ def test_v1beta1_every_patch_but_metadata_redeploys(server, ns, body):
 
 
 @pytest.mark.parametrize("api", APIS)
-def test_description_and_tags_only_patch_keeps_the_status(server, ns, api):
+def test_description_and_tags_only_patch_redeploys_too(server, ns, api):
+    # spec 3a "every PATCH redeploys → pending", 4d/9 v1 PATCH → updating (only namespaces keep their status, 4b)
     c = create(server, api, ns["id"], {"registry_image": IMAGE} if api == "cb" else None)
     ready = get(server, api, c["id"])
     assert ready["status"] == "ready"
     p = patch(server, api, c["id"], {"description": "meta", "tags": ["x"]})
-    assert (p["status"], p["description"], p["tags"]) == ("ready", "meta", ["x"])
+    assert (p["status"], p["description"], p["tags"]) == ("pending" if api == "cb" else "updating", "meta", ["x"])
     assert ts(p["updated_at"]) > ts(ready["updated_at"]), f"updated_at went from {ready['updated_at']} to {p['updated_at']}"
+    assert get(server, api, c["id"])["status"] == "ready"
     if api == "cb":
+        # a never-deployed container deploys on any PATCH, description-only included (spec 9: PATCH → pending)
         never = create(server, "cb", ns["id"])
-        assert patch(server, "cb", never["id"], {"description": "meta"})["status"] == "created"
-        # anything else deploys a never-deployed container
-        assert patch(server, "cb", never["id"], {"port": 80})["status"] == "pending"
+        assert patch(server, "cb", never["id"], {"description": "meta"})["status"] == "pending"
         assert get(server, "cb", never["id"])["status"] == "ready"
 
 

@@ -1,5 +1,7 @@
 """Fixture format (issue 7): the JSON Schema in seed/ matches what the server accepts and what it exports."""
 import json
+import sys
+import time
 import subprocess
 from pathlib import Path
 
@@ -90,3 +92,82 @@ def test_reset_to_the_example_world_is_fast(tmp_path):
     finally:
         proc.terminate()
         proc.wait(timeout=20)
+
+
+def _seeded_server(tmp_path, seeds, **kw):
+    return support.MockServer(db_path=tmp_path / "s.sqlite", seed_paths=seeds, workdir=tmp_path, key_size=2048, **kw).start()
+
+
+def _container_statuses(server):
+    body = server.get("/containers/v1/regions/fr-par/containers").json()
+    return {c["name"]: (c["status"], c.get("error_message")) for c in body["containers"]}
+
+
+def _stay_ready(server, names, seconds=3.0):
+    """Every named container reaches ready, then stays ready for a while (a killed process would show error)."""
+    support.poll_until(lambda: _container_statuses(server), lambda s: all(s.get(n, ("",))[0] in ("ready", "error") for n in names), 30)
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        statuses = _container_statuses(server)
+        assert all(statuses[n][0] == "ready" for n in names), statuses
+        time.sleep(0.2)
+
+
+def test_seeded_containers_run_and_stay_ready_at_start_and_after_resets(tmp_path):
+    """The seed's deploys are not killed by the start-up sweep of leftovers, nor deployed twice (audit gap 1)."""
+    server = _seeded_server(tmp_path, [REPO / "seed"], runtime=True)
+    try:
+        names = ["private-api", "public-web"]
+        _stay_ready(server, names)
+        for _ in range(2):
+            assert requests.post(f"{server.url}/_mock/reset", timeout=60).status_code == 200
+        _stay_ready(server, names)
+        assert requests.get(f"{server.url}/_mock/invoke/5eed0000-0000-4000-8000-0000000000a1/", timeout=30).status_code == 200
+    finally:
+        server.stop()
+
+
+def test_seed_check_of_the_seed_folder_skips_the_schema():
+    out = subprocess.run([str(support.binary_path()), "seed", "check", str(REPO / "seed")], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "ok: 1 fixture file(s)"
+
+
+def test_seed_check_reports_unknown_keys_and_writes_no_token_file(tmp_path):
+    bad = tmp_path / "typo.yaml"
+    bad.write_text("namepsaces:\n  - {name: demo}\nnamespaces:\n  - {name: ok}\ncontainers:\n  - namespace: ok\n    name: web\n"
+                   "    imgae: nginx:latest\ntokens:\n  - {namespace: ok}\ntoken_file: tokens.json\n")
+    out = subprocess.run([str(support.binary_path()), "seed", "check", str(bad)], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 2
+    lines = out.stderr.strip().splitlines()
+    assert any(l.startswith(f"{bad}:1: namepsaces: unknown field; expected one of organizations, projects") for l in lines), lines
+    assert any(l.startswith(f"{bad}:8: containers[0].imgae: unknown field; expected one of ") for l in lines), lines
+    good = tmp_path / "good.yaml"
+    good.write_text("namespaces:\n  - {name: ok}\ntokens:\n  - {namespace: ok}\ntoken_file: tokens.json\n")
+    out = subprocess.run([str(support.binary_path()), "seed", "check", str(good)], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert not (tmp_path / "tokens.json").exists()
+
+
+def test_runtime_seed_takes_yaml_and_its_image_mappings(tmp_path):
+    server = _seeded_server(tmp_path, [], runtime=True)
+    try:
+        program = ("import os, http.server as h\n"
+                   "class H(h.BaseHTTPRequestHandler):\n"
+                   "    def do_GET(self):\n"
+                   "        self.send_response(200); self.end_headers(); self.wfile.write(b'mapped')\n"
+                   "h.HTTPServer(('127.0.0.1', int(os.environ['PORT'])), H).serve_forever()\n")
+        body = yaml.safe_dump({
+            "images": [{"image": "example.com/mapped:*", "command": [sys.executable, "-c", program]}],
+            "namespaces": [{"name": "live"}],
+            "containers": [{"id": "5eed0000-0000-4000-8000-0000000000d1", "namespace": "live", "name": "mapped",
+                            "image": "example.com/mapped:1"}],
+        })
+        r = requests.post(f"{server.url}/_mock/seed", data=body, headers={"Content-Type": "application/yaml"}, timeout=60)
+        assert r.status_code == 200, r.text
+        support.poll_until(lambda: _container_statuses(server), lambda s: s.get("mapped", ("",))[0] in ("ready", "error"), 30)
+        assert _container_statuses(server)["mapped"][0] == "ready", _container_statuses(server)
+        r = requests.get(f"{server.url}/_mock/invoke/5eed0000-0000-4000-8000-0000000000d1/", timeout=30)
+        assert r.text == "mapped"
+    finally:
+        server.stop()

@@ -548,6 +548,7 @@ def test_function_triggers(server, sdk, fn_ns):
     expect(server.post(f"{FN}/triggers", {"name": "none", "function_id": fid}), 400, B1_ONE_OF_ERROR)
     deleted = sdk.fn.delete_trigger(trigger_id=nats["id"])
     assert (deleted.id, deleted.status) == (nats["id"], "deleting")
+    assert deleted.scw_nats_config.mnq_credential_id == got["scw_nats_config"]["mnq_credential_id"]  # stays set
     assert sdk_error(sdk.fn.get_trigger, trigger_id=nats["id"]) == (404, TRIGGER_NOT_FOUND_GET)
     assert sdk_error(sdk.fn.delete_trigger, trigger_id=nats["id"]) == (404, trigger_not_found_delete(nats["id"]))
 
@@ -664,3 +665,74 @@ def test_transient_statuses_and_waiters(slow):
     ready = fn_get(slow, with_code)
     expected_ready_at = round_to_micros(ts9(ts_ns(deployed["updated_at"]) + int(SLOW_DELAY * 1e9)))
     assert ready["ready_at"] == ready["updated_at"] == expected_ready_at
+
+
+# --- audit fixes: a deploy's outcome is decided when it starts; restarts keep code and attachments -------------------
+
+
+def test_upload_after_a_failed_deploy_does_not_flip_it_to_ready(server, sdk, fn_ns):
+    fid = new_function(server, fn_ns["id"])["id"]
+    assert sdk.fn.deploy_function(function_id=fid).status == "pending"
+    assert (fn_get(server, fid)["status"], fn_get(server, fid)["error_message"]) == ("error", "internal error")
+    upload(sdk, fid, sample_zip("late"))
+    got = fn_get(server, fid)  # uploading alone changes nothing (spec 4e)
+    assert (got["status"], got["error_message"], got["ready_at"]) == ("error", "internal error", None)
+    assert sdk.fn.deploy_function(function_id=fid).status == "pending"
+    assert sdk.fn.wait_for_function(function_id=fid).status == "ready"
+
+
+def test_code_and_attachments_survive_a_restart(server_factory, tmp_path):
+    db = tmp_path / "fn-persist.sqlite"
+    first = server_factory(db_path=db)
+    s = make_sdk(first)
+    ns = ready_namespace(first, "fn")
+    fid = new_function(first, ns["id"])["id"]
+    archive = sample_zip("persisted")
+    upload(s, fid, archive)
+    assert s.fn.wait_for_function(function_id=s.fn.deploy_function(function_id=fid).id).status == "ready"
+    cron = s.fn.create_cron(function_id=fid, schedule="5 4 * * *", args={"k": "v"}, name="kept")
+    domain = s.fn.create_domain(function_id=fid, hostname=f"{uniq('persist')}.example.com")
+    trigger = s.fn.create_trigger(
+        name="kept", function_id=fid,
+        sqs_config=CreateTriggerRequestSqsClientConfig(endpoint="https://sqs.example", queue_url="https://sqs.example/q",
+                                                       access_key="AK", secret_key="S"),
+    )  # fmt: skip
+    cns = ready_namespace(first, "cb")
+    cid = expect(first.post("/containers/v1beta1/regions/fr-par/containers", {"namespace_id": cns["id"], "name": "kept"}), 200)["id"]
+    v1 = expect(first.post("/containers/v1/regions/fr-par/triggers", {
+        "container_id": cid, "name": "v1-kept", "destination_config": {"http_path": "/tick", "http_method": "get"},
+        "cron_config": {"schedule": "0 * * * *", "timezone": "Europe/Paris", "body": "{}", "headers": {"X": "1"}}}), 200)  # fmt: skip
+
+    def snapshot(srv):
+        return {
+            "function": expect(srv.get(f"{FN}/functions/{fid}"), 200),
+            "cron": expect(srv.get(f"{FN}/crons/{cron.id}"), 200),
+            "domain": expect(srv.get(f"{FN}/domains/{domain.id}"), 200),
+            "trigger": expect(srv.get(f"{FN}/triggers/{trigger.id}"), 200),
+            "v1": expect(srv.get(f"/containers/v1/regions/fr-par/triggers/{v1['id']}"), 200),
+            "lists": [expect(srv.get(f"{FN}/{kind}", params={"function_id": fid}), 200) for kind in ("crons", "domains", "triggers")],
+        }
+
+    before = snapshot(first)
+    assert before["function"]["status"] == "ready" and before["cron"]["status"] == "ready"
+    assert first.stop() == 0, first.stderr_tail()
+
+    second = server_factory(db_path=db)
+    assert snapshot(second) == before
+    s2 = make_sdk(second)
+    url = s2.fn.get_function_download_url(function_id=fid)
+    got = requests.get(url.url, timeout=30)
+    assert (got.status_code, got.content) == (200, archive)
+    assert s2.fn.update_cron(cron_id=cron.id, name="still-works").name == "still-works"
+
+
+def test_secret_merge_keeps_the_limit(server, fn_ns):
+    """v1beta1 merges secrets: two PATCHes each under the limit must not leave more than the limit (100)."""
+    created = expect(server.post(f"{FN}/functions", {
+        "namespace_id": fn_ns["id"], "name": uniq("fn"), "runtime": "node22",
+        "secret_environment_variables": [{"key": f"S{i}", "value": "v"} for i in range(60)]}), 200)
+    r = server.patch(f"{FN}/functions/{created['id']}",
+                     {"secret_environment_variables": [{"key": f"T{i}", "value": "v"} for i in range(41)]})
+    assert r.status_code == 400, r.text
+    assert [d["argument_name"] for d in r.json()["details"]] == ["secret_environment_variables"], r.text
+    assert len(fn_get(server, created["id"])["secret_environment_variables"]) == 60

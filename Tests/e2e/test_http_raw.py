@@ -71,3 +71,32 @@ def test_http_1_0_closes_after_its_response_unless_kept_alive(server):
     assert out.startswith(b"HTTP/1.1 200") and closed
     out, closed = raw(server, b"GET /_mock/health HTTP/1.0\r\nHost: x\r\nConnection: keep-alive\r\n\r\n")
     assert out.startswith(b"HTTP/1.1 200") and not closed
+
+
+def _head_and_body(out: bytes) -> tuple[int, dict[str, str], bytes]:
+    head, _, body = out.partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    headers = {k.strip().lower(): v.strip() for k, v in (line.split(":", 1) for line in lines[1:] if ":" in line)}
+    return int(lines[0].split(" ")[1]), headers, body
+
+
+@pytest.mark.parametrize("name,data,status", [
+    ("garbage request line", b"GARBAGE\r\n\r\n", 400),
+    ("two host headers", b"GET /_mock/health HTTP/1.1\r\nHost: x\r\nHost: y\r\n\r\n", 400),
+    ("content-length over the limit", b"POST " + NS + b" HTTP/1.1\r\nHost: x\r\n" + KEY + b"Content-Length: 11534336\r\n\r\n{", 413),
+    # Over the count limit (1,000 fields) but small enough to be read in one go (a client still sending when the
+    # server closes would get a reset instead of the answer).
+    ("headers over the limit", b"GET /_mock/health HTTP/1.1\r\nHost: x\r\n" + b"".join(b"X-%d: a\r\n" % i for i in range(1100)) + b"\r\n", 431),
+])
+def test_answers_given_before_the_router_carry_the_gateway_headers_and_a_json_body(server, name, data, status):
+    """The connection guard's answers look like every other answer: JSON body, X-Request-Id, the security headers."""
+    out, closed = raw(server, data)
+    code, headers, body = _head_and_body(out)
+    assert code == status, (name, out[:120])
+    assert headers.get("content-type") == "application/json", (name, headers)
+    assert len(headers.get("x-request-id", "")) == 36, (name, headers)
+    for h in ("content-security-policy", "strict-transport-security", "x-content-type-options", "x-frame-options"):
+        assert h in headers, (name, h, headers)
+    import json
+    assert json.loads(body)["message"], (name, body)
+    assert closed, name

@@ -551,7 +551,7 @@ WHY = [
     ("J05-kid-16KiB", "longer than 8192"), ("J05-kid-64KiB", "longer than 8192"), ("J05-", "bad signature"),
     ("J06-", "bad signature"),
     ("J07-", "critical header"),
-    ("J08-", "bad signature|not canonical unpadded base64url|3 dot-separated parts"),
+    ("J08-", "bad signature|empty signature|not canonical unpadded base64url|3 dot-separated parts"),
     ("J09-", "not canonical unpadded base64url"),
     ("J10-", "3 dot-separated parts|not canonical unpadded base64url|longer than 8192"),
     ("J11-", "duplicate member"),

@@ -172,6 +172,35 @@ def test_command_not_found(mock):
     assert body["status"] == "error" and "command not found" in body["error_message"]
 
 
+# Every kind `POST /_mock/tokens/forge` makes, and how the sample app (`--private-auth container`) refuses it:
+# status and the start of its reason.
+FORGED_AT_THE_PROCESS = {
+    "expired": (401, "token expired"),
+    "not_yet_valid": (401, "token not yet valid"),
+    "wrong_namespace": (403, "token is for another namespace"),
+    "wrong_container": (403, "token is for another container or function"),
+    "tampered_signature": (401, "bad signature"),
+    "tampered_payload": (401, "bad signature"),
+    "alg_none": (401, "algorithm not allowed: none"),
+    "hs256_public_key": (401, "algorithm not allowed: HS256"),
+    "other_key": (401, "bad signature"),
+}
+
+
+def forged_tokens(m, ns, cid):
+    """{kind: (token, status at the process, reason)} for every forge kind, for namespace `ns` / container `cid`."""
+    r = m.call("POST", "/_mock/tokens/forge", key=None, json={"kind": "?", "namespace_id": ns})
+    offered = r.json()["details"][0]["help_message"].split("one of ", 1)[1].split(", ")
+    assert sorted(offered) == sorted(FORGED_AT_THE_PROCESS)  # no kind left untested
+    out = {}
+    for kind, (status, reason) in FORGED_AT_THE_PROCESS.items():
+        scope = {"container_id": cid} if kind == "wrong_container" else {"namespace_id": ns}
+        r = m.call("POST", "/_mock/tokens/forge", key=None, json={"kind": kind, **scope})
+        assert r.status_code == 200, (kind, r.text)
+        out[kind] = (r.json()["token"], status, reason)
+    return out
+
+
 def test_private_container_at_the_edge(mock):
     ns = mock.namespace("rt-private")
     other_ns = mock.namespace("rt-other")
@@ -182,13 +211,13 @@ def test_private_container_at_the_edge(mock):
     ns_token, c_token, sibling_token, other_token = tok(namespace_id=ns), tok(container_id=cid), tok(container_id=sibling), tok(namespace_id=other_ns)
     revoked = mock.call("POST", f"{CB}/tokens", json={"namespace_id": ns}).json()
     assert mock.call("DELETE", f"{CB}/tokens/{revoked['id']}").status_code == 200
-    forge = lambda kind, **t: mock.call("POST", "/_mock/tokens/forge", key=None, json={"kind": kind, **t}).json()["token"]
     refused = {
         "no header": None, "garbage": "garbage", "other namespace": other_token, "sibling": sibling_token,
-        "expired": forge("expired", namespace_id=ns), "revoked": revoked["token"], "alg none": forge("alg_none", namespace_id=ns),
-        "hs256 with the public key": forge("hs256_public_key", namespace_id=ns), "other key": forge("other_key", namespace_id=ns),
-        "tampered": forge("tampered_payload", namespace_id=ns), "other project's key": support.OTHER_SECRET_KEY,
+        "revoked": revoked["token"], "other project's key": support.OTHER_SECRET_KEY,
+        # every kind of forged token
+        **{f"forged {kind}": token for kind, (token, _, _) in forged_tokens(mock, ns, cid).items()},
     }
+    assert len(refused) == 6 + len(FORGED_AT_THE_PROCESS)
     for what, token in refused.items():
         r = mock.invoke(cid, "/", token=token)
         assert r.status_code == 403, (what, r.status_code, r.text)
@@ -211,10 +240,9 @@ def test_private_container_validated_by_the_process(tmp_path):
         assert m.invoke(cid).status_code == 401
         assert m.invoke(cid, token="garbage").status_code == 401
         assert m.invoke(cid, token=tok(namespace_id=other)).status_code == 401  # other key: bad signature
-        forged = m.call("POST", "/_mock/tokens/forge", key=None, json={"kind": "wrong_namespace", "namespace_id": ns}).json()["token"]
-        assert m.invoke(cid, token=forged).status_code == 403
-        expired = m.call("POST", "/_mock/tokens/forge", key=None, json={"kind": "expired", "namespace_id": ns}).json()["token"]
-        assert m.invoke(cid, token=expired).status_code == 401
+        for kind, (token, status, reason) in forged_tokens(m, ns, cid).items():
+            r = m.invoke(cid, token=token)
+            assert r.status_code == status and r.json()["error"].startswith(reason), (kind, r.status_code, r.text)
         ok = m.invoke(cid, token=tok(namespace_id=ns))
         assert ok.status_code == 200 and ok.json()["headers"]["x-auth-token"]
         assert m.invoke(cid, token=tok(container_id=cid)).status_code == 200

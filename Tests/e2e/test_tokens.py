@@ -263,7 +263,9 @@ def test_tokens_are_per_api(server, nss):
     for api, foreign in (("cb", fn), ("fn", cb)):
         for method in ("GET", "DELETE"):
             r = server.request(method, tokens_path(api, token_id=foreign["id"]))
-            assert (r.status_code, r.json()) == (404, TOKEN_NOT_FOUND), (api, method)
+            # spec section 11 quirk: deleting a functions token id on the containers endpoint → "Container was not found"
+            expected = APP_NOT_FOUND["cb"] if (api, method) == ("cb", "DELETE") else TOKEN_NOT_FOUND
+            assert (r.status_code, r.json()) == (404, expected), (api, method)
         ids = [t["id"] for t in server.get(tokens_path(api), params={"page_size": 100}).json()["tokens"]]
         assert foreign["id"] not in ids
     # both survived the cross-API attempts
@@ -442,6 +444,46 @@ def test_issue_jwt_accepts_the_serverless_plugins_expiration_date(server, nss):
     r = server.get(issue_jwt_path("fn"), params={"namespace_id": nss["fn"]["id"], "expiration_date": "2036-01-02T00:00:00Z"})
     assert r.status_code == 200, r.text
     assert r.json()["expires_at"] == "2036-01-02T00:00:00Z"
+
+
+def test_issue_jwt_for_a_real_function(server, nss):
+    import jwt
+
+    ns_id = nss["fn"]["id"]
+    created = server.post("/functions/v1beta1/regions/fr-par/functions", {"namespace_id": ns_id, "name": "jwt-fn", "runtime": "python311"})
+    assert created.status_code == 200, created.text
+    fid = created.json()["id"]
+    r = server.get(issue_jwt_path("fn"), params={"function_id": fid, "expires_at": "2036-01-02T00:00:00Z"})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert set(body) == TOKEN_KEYS | {"function_id"} and body["function_id"] == fid
+    assert body["public_key"] == public_key(server, ns_id)  # the function's namespace key
+    exp = int(dt.datetime(2036, 1, 2, tzinfo=dt.timezone.utc).timestamp())
+    check_jwt(body["token"], body["public_key"], application_id=fid, jti=body["id"], exp=exp)
+    claims = jwt.decode(body["token"], body["public_key"], algorithms=["RS256"], audience="functions", issuer="SCALEWAY")
+    assert claims["application_claim"] == [{"namespace_id": "", "application_id": fid}]
+    assert claims["exp"] == exp and claims["sub"] == "token" and claims["version"] == 2
+    # another namespace's key does not verify it
+    other = server.post("/functions/v1beta1/regions/fr-par/namespaces", {"name": "jwt-fn-other"}).json()["id"]
+    with pytest.raises(jwt.InvalidSignatureError):
+        jwt.decode(body["token"], public_key(server, server.wait_ready("fn", other)["id"]), algorithms=["RS256"], audience="functions")
+
+
+def test_iat_equals_the_response_date(server, nss):
+    """Spec section 12: `iat` is the response's `Date` (Hummingbird's own Date is cached and lags up to a second)."""
+    from email.utils import parsedate_to_datetime
+
+    for i in range(20):
+        api = BETA_APIS[i % 2]
+        if i % 4 < 2:
+            r = server.post(tokens_path(api), {"namespace_id": nss[api]["id"]})
+        else:
+            r = server.get(issue_jwt_path(api), params={"namespace_id": nss[api]["id"]})
+        assert r.status_code == 200, r.text
+        iat = json.loads(jwt_segments(r.json()["token"])[1])["iat"]
+        assert int(parsedate_to_datetime(r.headers["Date"]).timestamp()) == iat, (i, r.headers["Date"], iat)
+        assert r.headers["Date"].endswith(" GMT") and "X-Scw-Mock-Date" not in r.headers
+        time.sleep(0.1)  # spread over two seconds, across second boundaries
 
 
 # --- public keys -----------------------------------------------------------------------------------------------------
@@ -741,6 +783,30 @@ def test_token_verify_cli(seeded, tmp_path):
     run_cli("token", "verify", "--public-key", str(pem_file), "--namespace-id", SEED_CNS, fresh, check_rc=0)
     # alg none is refused
     none_token = b64url_encode(b'{"alg":"none","typ":"JWT"}') + "." + pay + "."
-    refused(none_token, "--public-key", str(pem_file), "--namespace-id", SEED_CNS)
+    assert "algorithm not allowed: none" in refused(none_token, "--public-key", str(pem_file), "--namespace-id", SEED_CNS)
     # garbage
     refused("not.a.jwt", "--public-key", str(pem_file), "--namespace-id", SEED_CNS)
+
+
+def test_token_verify_cli_prints_the_tokens_own_payload_and_distinct_exit_codes(seeded, tmp_path):
+    private = load_private(KEYS_DIR / "dev-namespace-1.pem")
+    pem_file = tmp_path / "ns.pem"
+    pem_file.write_text(public_key(seeded, SEED_CNS))
+    now = int(time.time())
+    # an `aud` array and an extra member: printed as the token carries them, not rebuilt
+    payload = (
+        '{"application_claim":[{"namespace_id":"%s","application_id":""}],"version":2,"aud":["functions","other"],'
+        '"exp":%d,"jti":"j-1","iat":%d,"iss":"SCALEWAY","nbf":%d,"sub":"token","extra":{"k":[1,2]}}' % (SEED_CNS, now + 600, now, now)
+    )
+    r = run_cli("token", "verify", "--public-key", str(pem_file), "--namespace-id", SEED_CNS, forge(private, payload.encode()), check_rc=0)
+    assert r.stdout == "valid\n" + payload + "\n"
+
+    token = seeded.post(tokens_path("cb"), {"namespace_id": SEED_CNS, "expires_at": FUTURE}).json()["token"]
+    not_a_key = tmp_path / "not-a-key.pem"
+    not_a_key.write_text("hello\n")
+    for key_file, why in ((tmp_path / "missing.pem", "cannot read the file"), (not_a_key, "not a PEM RSA public key")):
+        r = run_cli("token", "verify", "--public-key", str(key_file), "--namespace-id", SEED_CNS, token, check_rc=2)
+        assert r.stdout == "" and r.stderr == f"error: --public-key {key_file}: {why}\n", r.stderr
+    run_cli("token", "verify", "--public-key", str(pem_file), token, check_rc=64)  # neither --namespace-id nor --container-id
+    help_text = run_cli("token", "verify", "--help", check_rc=0).stdout
+    assert "0 valid; 1 refused" in help_text and "2 the public key file" in help_text and "64 bad arguments" in help_text

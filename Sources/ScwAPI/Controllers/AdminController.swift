@@ -111,10 +111,15 @@ struct AdminController {
             return clockState()
         }
         routes.get("requests") { request, _ -> Requests in
-            let limit = request.query("limit").flatMap(Int.init) ?? 100
+            let limit = request.query("limit").map { Int($0) ?? 0 } ?? 100
             guard (1...1000).contains(limit) else { throw ScwError.invalid("limit", .constraint, "limit must be 1-1000") }
+            var status: Int?
+            if let raw = request.query("status") {
+                guard let value = Int(raw), (100...599).contains(value) else { throw ScwError.invalid("status", .format, "status must be an HTTP status code (100-599)") }
+                status = value
+            }
             return Requests(requests: log.query(method: request.query("method"), pathPrefix: request.query("path"),
-                                                status: request.query("status").flatMap(Int.init), accessKey: request.query("access_key"),
+                                                status: status, accessKey: request.query("access_key"),
                                                 limit: limit))
         }
         routes.get("faults") { _, _ in Faults(faults: faults.current()) }

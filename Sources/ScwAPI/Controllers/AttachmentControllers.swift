@@ -63,7 +63,8 @@ struct CronController {
             if let moveTo, moveTo != (try service.get(id, cronsOnly: true, ofContainers: api == .containers, region: region, by: principal)).application {
                 throw ScwError.invalid(appArgument, .constraint, "a cron cannot move to another \(api == .containers ? "container" : "function")")
             }
-            return V1Beta1.Cron(try service.update(id, cronsOnly: true, ofContainers: api == .containers, region: region, by: principal) { t in
+            return V1Beta1.Cron(try service.update(id, cronsOnly: true, ofContainers: api == .containers, region: region, by: principal,
+                                                   redeploys: true) { t in
                 guard case .cron(let schedule, let timezone, let oldBody, let headers) = t.source else { return }
                 t.source = .cron(schedule: body.schedule ?? schedule, timezone: timezone,
                                  body: body.args.map { V1Beta1.Cron.body($0) } ?? oldBody, headers: headers)
@@ -126,6 +127,7 @@ struct V1Beta1TriggerController {
                 application: try applicationRef(request.query(argument), api: api, required: false)?.rawValue,
                 namespaceID: try request.queryID("namespace_id"), sourceType: nil, projectIDs: nil,
                 organizationID: WellKnownIdentity.organizationID, page: try request.pageRequest(orders: creationOrders), orderColumn: "name"),
+                projectID: try request.queryID("project_id"), organizationID: try request.queryID("organization_id"),
                 by: try context.requirePrincipal())
             return .init(triggers: page.items.map { V1Beta1.Trigger($0) }, total_count: page.totalCount)
         }
@@ -185,6 +187,7 @@ struct V1DomainController {
                 application: try applicationRef(request.query("container_id"), api: .containers, required: false)?.rawValue,
                 namespaceID: try request.queryID("namespace_id"), sourceType: nil, projectIDs: nil,
                 organizationID: WellKnownIdentity.organizationID, page: try request.pageRequest(orders: hostnameOrders), orderColumn: "hostname"),
+                projectID: try request.queryID("project_id"), organizationID: try request.queryID("organization_id"),
                 by: try context.requirePrincipal())
             return .init(domains: page.items.map(V1.Domain.init), total_count: page.totalCount)
         }
@@ -226,6 +229,7 @@ struct V1TriggerController {
                 application: try applicationRef(request.query("container_id"), api: .containers, required: false)?.rawValue,
                 namespaceID: try request.queryID("namespace_id"), sourceType: type, projectIDs: nil,
                 organizationID: WellKnownIdentity.organizationID, page: try request.pageRequest(orders: Self.orders), orderColumn: "name"),
+                projectID: try request.queryID("project_id"), organizationID: try request.queryID("organization_id"),
                 by: try context.requirePrincipal())
             return .init(triggers: page.items.map(V1.Trigger.init), total_count: page.totalCount)
         }
@@ -249,7 +253,7 @@ struct V1TriggerController {
             }
             let draft = TriggerService.Draft(application: app, name: name, description: body.description ?? "", tags: body.tags ?? [],
                                              source: source, httpPath: body.destination_config?.http_path ?? "/",
-                                             httpMethod: body.destination_config?.http_method ?? "post")
+                                             httpMethod: body.destination_config?.method ?? "post")
             return V1.Trigger(try service.create(draft, region: try context.region(), by: try context.requirePrincipal()))
         }
         routes.get("triggers/:trigger_id") { _, context -> V1.Trigger in
@@ -265,9 +269,22 @@ struct V1TriggerController {
                 if let tags = body.tags { t.tags = tags }
                 if let d = body.destination_config {
                     if let path = d.http_path { t.httpPath = path }
-                    if let method = d.http_method { t.httpMethod = method }
+                    if let method = d.method { t.httpMethod = method }
                 }
-                // Nulls inside a config mean "unchanged" (spec section 4j); changing the source type is delete + create.
+                // Nulls inside a config mean "unchanged" (spec section 4j); changing the source type is delete + create,
+                // so a config of another type is refused, as is any config on a v1beta1 trigger with platform credentials.
+                let own: String? = switch t.source {
+                case .cron: "cron_config"
+                case .sqs: "sqs_config"
+                case .nats: "nats_config"
+                case .scwSQS, .scwNATS: nil
+                }
+                let sent = [("cron_config", body.cron_config != nil), ("sqs_config", body.sqs_config != nil), ("nats_config", body.nats_config != nil)]
+                if let field = sent.first(where: { $0.1 && $0.0 != own })?.0 {
+                    throw ScwError.invalid(field, .constraint, own == nil
+                        ? "\(field) cannot change a \(t.source.typeName) trigger (platform credentials, managed through v1beta1)"
+                        : "\(field) does not match the trigger's source type; changing the source type needs a new trigger")
+                }
                 switch t.source {
                 case .cron(let schedule, let timezone, let cronBody, let headers):
                     if let c = body.cron_config {

@@ -21,6 +21,8 @@ public struct MockInfo: Sendable {
 struct MockController {
     let info: MockInfo
     let tokens: TokenService
+    /// The `/_mock` routes, filled in once the router is built (so the health report cannot drift from them).
+    let routes: Box<[(method: String, path: String)]>
 
     /// `{"keys":[JWK…]}`.
     struct JWKS: ResponseEncodable, Sendable {
@@ -45,6 +47,17 @@ struct MockController {
         var target: Int
     }
 
+    /// Routes as `GET|POST /_mock/clock`, one line a path, `{name}` for path parameters.
+    static func describe(_ routes: [(method: String, path: String)]) -> [String] {
+        let order = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
+        let byPath = Dictionary(grouping: routes, by: \.path)
+        return byPath.keys.sorted().map { path in
+            let methods = byPath[path]!.map(\.method).sorted { (order.firstIndex(of: $0) ?? order.count) < (order.firstIndex(of: $1) ?? order.count) }
+            let open = path.split(separator: "/").map { $0.hasPrefix(":") ? "{\($0.dropFirst())}" : String($0) }.joined(separator: "/")
+            return methods.joined(separator: "|") + " /" + open
+        }
+    }
+
     /// Mounts the routes on the `/_mock` group.
     func mount(on routes: RouteTable) {
         routes.get("health") { _, _ in
@@ -52,9 +65,7 @@ struct MockController {
             let pool = try tokens.keyPoolStatus()
             return Health(status: "ready", version: info.version, database: info.databasePath,
                    auth: info.authEnforced ? "enforced" : "disabled", regions: Region.allCases.map(\.rawValue),
-                   routes: ["GET /_mock/health", "GET /_mock/namespaces/{namespace_id}/public-key", "GET /_mock/jwks.json",
-                            "POST /_mock/reset", "GET|POST /_mock/clock", "GET /_mock/requests", "GET|PUT|DELETE /_mock/faults",
-                            "POST /_mock/tokens/forge", "GET /_mock/openapi.json"],
+                   routes: Self.describe(self.routes.value),
                    key_pool: KeyPool(bits: pool.bits, ready: pool.ready, target: pool.target))
         }
         // The namespace's public key as PEM: PKCS#1 like the tokens API returns it, or `?format=spki`.

@@ -1,3 +1,5 @@
+import Foundation
+import HTTPTypes
 import Hummingbird
 import ScwDomain
 import ScwEngine
@@ -20,7 +22,7 @@ struct TokenController {
         routes.get("issue-jwt", issueJWT)
     }
 
-    @Sendable func create(_ request: Request, context: ScwRequestContext) async throws -> V1Beta1.Token {
+    @Sendable func create(_ request: Request, context: ScwRequestContext) async throws -> EditedResponse<V1Beta1.Token> {
         let body = try await WireJSON.decodeBody(V1Beta1.CreateTokenRequest.self, from: request, context: context)
         let appID = api == .containers ? body.container_id : body.function_id
         let issued = try await service.create(
@@ -29,10 +31,11 @@ struct TokenController {
                            applicationID: try appID.map { try validatedApplicationID($0) }, description: body.description,
                            expiresAt: body.expires_at),
             by: try context.requirePrincipal())
-        return .init(issued.token, disclosure: .issued(jwt: issued.jwt, publicKey: issued.publicKeyPEM), status: "creating")
+        return Self.dated(.init(issued.token, disclosure: .issued(jwt: issued.jwt, publicKey: issued.publicKeyPEM), status: "creating"),
+                          at: issued.token.createdAt)
     }
 
-    @Sendable func issueJWT(_ request: Request, context: ScwRequestContext) async throws -> V1Beta1.Token {
+    @Sendable func issueJWT(_ request: Request, context: ScwRequestContext) async throws -> EditedResponse<V1Beta1.Token> {
         // The 2021 docs' query form; the serverless framework plugin sent `expiration_date`.
         let issued = try await service.issueLegacy(
             api: api, region: try context.region(),
@@ -40,7 +43,24 @@ struct TokenController {
                            applicationID: try request.query(applicationArgument).map { try validatedApplicationID($0) },
                            description: nil, expiresAt: request.query("expires_at") ?? request.query("expiration_date")),
             by: try context.requirePrincipal())
-        return .init(issued.token, disclosure: .issued(jwt: issued.jwt, publicKey: issued.publicKeyPEM), status: "ready")
+        return Self.dated(.init(issued.token, disclosure: .issued(jwt: issued.jwt, publicKey: issued.publicKeyPEM), status: "ready"),
+                          at: issued.token.createdAt)
+    }
+
+    /// Spec section 12: `iat` is the response's `Date`. Hummingbird stamps `Date` from a cache that lags by up to a
+    /// second, after the handler; the issue instant travels in `X-Scw-Mock-Date`, which the connection's pipeline
+    /// (`GatewayFastPath.write`) moves into `Date`.
+    static func dated(_ token: V1Beta1.Token, at issued: Timestamp) -> EditedResponse<V1Beta1.Token> {
+        EditedResponse(headers: [.scwMockDate: httpDate(unixSeconds: issued.unixSeconds)], response: token)
+    }
+
+    /// An HTTP-date (RFC 9110 IMF-fixdate), e.g. `Tue, 05 May 2026 14:42:11 GMT`.
+    static func httpDate(unixSeconds: Int64) -> String {
+        var t = time_t(unixSeconds), parts = tm()
+        gmtime_r(&t, &parts)
+        var buffer = [CChar](repeating: 0, count: 64)
+        let count = strftime(&buffer, buffer.count, "%a, %d %b %Y %H:%M:%S GMT", &parts)
+        return String(decoding: buffer.prefix(count).map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
     @Sendable func get(_ request: Request, context: ScwRequestContext) async throws -> V1Beta1.Token {
@@ -66,4 +86,9 @@ struct TokenController {
         guard let id = Identifier<Never>(raw) else { throw ScwError.invalid(applicationArgument, .format, "\(applicationArgument) must be a UUID") }
         return id.rawValue
     }
+}
+
+extension HTTPField.Name {
+    /// Internal: the `Date` a response must carry instead of Hummingbird's cached one (see `TokenController.dated`).
+    static let scwMockDate = Self("X-Scw-Mock-Date")!
 }

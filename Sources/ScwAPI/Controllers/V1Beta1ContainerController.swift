@@ -58,7 +58,10 @@ struct V1Beta1ContainerController {
     }
 
     @Sendable func deploy(_ request: Request, context: ScwRequestContext) async throws -> V1Beta1.Container {
-        .init(try await service.deploy(try context.id("container_id"), region: try context.region(), by: try context.requirePrincipal()), written: true)
+        let id: ContainerID = try context.id("container_id")
+        let region = try context.region()
+        let principal = try context.requirePrincipal()
+        return .init(try await V1Beta1.renamingArguments { try await service.deploy(id, region: region, by: principal) }, written: true)
     }
 
     @Sendable func delete(_ request: Request, context: ScwRequestContext) async throws -> V1Beta1.Container {

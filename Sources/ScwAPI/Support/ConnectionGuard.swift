@@ -66,6 +66,8 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
     private var stallDeadline: Scheduled<Void>?
     private var responseStarted = false
     private var closeAfterResponse = false
+    /// A request head was read and its response has not ended yet.
+    private var inFlight = false
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         guard !refused else { return }
@@ -84,6 +86,7 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
                 }
             }
             responseStarted = false
+            inFlight = true
             // HTTP/1.0 closes after the response unless the client asked to keep the connection (RFC 9112 §9.3).
             if head.version == .http1_0 && !head.headers["connection"].contains(where: { $0.lowercased().contains("keep-alive") }) {
                 closeAfterResponse = true
@@ -108,6 +111,7 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
         case .body:
             context.write(data, promise: promise)
         case .end:
+            inFlight = false
             if closeAfterResponse {
                 requestDeadline?.cancel()
                 context.writeAndFlush(data).assumeIsolated().whenComplete { _ in context.close(promise: nil) }
@@ -116,6 +120,19 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
                 context.write(data, promise: promise)
             }
         }
+    }
+
+    /// Bytes that are not HTTP/1.1 (a bad request line, headers over the limit, a bad chunk size): the parser gives up
+    /// and the connection cannot be read further. Between requests the client gets a Scaleway-shaped 400 (431 for
+    /// headers over the limit) before the connection closes; in the middle of one, the connection just closes.
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        if let parserError = error as? HTTPParserError, !refused, !inFlight || !responseStarted {
+            if parserError == .headerOverflow {
+                return refuse(context, .headersTooLarge)
+            }
+            return refuse(context, .badFraming("the request is not valid HTTP: \(parserError)"))
+        }
+        context.fireErrorCaught(error)
     }
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
@@ -159,9 +176,10 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
         requestDeadline?.cancel()
         let (status, bytes) = ErrorRenderer.render(refusal)
         let body = ByteBuffer(bytes: bytes)
-        let head = HTTPResponseHead(version: .http1_1, status: .init(statusCode: status.code), headers: [
-            "Content-Type": "application/json", "Content-Length": String(body.readableBytes), "Connection": "close",
-        ])
+        var headers: HTTPHeaders = ["Content-Type": "application/json", "Content-Length": String(body.readableBytes), "Connection": "close"]
+        for (name, value) in EdgeHeaders.security { headers.add(name: name.canonicalName, value: value) }
+        headers.add(name: EdgeHeaders.requestIDName.canonicalName, value: EdgeHeaders.requestID())
+        let head = HTTPResponseHead(version: .http1_1, status: .init(statusCode: status.code), headers: headers)
         context.write(wrapOutboundOut(.head(head)), promise: nil)
         context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
         context.writeAndFlush(wrapOutboundOut(.end(nil))).assumeIsolated().whenComplete { _ in context.close(promise: nil) }

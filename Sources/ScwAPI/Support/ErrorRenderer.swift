@@ -114,6 +114,7 @@ public enum ErrorRenderer {
         case closed(kind: String, detail: String)
         case badFraming(String)
         case tooLarge(limit: Int)
+        case headersTooLarge
         case requestTimeout(seconds: Int)
     }
 
@@ -128,6 +129,9 @@ public enum ErrorRenderer {
         case .closed(let kind, let detail): (.badGateway, MessageBody(message: "the \(kind) closed the connection: \(detail)"))
         case .badFraming(let message): (.badRequest, TypedMessageBody(message: message, type: "invalid_request"))
         case .tooLarge(let limit): (.contentTooLarge, TypedMessageBody(message: "request body is larger than \(limit) bytes", type: "request_too_large"))
+        case .headersTooLarge:
+            (.init(code: 431, reasonPhrase: "Request Header Fields Too Large"),
+             TypedMessageBody(message: "the request's headers are larger than the server accepts", type: "request_too_large"))
         case .requestTimeout(let seconds):
             (.requestTimeout, TypedMessageBody(message: "the request was not received in full within \(seconds)s", type: "request_timeout"))
         }

@@ -41,7 +41,11 @@ public final class FaultInjector: Sendable {
             if let s = r.status, !(400...599).contains(s) { throw ScwError.invalid("faults[\(i)].status", .constraint, "status must be 400-599") }
             if let l = r.latency_ms, !(0...60000).contains(l) { throw ScwError.invalid("faults[\(i)].latency_ms", .constraint, "latency_ms must be 0-60000") }
             if let c = r.count, c < 1 { throw ScwError.invalid("faults[\(i)].count", .constraint, "count must be at least 1") }
-            if let u = r.until, Timestamp.parseRFC3339(u) == nil { throw ScwError.invalid("faults[\(i)].until", .format, "until must be RFC 3339") }
+            if let u = r.until {
+                guard let until = Timestamp.parseRFC3339(u) else { throw ScwError.invalid("faults[\(i)].until", .format, "until must be RFC 3339") }
+                // A rule that has already ended would be dropped unseen: refuse it (by the mock's clock).
+                if until <= clock.now() { throw ScwError.invalid("faults[\(i)].until", .constraint, "until must be in the future") }
+            }
             if r.status == nil && r.latency_ms == nil { throw ScwError.invalid("faults[\(i)]", .required, "set status, latency_ms or both") }
         }
         rules.withLock { $0 = new }

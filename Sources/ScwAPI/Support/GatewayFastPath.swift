@@ -65,6 +65,17 @@ final class GatewayFastPath: ChannelDuplexHandler, RemovableChannelHandler {
 
     func handlerAdded(context: ChannelHandlerContext) { self.context = context }
 
+    /// Hummingbird's responses: a handler's own `Date` (`X-Scw-Mock-Date`, token responses) replaces the cached one.
+    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        if case .head(var head) = unwrapOutboundIn(data), let date = head.headerFields[.scwMockDate] {
+            head.headerFields[.scwMockDate] = nil
+            head.headerFields[.date] = date
+            context.write(wrapOutboundOut(.head(head)), promise: promise)
+            return
+        }
+        context.write(data, promise: promise)
+    }
+
     func handlerRemoved(context: ChannelHandlerContext) {
         abandon()
         self.context = nil
@@ -129,7 +140,7 @@ final class GatewayFastPath: ChannelDuplexHandler, RemovableChannelHandler {
         begin(request)
         self.target = target
         self.port = port
-        requestID = GatewayMiddleware.requestID()
+        requestID = EdgeHeaders.requestID()
         let query = question.map { String(raw[$0...]) } ?? ""
         var fields = routing.upstreamHeaders(request.headerFields, target: target, remoteIP: context.channel.remoteAddress?.ipAddress,
                                              authority: request.authority, requestID: requestID)

@@ -127,7 +127,7 @@ public struct InvocationGateway: RouterMiddleware {
         let query = request.uri.query.map { "?\($0)" } ?? ""
         var upstream = HTTPClientRequest(url: "http://127.0.0.1:\(port)\(forwardPath)\(query)")
         upstream.method = HTTPMethod(rawValue: request.method.rawValue)
-        let requestID = GatewayMiddleware.requestID()
+        let requestID = EdgeHeaders.requestID()
         upstream.headers = HTTPHeaders(routing.upstreamHeaders(request.headers, target: target, remoteIP: context.remoteIP,
                                                                authority: request.head.authority, requestID: requestID))
         // Forward the body as it came: with its length, chunked, or not at all. A GET must not grow a chunked empty

@@ -52,12 +52,9 @@ public struct GatewayMiddleware: RouterMiddleware {
         if response.headers[.contentType].map({ $0.hasPrefix("application/json") }) ?? true {
             response.headers[.contentType] = "application/json"
         }
-        response.headers[.contentSecurityPolicy] = "default-src 'none'; frame-ancestors 'none'"
-        response.headers[.strictTransportSecurity] = "max-age=63072000"
-        response.headers[HTTPField.Name("X-Content-Type-Options")!] = "nosniff"
-        response.headers[HTTPField.Name("X-Frame-Options")!] = "DENY"
-        let requestID = Self.requestID()
-        response.headers[values: HTTPField.Name("X-Request-Id")!] = [requestID]
+        for (name, value) in EdgeHeaders.security { response.headers[name] = value }
+        let requestID = EdgeHeaders.requestID()
+        response.headers[values: EdgeHeaders.requestIDName] = [requestID]
         context.logger.debug("request", metadata: [
             "method": "\(request.method.rawValue)", "path": "\(path)", "status": "\(response.status.code)", "access_key": "\(box.value)",
         ])
@@ -72,7 +69,18 @@ public struct GatewayMiddleware: RouterMiddleware {
     }
 }
 
-extension GatewayMiddleware {
+/// The headers Scaleway's gateway puts on every answer (spec section 1): the one list used by `GatewayMiddleware`
+/// for the router's answers and by `ConnectionGuard` for the answers it gives before a request reaches the router.
+enum EdgeHeaders {
+    /// Security headers, in the order the real gateway sends them.
+    static let security: [(HTTPField.Name, String)] = [
+        (.contentSecurityPolicy, "default-src 'none'; frame-ancestors 'none'"),
+        (.strictTransportSecurity, "max-age=63072000"),
+        (HTTPField.Name("X-Content-Type-Options")!, "nosniff"),
+        (HTTPField.Name("X-Frame-Options")!, "DENY"),
+    ]
+    static let requestIDName = HTTPField.Name("X-Request-Id")!
+
     /// A random (version 4) UUID for `X-Request-Id`, from the system generator without Foundation's per-call file reads.
     static func requestID() -> String {
         var rng = SystemRandomNumberGenerator()

@@ -38,12 +38,63 @@ public enum WireJSON {
         do {
             return try decoder.decode(T.self, from: bytes)
         } catch let error as DecodingError {
+            if case .dataCorrupted(let ctx) = error, ctx.codingPath.isEmpty, let argument = inexactInteger(T.self, in: bytes) {
+                throw ScwError.invalid(argument, .format, "expected an integer")
+            }
             throw ScwError.invalidArguments([problem(for: error)])
         } catch let error as ScwError {
             throw error
         } catch {
             throw ScwError.invalid("body", .format, "the request body is not valid JSON")
         }
+    }
+
+    /// Foundation reports a number that does not fit an integer field (`1.5`, `1e20`) as invalid JSON, without a path.
+    /// When the body is valid JSON, this names the number to blame, as `a.b.c`: the first non-integer number that still
+    /// fails the decode on its own (the other such numbers set to 0). At most 16 candidates are tried.
+    static func inexactInteger<T: Decodable>(_ type: T.Type, in bytes: Data) -> String? {
+        guard let tree = try? JSONSerialization.jsonObject(with: bytes) else { return nil }
+        var suspects: [[String]] = []
+        func collect(_ value: Any, _ path: [String]) {
+            guard suspects.count < 16 else { return }
+            if let object = value as? [String: Any] {
+                for key in object.keys.sorted() { collect(object[key]!, path + [key]) }
+            } else if let array = value as? [Any] {
+                for (i, element) in array.enumerated() { collect(element, path + [String(i)]) }
+            } else if !(value is String), let number = value as? NSNumber, Int64(exactly: number.doubleValue) == nil {
+                suspects.append(path)
+            }
+        }
+        func zeroing(_ value: Any, _ path: ArraySlice<String>) -> Any {
+            guard let key = path.first else { return 0 }
+            if var object = value as? [String: Any], let child = object[key] {
+                object[key] = zeroing(child, path.dropFirst())
+                return object
+            }
+            if var array = value as? [Any], let i = Int(key), array.indices.contains(i) {
+                array[i] = zeroing(array[i], path.dropFirst())
+                return array
+            }
+            return value
+        }
+        func failsWithoutPath(_ value: Any) -> Bool {
+            guard let data = try? JSONSerialization.data(withJSONObject: value) else { return false }
+            do {
+                _ = try decoder.decode(T.self, from: data)
+                return false
+            } catch DecodingError.dataCorrupted(let ctx) {
+                return ctx.codingPath.isEmpty
+            } catch {
+                return false
+            }
+        }
+        collect(tree, [])
+        for suspect in suspects {
+            var alone = tree
+            for other in suspects where other != suspect { alone = zeroing(alone, other[...]) }
+            if failsWithoutPath(alone) { return suspect.joined(separator: ".") }
+        }
+        return nil
     }
 
     /// Names the argument a decoding error is about, as `a.b.c`.

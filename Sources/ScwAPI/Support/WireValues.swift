@@ -90,12 +90,12 @@ struct WireProbe: Codable, Sendable {
         }
     }
 
-    /// The probe this request asks for; unset fields keep `base`'s values.
-    func domain(argument: String, base: Probe) throws -> Probe {
-        var probe = base
-        if let n = failure_threshold { probe.failureThreshold = n }
-        if let s = try WireValues.seconds(interval, argument: "\(argument).interval") { probe.intervalSeconds = s }
-        if let s = try WireValues.seconds(timeout, argument: "\(argument).timeout") { probe.timeoutSeconds = s }
+    /// The probe change this request asks for; unset fields keep the container's current values.
+    func domain(argument: String) throws -> ProbePatch {
+        var probe = ProbePatch()
+        probe.failureThreshold = failure_threshold
+        probe.intervalSeconds = try WireValues.seconds(interval, argument: "\(argument).interval")
+        probe.timeoutSeconds = try WireValues.seconds(timeout, argument: "\(argument).timeout")
         switch (http, tcp) {
         case (let h?, nil): probe.check = .http(path: h.path)
         case (nil, _?): probe.check = .tcp

@@ -31,6 +31,9 @@ extension V1 {
     struct DestinationConfig: Codable, Sendable {
         var http_path: String?
         var http_method: String?
+
+        /// `http_method` as asked: the SDKs' `unknown_http_method` default means "not set" (spec section 1).
+        var method: String? { http_method == "unknown_http_method" ? nil : http_method }
     }
 
     /// `cron_config`.

@@ -116,7 +116,7 @@ extension V1 {
 
 extension V1.ContainerRequest {
     /// The domain patch this request asks for; `patching` reads PATCH's `https_connection_only` spelling first.
-    func patch(patching: Bool, current: ScwDomain.ContainerSpec? = nil) throws -> ContainerPatch {
+    func patch(patching: Bool) throws -> ContainerPatch {
         var p = ContainerPatch()
         p.description = description
         p.environmentVariables = environment_variables
@@ -133,8 +133,8 @@ extension V1.ContainerRequest {
         p.sandbox = try WireValues.enumValue(sandbox, Sandbox.self, sentinel: "unknown_sandbox", argument: "sandbox")
         p.localStorageLimitBytes = local_storage_limit_bytes?.value
         p.scalingOption = try scaling_option?.domain()
-        p.livenessProbe = try liveness_probe?.domain(argument: "liveness_probe", base: current?.livenessProbe ?? .defaultLiveness)
-        p.startupProbe = try startup_probe?.domain(argument: "startup_probe", base: current?.startupProbe ?? .defaultLiveness)
+        p.livenessProbe = try liveness_probe?.domain(argument: "liveness_probe")
+        p.startupProbe = try startup_probe?.domain(argument: "startup_probe")
         p.tags = tags
         p.privateNetworkID = private_network_id
         p.command = command

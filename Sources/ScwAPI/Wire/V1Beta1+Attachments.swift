@@ -186,7 +186,8 @@ extension V1Beta1.Trigger {
         if let status { shown = status } else if t.phase == .creating || t.phase == .updating { shown = container != nil ? "pending" : "creating" } else {
             shown = V1Beta1.status(t.phase)
         }
-        let credential: Nullable<String> = Nullable(t.phase == .ready ? t.credentialID : nil)
+        // Platform credentials show once the trigger is ready, and stay in the DELETE answer of a ready trigger.
+        let credential: Nullable<String> = Nullable(t.phase == .ready || t.phase == .deleting ? t.credentialID : nil)
         var scwSQS: V1Beta1.SCWSQSConfig?, scwNATS: V1Beta1.SCWNATSConfig?, sqs: V1Beta1.SQSConfig?
         switch t.source {
         case .scwSQS(let queue, let project, let region):

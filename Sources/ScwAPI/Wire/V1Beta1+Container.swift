@@ -64,7 +64,7 @@ extension V1Beta1 {
         var private_network_id: String?
         var command: [String]?
         var args: [String]?
-        /// PATCH only (deprecated; every PATCH redeploys anyway).
+        /// PATCH only (deprecated; every PATCH redeploys anyway, spec section 3a).
         var redeploy: Bool?
     }
 
@@ -113,10 +113,13 @@ extension V1Beta1 {
         "local_storage_limit_bytes": "local_storage_limit", "liveness_probe": "health_check", "https_connections_only": "http_option",
     ]
 
-    /// Renames v1 argument names (and their prefixes) in an `invalid_arguments` error.
+    /// Renames v1 argument names (and their prefixes) in an `invalid_arguments` error, and a `transient_state`'s
+    /// `current_state` into v1beta1's status words (`pending`, not `creating`/`updating`).
     static func renamingArguments<T>(_ body: () async throws -> T) async throws -> T {
         do {
             return try await body()
+        } catch ScwError.transientState(let kind, let id, let state) {
+            throw ScwError.transientState(kind, id: id, currentState: ApplicationPhase(rawValue: state).map(status) ?? state)
         } catch ScwError.invalidArguments(let problems) {
             throw ScwError.invalidArguments(problems.map { p in
                 var p = p
@@ -138,7 +141,7 @@ extension V1Beta1.CreateContainerRequest {
     }
 
     /// The domain patch this request asks for (explicit nulls and `unknown_*` sentinels mean "not set").
-    func patch(base: Probe = .defaultLiveness) throws -> ContainerPatch {
+    func patch() throws -> ContainerPatch {
         var p = ContainerPatch()
         p.description = description
         p.environmentVariables = environment_variables
@@ -161,7 +164,7 @@ extension V1Beta1.CreateContainerRequest {
         p.sandbox = try WireValues.enumValue(sandbox, Sandbox.self, sentinel: "unknown_sandbox", argument: "sandbox")
         p.localStorageLimitBytes = local_storage_limit.map(Self.bytes(megabytes:))
         p.scalingOption = try scaling_option?.domain()
-        p.livenessProbe = try health_check?.domain(argument: "health_check", base: base)
+        p.livenessProbe = try health_check?.domain(argument: "health_check")
         p.tags = tags
         p.privateNetworkID = private_network_id
         p.command = command

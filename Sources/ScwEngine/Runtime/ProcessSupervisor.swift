@@ -96,6 +96,8 @@ public actor ProcessSupervisor {
     /// What every process runs under (`scw-mock run-child --`, see there); nil = `setpriv --pdeathsig KILL --`.
     let launcherCommand: [String]?
     private var watchdog: (process: Process, writer: Int32)?
+    /// Markers this supervisor issued and has not swept yet (kept in the marker file by `sweepLeftovers`).
+    private var issuedMarkers: Set<String> = []
 
     /// Creates a supervisor; `onEvent` receives ready/failed reports.
     public init(logger: Logger, graceSeconds: Double = 2, markerFile: String? = nil, watchdogCommand: [String]? = nil,
@@ -331,6 +333,7 @@ public actor ProcessSupervisor {
         guard let executable = Self.resolve(program) else { throw LaunchError(message: "command not found: \(program)") }
         let port = try Self.freePort()
         let marker = UUID().uuidString.lowercased()
+        issuedMarkers.insert(marker)
         tellWatchdog(marker)
         if let markerFile, let handle = FileHandle(forWritingAtPath: markerFile) ?? {
             _ = FileManager.default.createFile(atPath: markerFile, contents: nil)
@@ -444,15 +447,21 @@ public actor ProcessSupervisor {
     }
 
     /// Kills what is left of the processes a previous run of the mock started (after it was killed), then forgets them.
+    /// Markers this supervisor issued are left alone (processes started in this run, e.g. by the seed, keep running)
+    /// and stay in the file, so that a later start can still sweep them.
     public func sweepLeftovers() async {
         guard let markerFile, let text = try? String(contentsOfFile: markerFile, encoding: .utf8) else { return }
-        for marker in text.split(separator: "\n") where !marker.isEmpty { await sweep(marker: String(marker)) }
-        try? Data().write(to: URL(fileURLWithPath: markerFile))
+        for marker in text.split(separator: "\n").map(String.init) where !marker.isEmpty && !issuedMarkers.contains(marker) {
+            await sweep(marker: marker)
+        }
+        let kept = issuedMarkers.sorted().map { $0 + "\n" }.joined()
+        try? Data(kept.utf8).write(to: URL(fileURLWithPath: markerFile))
     }
 
     /// Kills every process whose environment carries `marker` (children that left the process group).
     private func sweep(marker: String) async {
         Self.sweep(markers: [marker])
+        issuedMarkers.remove(marker)
     }
 
     /// Kills every process whose environment carries one of `markers`; returns how many were killed.

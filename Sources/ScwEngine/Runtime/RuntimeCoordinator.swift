@@ -84,6 +84,11 @@ public final class RuntimeCoordinator: Sendable {
         mappings.withLock { $0 = (images, runtimes) }
     }
 
+    /// Adds mappings in front of the current ones, so they win (`POST /_mock/seed`).
+    public func addMappings(images: [CommandMapping], runtimes: [CommandMapping]) {
+        mappings.withLock { $0 = (images + $0.images, runtimes + $0.runtimes) }
+    }
+
     final class SupervisorBox: @unchecked Sendable { var supervisor: ProcessSupervisor? }
 
     /// Creates the coordinator and its supervisor.
@@ -138,7 +143,8 @@ public final class RuntimeCoordinator: Sendable {
         var workingDirectory: String?
         // A fixture mapping for the runtime runs its command in the unpacked code, with the handler in SCW_HANDLER.
         if let mapping = mappings.withLock({ $0.runtimes.first { $0.matches(f.spec.runtime) } }) {
-            guard let archive = try? database.functionArchive(id), let dir = unpack(archive, for: id.rawValue) else {
+            // Unpacking waits for a child process: off the event loops (`offload`).
+            guard let archive = try? database.functionArchive(id), let dir = await offload({ self.unpack(archive, for: id.rawValue) }) else {
                 await record(id.rawValue, .failed("the uploaded archive could not be unpacked as a zip file"))
                 return
             }
@@ -186,11 +192,12 @@ public final class RuntimeCoordinator: Sendable {
     /// The captured output of a container or function.
     public func logs(of id: String) async -> (lines: [LogLine], dropped: Int)? { await supervisor.logLines(of: id) }
 
-    /// Restarts, after a restart of the mock, every container and function that was ready or deploying.
+    /// Restarts, after a restart of the mock, every container and function that was ready or deploying; those the
+    /// supervisor already runs (deployed by the seed in this run) are left alone.
     public func restoreAfterRestart() async {
         await supervisor.sweepLeftovers()
         guard settings.enabled, let apps = try? database.deployedApplications() else { return }
-        for app in apps {
+        for app in apps where !(await supervisor.isManaged(app.rawValue)) {
             switch app {
             case .container(let id): await deploy(container: id)
             case .function(let id): await deploy(function: id)

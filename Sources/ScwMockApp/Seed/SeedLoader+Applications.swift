@@ -54,8 +54,10 @@ extension SeedLoader {
         return problems
     }
 
-    /// Creates the containers, functions, triggers and tokens of a fixture through the API's services (idempotent).
-    static func applyApplications(_ doc: SeedDocument, file: String, database: AppDatabase, services: Services) async -> [SeedProblem] {
+    /// Creates the containers, functions, triggers and tokens of a fixture through the API's services (idempotent), and
+    /// writes the token file when `writeTokenFile` (never in a trial run or `seed check`).
+    static func applyApplications(_ doc: SeedDocument, file: String, database: AppDatabase, services: Services,
+                                  writeTokenFile: Bool) async -> [SeedProblem] {
         var problems: [SeedProblem] = []
         func problem(_ field: String, _ message: String) { problems.append(SeedProblem(file: file, field: field, message: message)) }
 
@@ -70,7 +72,7 @@ extension SeedLoader {
                 _ = try await services.containers.create(
                     namespaceID: ns.id, name: name, patch: try FixtureWire.containerPatch(entry), deploy: flag(entry, "deploy") ?? true,
                     requireVPCIntegration: false, region: ns.region, by: principal(for: ns), fixedID: fixed)
-            } catch { problem(at, describe(error)) }
+            } catch { problems += Self.problems(error, file: file, at: at) }
         }
         for (i, entry) in (doc.functions ?? []).enumerated() {
             let at = "functions[\(i)]"
@@ -82,7 +84,7 @@ extension SeedLoader {
             do {
                 _ = try await services.functions.create(namespaceID: ns.id, name: name, patch: try FixtureWire.functionPatch(entry),
                                                         region: ns.region, by: principal(for: ns), fixedID: fixed)
-            } catch { problem(at, describe(error)) }
+            } catch { problems += Self.problems(error, file: file, at: at) }
         }
         for (i, entry) in (doc.triggers ?? []).enumerated() {
             let at = "triggers[\(i)]"
@@ -100,7 +102,10 @@ extension SeedLoader {
                     continue
                 }
                 _ = try services.triggers.create(draft, region: ns.region, by: principal(for: ns), fixedID: fixed)
-            } catch { problem(at, describe(error)) }
+            } catch {
+                // The service names the cron fields as v1beta1 does; the fixture has them under cron_config.
+                problems += Self.problems(error, file: file, at: at, renaming: ["schedule": "cron_config.schedule", "timezone": "cron_config.timezone"])
+            }
         }
         var issued: [String: String] = [:]
         for (i, t) in (doc.tokens ?? []).enumerated() {
@@ -120,7 +125,15 @@ extension SeedLoader {
                 api = t.container != nil ? .containers : .functions
                 request.applicationID = app.ref.rawValue
             } else { problem(at, "no such container or function"); continue }
-            let fixed = t.id.flatMap(TokenID.init)
+            var fixed = t.id.flatMap(TokenID.init)
+            if fixed == nil {
+                // No id in the fixture: the token of the same scope and description that an earlier load created (and
+                // not one this load already issued), so that loading the fixture again adds nothing.
+                let query = TokenQuery(api: api, region: ns.region, namespaceID: request.namespaceID, applicationID: request.applicationID,
+                                       projectIDs: nil, organizationID: ns.organizationID, page: PageRequest(page: 1, pageSize: 100))
+                fixed = (try? database.tokens(matching: query))?.items
+                    .first { $0.description == (t.description ?? "") && issued[$0.id.rawValue] == nil }?.id
+            }
             do {
                 if let fixed, let existing = try database.token(id: fixed, api: api) {
                     // Already there: issue a fresh JWT with the same id and scope for the token file.
@@ -131,9 +144,9 @@ extension SeedLoader {
                 }
                 let token = try await services.tokens.create(api: api, region: ns.region, request: request, by: principal(for: ns), fixedID: fixed)
                 issued[token.token.id.rawValue] = token.jwt
-            } catch { problem(at, describe(error)) }
+            } catch { problems += Self.problems(error, file: file, at: at) }
         }
-        if let tokenFile = doc.token_file {
+        if writeTokenFile, let tokenFile = doc.token_file {
             let path = tokenFile.hasPrefix("/") ? tokenFile : ((file as NSString).deletingLastPathComponent as NSString).appendingPathComponent(tokenFile)
             do {
                 let data = try JSONSerialization.data(withJSONObject: issued, options: [.prettyPrinted, .sortedKeys])

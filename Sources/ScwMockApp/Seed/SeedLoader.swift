@@ -1,4 +1,6 @@
 import Foundation
+import Logging
+import ScwAPI
 import ScwDomain
 import ScwEngine
 import ScwKeys
@@ -51,13 +53,17 @@ public enum SeedLoader {
         var functions: FunctionService
         var triggers: TriggerService
         var tokens: TokenService
+        /// The clock the services read (fixtures are tried first on a scratch copy with the same clock).
+        var clock: any WallClock
 
         /// Bundles the services.
-        public init(containers: ContainerService, functions: FunctionService, triggers: TriggerService, tokens: TokenService) {
+        public init(containers: ContainerService, functions: FunctionService, triggers: TriggerService, tokens: TokenService,
+                    clock: any WallClock = SystemClock()) {
             self.containers = containers
             self.functions = functions
             self.triggers = triggers
             self.tokens = tokens
+            self.clock = clock
         }
     }
 
@@ -82,7 +88,9 @@ public enum SeedLoader {
             }
             if isDirectory.boolValue {
                 let names = ((try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []).sorted()
+                // A folder may hold the format's JSON Schema (`seed/schema.json`): it is not a fixture.
                 result += names.filter { [".yaml", ".yml", ".json"].contains(where: $0.hasSuffix) }
+                    .filter { $0 != "schema.json" && !$0.hasSuffix(".schema.json") }
                     .map { (path as NSString).appendingPathComponent($0) }
             } else {
                 result.append(path)
@@ -92,29 +100,34 @@ public enum SeedLoader {
     }
 
     /// Checks every fixture under `paths`, then applies them all (identities first, namespaces through the API's service,
-    /// and the image and runtime mappings to the runtime).
+    /// and the image and runtime mappings to the runtime). `checkOnly`: check, write nothing (`scw-mock seed check`).
     public static func apply(paths: [String], to database: AppDatabase, namespaces: NamespaceService, runtime: RuntimeCoordinator? = nil,
-                             services: Services? = nil) async throws {
-        var documents: [(String, Result<SeedDocument, any Error>)] = []
-        for file in try files(in: paths) {
-            documents.append((file, Result {
-                try YAMLDecoder().decode(SeedDocument.self, from: try String(contentsOfFile: file, encoding: .utf8))
-            }))
+                             services: Services? = nil, checkOnly: Bool = false) async throws {
+        let documents = try files(in: paths).map { file in
+            (file, Result<String, any Error> { try String(contentsOfFile: file, encoding: .utf8) })
         }
-        try await apply(documents: documents, to: database, namespaces: namespaces, runtime: runtime, services: services)
+        try await apply(documents: documents, to: database, namespaces: namespaces, runtime: runtime, services: services, checkOnly: checkOnly)
     }
 
-    /// Applies already-read fixture documents (`POST /_mock/seed` sends one).
-    static func apply(documents: [(String, Result<SeedDocument, any Error>)], to database: AppDatabase, namespaces: NamespaceService,
-                      runtime: RuntimeCoordinator?, services: Services?) async throws {
+    /// Applies fixture documents given as text, YAML or JSON (`POST /_mock/seed` sends one). Every problem is collected
+    /// first, by reading the documents and then applying them to a scratch copy of the store; the real store is only
+    /// written when there is none, so a bad fixture changes nothing. `addingMappings`: the image and runtime mappings
+    /// are added to the current ones (run time) instead of replacing them (start).
+    static func apply(documents: [(String, Result<String, any Error>)], to database: AppDatabase, namespaces: NamespaceService,
+                      runtime: RuntimeCoordinator?, services: Services?, checkOnly: Bool = false, addingMappings: Bool = false) async throws {
         var problems: [SeedProblem] = []
         var plans: [Plan] = []
+        var texts: [String: String] = [:]
         var knownProjects = try database.allProjects()
         for (file, read) in documents {
             let before = problems.count
-            defer { locate(&problems[before...], in: file) }
+            var text: String?
+            defer { if let text { locate(&problems[before...], in: text) } }
             do {
-                let document = try read.get()
+                text = try read.get()
+                texts[file] = text
+                if let root = try Yams.compose(yaml: text ?? "") { problems += unknownKeys(root, file: file) }
+                let document = try YAMLDecoder().decode(SeedDocument.self, from: text ?? "")
                 var plan = Plan(file: file)
                 problems += planIdentity(document, into: &plan, knownProjects: &knownProjects)
                 problems += planNamespaces(document.namespaces ?? [], into: &plan, knownProjects: knownProjects)
@@ -124,32 +137,129 @@ public enum SeedLoader {
                 plans.append(plan)
             } catch let error as DecodingError {
                 problems.append(SeedProblem(file: file, field: fieldPath(error), message: describe(error)))
+            } catch let error as YamlError {
+                problems.append(SeedProblem(file: file, field: "-", message: "not YAML or JSON: \(error)"))
             } catch {
                 problems.append(SeedProblem(file: file, field: "-", message: "\(error)"))
             }
         }
+        // The trial run: the same writes on a scratch copy, to find what only applying shows (references, API rules).
+        var trial = try await tryOut(plans, on: database, clock: services?.clock ?? SystemClock())
+        for (file, text) in texts {
+            let indices = trial.indices.filter { trial[$0].file == file }
+            guard let first = indices.first, let last = indices.last else { continue }
+            locate(&trial[first...last], in: text)
+        }
+        problems += trial
         if !problems.isEmpty { throw SeedError(problems: problems) }
-        runtime?.setMappings(images: plans.flatMap(\.images), runtimes: plans.flatMap(\.runtimes))
+        if checkOnly { return }
 
+        if addingMappings {
+            runtime?.addMappings(images: plans.flatMap(\.images), runtimes: plans.flatMap(\.runtimes))
+        } else {
+            runtime?.setMappings(images: plans.flatMap(\.images), runtimes: plans.flatMap(\.runtimes))
+        }
+        problems = await write(plans, to: database, namespaces: namespaces, services: services, writeTokenFiles: true)
+        if !problems.isEmpty { throw SeedError(problems: problems) }
+    }
+
+    /// Applies the plans to a scratch in-memory copy of `database` through services of their own (no processes, no
+    /// token files, keys of 2048 bits) and returns the problems found.
+    static func tryOut(_ plans: [Plan], on database: AppDatabase, clock: any WallClock) async throws -> [SeedProblem] {
+        let scratch = try AppDatabase.open(path: ":memory:")
+        try scratch.restore(try database.copy())
+        let forge = KeyForge(database: scratch, bits: 2048, poolTarget: 0, logger: Logger(label: "seed-trial"))
+        let keys = KeyRing(database: scratch, forge: forge)
+        let settings = EngineSettings()
+        let ids = RandomIDSource()
+        let services = Services(
+            containers: ContainerService(database: scratch, clock: clock, ids: ids, settings: settings),
+            functions: FunctionService(database: scratch, clock: clock, ids: ids, settings: settings),
+            triggers: TriggerService(database: scratch, clock: clock, ids: ids, settings: settings),
+            tokens: TokenService(database: scratch, clock: clock, ids: ids, settings: settings, keys: keys), clock: clock)
+        let namespaces = NamespaceService(database: scratch, clock: clock, ids: ids, settings: settings, keys: keys)
+        let problems = await write(plans, to: scratch, namespaces: namespaces, services: services, writeTokenFiles: false)
+        await forge.stop()
+        try? scratch.close()
+        return problems
+    }
+
+    /// Writes checked plans: identities, namespaces, then containers, functions, triggers and tokens; returns what failed.
+    static func write(_ plans: [Plan], to database: AppDatabase, namespaces: NamespaceService, services: Services?,
+                      writeTokenFiles: Bool) async -> [SeedProblem] {
+        var problems: [SeedProblem] = []
         for plan in plans {
-            try database.saveIdentity(organizations: plan.organizations, projects: plan.projects, apiKeys: plan.apiKeys)
+            do {
+                try database.saveIdentity(organizations: plan.organizations, projects: plan.projects, apiKeys: plan.apiKeys)
+            } catch {
+                problems.append(SeedProblem(file: plan.file, field: "-", message: describe(error)))
+                continue
+            }
             for n in plan.namespaces {
-                if let id = n.fixedID, try database.namespace(id: id) != nil { continue }
+                if let id = n.fixedID, (try? database.namespace(id: id)) != nil { continue }
                 if n.fixedID == nil, let name = n.draft.name,
-                   try database.namespace(named: name, kind: n.kind, region: n.region, project: n.project) != nil { continue }
-                guard let project = try database.project(id: n.project) else { continue }
+                   (try? database.namespace(named: name, kind: n.kind, region: n.region, project: n.project)) != nil { continue }
+                guard let project = try? database.project(id: n.project) else { continue }
                 let principal = Principal(accessKey: "seed", organizationID: project.organizationID, projectIDs: nil, defaultProjectID: project.id)
                 do {
                     _ = try await namespaces.create(kind: n.kind, region: n.region, draft: n.draft, by: principal, fixedID: n.fixedID, key: n.key)
                 } catch {
-                    problems.append(SeedProblem(file: plan.file, field: n.field, message: describe(error)))
+                    problems += Self.problems(error, file: plan.file, at: n.field)
                 }
             }
             if let services, let document = plan.document {
-                problems += await applyApplications(document, file: plan.file, database: database, services: services)
+                problems += await applyApplications(document, file: plan.file, database: database, services: services,
+                                                    writeTokenFile: writeTokenFiles)
             }
         }
-        if !problems.isEmpty { throw SeedError(problems: problems) }
+        return problems
+    }
+
+    /// One problem per invalid argument of an API error (`containers[0].min_scale: …`), else one for the entry.
+    /// `renaming` maps the API's argument names to their path in the fixture entry.
+    static func problems(_ error: any Error, file: String, at: String, renaming: [String: String] = [:]) -> [SeedProblem] {
+        if case ScwError.invalidArguments(let list) = error, !list.isEmpty {
+            return list.map { SeedProblem(file: file, field: "\(at).\(renaming[$0.argumentName] ?? $0.argumentName)", message: $0.helpMessage) }
+        }
+        return [SeedProblem(file: file, field: at, message: describe(error))]
+    }
+
+    /// The keys each part of a fixture document may have (seed/schema.json's `additionalProperties: false`); containers,
+    /// functions and triggers take their API's request fields besides their own.
+    static let knownKeys: [String: [String]] = [
+        "": ["organizations", "projects", "api_keys", "namespaces", "containers", "functions", "triggers", "tokens", "token_file",
+             "images", "runtimes"],
+        "organizations": ["id", "name"],
+        "projects": ["id", "organization_id", "name"],
+        "api_keys": ["access_key", "secret_key", "organization_id", "projects", "default_project_id", "expires_at"],
+        "namespaces": ["id", "name", "kind", "region", "project_id", "description", "environment_variables", "secret_environment_variables",
+                       "tags", "activate_vpc_integration", "key_file", "key_pem"],
+        "containers": ["id", "namespace", "name", "deploy"] + FixtureWire.containerFields.sorted(),
+        "functions": ["id", "namespace", "name"] + FixtureWire.functionFields.sorted(),
+        "triggers": ["id", "container", "function", "name"] + FixtureWire.triggerFields.sorted(),
+        "tokens": ["id", "namespace", "container", "function", "description", "expires_at"],
+        "images": ["image", "runtime", "command", "args", "working_directory", "environment"],
+        "runtimes": ["image", "runtime", "command", "args", "working_directory", "environment"],
+    ]
+
+    /// A problem for each key of the document, or of an entry of its lists, that the format does not know (a typo such
+    /// as `namepsaces:` or `imgae:` would otherwise be ignored), with its line.
+    static func unknownKeys(_ root: Node, file: String) -> [SeedProblem] {
+        var problems: [SeedProblem] = []
+        func check(_ node: Node, section: String, path: String) {
+            guard let map = node.mapping, let known = knownKeys[section] else { return }
+            for (key, value) in map {
+                guard let name = key.string else { continue }
+                if !known.contains(name) {
+                    problems.append(SeedProblem(file: file, field: path.isEmpty ? name : "\(path).\(name)",
+                                                message: "unknown field; expected one of \(known.joined(separator: ", "))", line: key.mark?.line))
+                } else if section.isEmpty, let list = value.sequence, knownKeys[name] != nil {
+                    for (i, entry) in list.enumerated() { check(entry, section: name, path: "\(name)[\(i)]") }
+                }
+            }
+        }
+        check(root, section: "", path: "")
+        return problems
     }
 
     /// Checks organizations, projects and API keys.
@@ -255,10 +365,10 @@ public enum SeedLoader {
         return problems
     }
 
-    /// Adds line numbers to problems found in `file`, by walking its YAML node tree along each field path.
-    static func locate(_ problems: inout ArraySlice<SeedProblem>, in file: String) {
-        guard !problems.isEmpty, let text = try? String(contentsOfFile: file, encoding: .utf8), let root = try? Yams.compose(yaml: text) else { return }
-        for i in problems.indices {
+    /// Adds line numbers to problems found in a fixture's `text`, by walking its YAML node tree along each field path.
+    static func locate(_ problems: inout ArraySlice<SeedProblem>, in text: String) {
+        guard !problems.isEmpty, let root = try? Yams.compose(yaml: text) else { return }
+        for i in problems.indices where problems[i].line == nil {
             var node = root
             var line = node.mark?.line
             // "namespaces[0].name" -> ["namespaces", 0, "name"]

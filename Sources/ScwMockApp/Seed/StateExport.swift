@@ -7,7 +7,7 @@ import ScwStore
 /// world built through the API can be saved and loaded again. It includes secrets and namespace keys: it is an
 /// explicit export of test data.
 enum StateExport {
-    static func document(_ s: StoreSnapshot) -> JSONDocument {
+    static func document(_ s: StoreSnapshot, organizations: [(id: OrganizationID, name: String)] = []) -> JSONDocument {
         func str(_ v: String) -> JSONDocument { .string(v) }
         func strings(_ v: [String]) -> JSONDocument { .array(v.map { .string($0) }) }
         func map(_ v: [String: String]) -> JSONDocument { .object(v.mapValues { .string($0) }) }
@@ -18,6 +18,9 @@ enum StateExport {
         }
         let wellKnown = WellKnownIdentity.projectID
         var doc: [String: JSONDocument] = [:]
+        doc["organizations"] = .array(organizations.filter { $0.id != WellKnownIdentity.organizationID }.map {
+            .object(["id": str($0.id.rawValue), "name": str($0.name)])
+        })
         doc["projects"] = .array(s.projects.filter { $0.id != wellKnown }.map {
             .object(["id": str($0.id.rawValue), "organization_id": str($0.organizationID.rawValue), "name": str($0.name)])
         })
