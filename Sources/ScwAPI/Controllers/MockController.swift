@@ -1,4 +1,5 @@
 import Hummingbird
+import Synchronization
 import ScwDomain
 import ScwEngine
 import ScwKeys
@@ -60,12 +61,19 @@ struct MockController {
 
     /// Mounts the routes on the `/_mock` group.
     func mount(on routes: RouteTable) {
+        // Described once, on the first call (the route list is complete by then): health is polled in loops.
+        let described = Mutex<[String]?>(nil)
         routes.get("health") { _, _ in
             // The listener only opens after the store is migrated and seeded, so an answer means ready.
             let pool = try tokens.keyPoolStatus()
             return Health(status: "ready", version: info.version, database: info.databasePath,
                    auth: info.authEnforced ? "enforced" : "disabled", regions: Region.allCases.map(\.rawValue),
-                   routes: Self.describe(self.routes.value),
+                   routes: described.withLock { cached in
+                       if let cached { return cached }
+                       let list = Self.describe(self.routes.value)
+                       cached = list
+                       return list
+                   },
                    key_pool: KeyPool(bits: pool.bits, ready: pool.ready, target: pool.target))
         }
         // The namespace's public key as PEM: PKCS#1 like the tokens API returns it, or `?format=spki`.
