@@ -171,3 +171,47 @@ def test_runtime_seed_takes_yaml_and_its_image_mappings(tmp_path):
         assert r.text == "mapped"
     finally:
         server.stop()
+
+
+def test_seeded_functions_get_their_code_and_are_deployed(tmp_path):
+    """A function entry's `code` (a folder, or a zip file) is uploaded as through the upload URL and the function deployed."""
+    import io
+    import zipfile
+    (tmp_path / "hello").mkdir()
+    (tmp_path / "hello" / "handler.py").write_text("def handle(event, context):\n    return {'body': 'hi'}\n")
+    (tmp_path / "hello" / "lib").mkdir()
+    (tmp_path / "hello" / "lib" / "util.py").write_text("X = 1\n")
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr("index.js", "exports.handle = () => 'hi'\n")
+    (tmp_path / "code.zip").write_bytes(buf.getvalue())
+    fixture = tmp_path / "world.yaml"
+    fixture.write_text(
+        "namespaces:\n  - {name: fns, kind: function}\n"
+        "functions:\n"
+        "  - {namespace: fns, name: from-folder, runtime: python311, handler: handler.handle, code: hello}\n"
+        "  - {namespace: fns, name: from-zip, runtime: node22, code: code.zip}\n"
+        "  - {namespace: fns, name: no-code, runtime: node22}\n")
+    server = _seeded_server(tmp_path, [fixture])
+    try:
+        fb = "/functions/v1beta1/regions/fr-par"
+        functions = {f["name"]: f for f in server.get(f"{fb}/functions").json()["functions"]}
+        statuses, _ = support.poll_until(
+            lambda: {n: server.get(f"{fb}/functions/{f['id']}").json()["status"] for n, f in functions.items()},
+            lambda s: s["from-folder"] in ("ready", "error") and s["from-zip"] in ("ready", "error"), 30)
+        assert statuses == {"from-folder": "ready", "from-zip": "ready", "no-code": "created"}, statuses
+        url = server.get(f"{fb}/functions/{functions['from-folder']['id']}/download-url").json()["url"]
+        with zipfile.ZipFile(io.BytesIO(requests.get(url, timeout=30).content)) as z:
+            assert sorted(z.namelist()) == ["handler.py", "lib/util.py"]
+        url = server.get(f"{fb}/functions/{functions['from-zip']['id']}/download-url").json()["url"]
+        assert requests.get(url, timeout=30).content == buf.getvalue()
+    finally:
+        server.stop()
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("namespaces:\n  - {name: fns, kind: function}\nfunctions:\n"
+                   "  - {namespace: fns, name: a, runtime: node22, code: missing-folder}\n"
+                   "  - {namespace: fns, name: b, runtime: node22, code: world.yaml}\n")
+    out = subprocess.run([str(support.binary_path()), "seed", "check", str(bad)], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 2
+    assert "functions[0].code: no such file or folder missing-folder" in out.stderr, out.stderr
+    assert "functions[1].code: expected a zip archive or a folder, got world.yaml" in out.stderr, out.stderr

@@ -4,6 +4,11 @@ import ScwDomain
 import ScwEngine
 import ScwStore
 
+/// Why a function entry's `code` cannot be used.
+struct SeedCodeProblem: Error {
+    var message: String
+}
+
 extension SeedLoader {
     /// The wrapper keys of a container, function or trigger entry (the rest are the API's own fields).
     static func field(_ entry: JSONDocument, _ key: String) -> String? {
@@ -14,6 +19,52 @@ extension SeedLoader {
     static func flag(_ entry: JSONDocument, _ key: String) -> Bool? {
         if case .object(let o) = entry, case .bool(let b)? = o[key] { return b }
         return nil
+    }
+
+    /// The zip archive a function entry's `code` names (a `.zip` file, or a folder zipped with its files at the archive's
+    /// root), relative to the fixture file; nil without `code`.
+    static func functionCode(_ entry: JSONDocument, file: String) -> Result<Data, SeedCodeProblem>? {
+        guard let code = field(entry, "code") else { return nil }
+        guard let path = resolve(code, relativeTo: file) else { return .failure(SeedCodeProblem(message: "no such file or folder \(code)")) }
+        var isFolder: ObjCBool = false
+        _ = FileManager.default.fileExists(atPath: path, isDirectory: &isFolder)
+        let archive: Data?
+        if isFolder.boolValue {
+            archive = zipFolder(path)
+            if archive == nil { return .failure(SeedCodeProblem(message: "the folder \(code) could not be zipped (python3 is needed)")) }
+        } else {
+            archive = FileManager.default.contents(atPath: path)
+            guard let archive, archive.starts(with: [0x50, 0x4B]) else { return .failure(SeedCodeProblem(message: "expected a zip archive or a folder, got \(code)")) }
+        }
+        guard let archive, (1...FunctionService.maxArchiveBytes).contains(archive.count) else {
+            return .failure(SeedCodeProblem(message: "the archive must hold 1 to \(FunctionService.maxArchiveBytes) bytes"))
+        }
+        return .success(archive)
+    }
+
+    /// Zips a folder's files (paths relative to it) with Python's zipfile module: Debian ships no zip tool by default,
+    /// and the runtime already unpacks archives the same way.
+    static func zipFolder(_ folder: String) -> Data? {
+        let out = FileManager.default.temporaryDirectory.appendingPathComponent("scw-mock-seed-\(UUID().uuidString).zip")
+        defer { try? FileManager.default.removeItem(at: out) }
+        let script = """
+            import os, sys, zipfile
+            root, out = sys.argv[1], sys.argv[2]
+            with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+                for folder, dirs, files in os.walk(root):
+                    dirs.sort()
+                    for name in sorted(files):
+                        full = os.path.join(folder, name)
+                        z.write(full, os.path.relpath(full, root))
+            """
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", "-c", script, folder, out.path]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        do { try process.run() } catch { return nil }
+        process.waitUntilExit()
+        return process.terminationStatus == 0 ? FileManager.default.contents(atPath: out.path) : nil
     }
 
     /// Checks what can be checked before anything is written: names, field types and values, references' presence.
@@ -40,6 +91,7 @@ extension SeedLoader {
             if field(entry, "namespace") == nil { problem("\(at).namespace", "expected the name or id of a function namespace") }
             if field(entry, "name") == nil { problem("\(at).name", "required field missing") }
             do { _ = try FixtureWire.functionPatch(entry) } catch { check(error, at) }
+            if case .failure(let code)? = functionCode(entry, file: file) { problem("\(at).code", code.message) }
         }
         for (i, entry) in (doc.triggers ?? []).enumerated() {
             let at = "triggers[\(i)]"
@@ -82,8 +134,20 @@ extension SeedLoader {
             if let fixed, (try? database.function(id: fixed)) != nil { continue }
             if (try? database.applicationID(named: name, in: ns.id)) != nil { continue }
             do {
-                _ = try await services.functions.create(namespaceID: ns.id, name: name, patch: try FixtureWire.functionPatch(entry),
-                                                        region: ns.region, by: principal(for: ns), fixedID: fixed)
+                let by = principal(for: ns)
+                let created = try await services.functions.create(namespaceID: ns.id, name: name, patch: try FixtureWire.functionPatch(entry),
+                                                                  region: ns.region, by: by, fixedID: fixed)
+                // Code goes in through the API's own upload grant, as a client's PUT to the upload URL would.
+                let code = functionCode(entry, file: file)
+                if case .success(let archive)? = code {
+                    let grant = try services.functions.uploadGrant(created.id, contentLength: archive.count, region: ns.region, by: by)
+                    guard try services.functions.acceptUpload(created.id, token: grant, archive: archive) else {
+                        problem("\(at).code", "the archive could not be stored"); continue
+                    }
+                }
+                if flag(entry, "deploy") ?? (code != nil) {
+                    _ = try await services.functions.deploy(created.id, region: ns.region, by: by)
+                }
             } catch { problems += Self.problems(error, file: file, at: at) }
         }
         for (i, entry) in (doc.triggers ?? []).enumerated() {
