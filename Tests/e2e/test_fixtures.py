@@ -15,6 +15,11 @@ REPO = Path(__file__).resolve().parents[2]
 SCHEMA = json.loads((REPO / "seed" / "schema.json").read_text())
 
 
+def seed_check(path: str) -> subprocess.CompletedProcess:
+    """`scw-mock seed check PATH`: exit code, the ok line on stdout, one problem a line on stderr."""
+    return subprocess.run([str(support.binary_path()), "seed", "check", path], capture_output=True, text=True, timeout=60)
+
+
 def test_the_example_world_follows_the_schema():
     jsonschema.validate(yaml.safe_load((REPO / "seed" / "example.yaml").read_text()), SCHEMA)
 
@@ -24,7 +29,7 @@ def test_the_exported_state_follows_the_schema_and_seed_check_accepts_it(server,
     jsonschema.validate(state, SCHEMA)
     path = tmp_path / "state.json"
     path.write_text(json.dumps(state))
-    out = subprocess.run([str(support.binary_path()), "seed", "check", str(path)], capture_output=True, text=True, timeout=60)
+    out = seed_check(str(path))
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "ok: 1 fixture file(s)"
 
@@ -33,7 +38,7 @@ def test_seed_check_reports_every_problem_with_file_and_field(tmp_path):
     bad = tmp_path / "bad.yaml"
     bad.write_text("api_keys:\n  - {access_key: nope, secret_key: 00000000-0000-4000-8000-000000000009}\n"
                    "namespaces:\n  - {name: Bad_}\ncontainers:\n  - {namespace: x, name: c, port: \"eighty\"}\n")
-    out = subprocess.run([str(support.binary_path()), "seed", "check", str(bad)], capture_output=True, text=True, timeout=60)
+    out = seed_check(str(bad))
     assert out.returncode == 2
     lines = out.stderr.strip().splitlines()
     # file:line: field: what was expected
@@ -128,7 +133,7 @@ def test_seeded_containers_run_and_stay_ready_at_start_and_after_resets(tmp_path
 
 
 def test_seed_check_of_the_seed_folder_skips_the_schema():
-    out = subprocess.run([str(support.binary_path()), "seed", "check", str(REPO / "seed")], capture_output=True, text=True, timeout=60)
+    out = seed_check(str(REPO / "seed"))
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "ok: 1 fixture file(s)"
 
@@ -137,14 +142,14 @@ def test_seed_check_reports_unknown_keys_and_writes_no_token_file(tmp_path):
     bad = tmp_path / "typo.yaml"
     bad.write_text("namepsaces:\n  - {name: demo}\nnamespaces:\n  - {name: ok}\ncontainers:\n  - namespace: ok\n    name: web\n"
                    "    imgae: nginx:latest\ntokens:\n  - {namespace: ok}\ntoken_file: tokens.json\n")
-    out = subprocess.run([str(support.binary_path()), "seed", "check", str(bad)], capture_output=True, text=True, timeout=60)
+    out = seed_check(str(bad))
     assert out.returncode == 2
     lines = out.stderr.strip().splitlines()
     assert any(l.startswith(f"{bad}:1: namepsaces: unknown field; expected one of organizations, projects") for l in lines), lines
     assert any(l.startswith(f"{bad}:8: containers[0].imgae: unknown field; expected one of ") for l in lines), lines
     good = tmp_path / "good.yaml"
     good.write_text("namespaces:\n  - {name: ok}\ntokens:\n  - {namespace: ok}\ntoken_file: tokens.json\n")
-    out = subprocess.run([str(support.binary_path()), "seed", "check", str(good)], capture_output=True, text=True, timeout=60)
+    out = seed_check(str(good))
     assert out.returncode == 0, out.stderr
     assert not (tmp_path / "tokens.json").exists()
 
@@ -211,7 +216,7 @@ def test_seeded_functions_get_their_code_and_are_deployed(tmp_path):
     bad.write_text("namespaces:\n  - {name: fns, kind: function}\nfunctions:\n"
                    "  - {namespace: fns, name: a, runtime: node22, code: missing-folder}\n"
                    "  - {namespace: fns, name: b, runtime: node22, code: world.yaml}\n")
-    out = subprocess.run([str(support.binary_path()), "seed", "check", str(bad)], capture_output=True, text=True, timeout=60)
+    out = seed_check(str(bad))
     assert out.returncode == 2
     assert "functions[0].code: no such file or folder missing-folder" in out.stderr, out.stderr
     assert "functions[1].code: expected a zip archive or a folder, got world.yaml" in out.stderr, out.stderr
