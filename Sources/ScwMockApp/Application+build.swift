@@ -137,6 +137,7 @@ final class Administration: MockAdministration {
         let keptKeys = try database.allNamespaceKeys()
         keys.forgetAll()
         clock.resetOffset()
+        runtime.resetMappings()
         if !toEmpty, let copy = seeded.withLock({ $0 }) {
             try database.restore(copy)
         } else {

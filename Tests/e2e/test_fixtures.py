@@ -174,6 +174,17 @@ def test_runtime_seed_takes_yaml_and_its_image_mappings(tmp_path):
         assert _container_statuses(server)["mapped"][0] == "ready", _container_statuses(server)
         r = requests.get(f"{server.url}/_mock/invoke/5eed0000-0000-4000-8000-0000000000d1/", timeout=30)
         assert r.text == "mapped"
+        # A reset goes back to the seed's mappings (none here): the same image now runs the built-in sample app.
+        assert requests.post(f"{server.url}/_mock/reset", timeout=60).status_code == 200
+        ns = server.post("/containers/v1/regions/fr-par/namespaces", {"name": "after-reset"}).json()
+        support.poll_until(lambda: server.get(f"/containers/v1/regions/fr-par/namespaces/{ns['id']}").json()["status"],
+                           lambda st: st == "ready", 30)
+        c = server.post("/containers/v1/regions/fr-par/containers",
+                        {"namespace_id": ns["id"], "name": "unmapped", "image": "example.com/mapped:2"}).json()
+        support.poll_until(lambda: _container_statuses(server), lambda s: s.get("unmapped", ("",))[0] in ("ready", "error"), 30)
+        assert _container_statuses(server)["unmapped"][0] == "ready", _container_statuses(server)
+        r = requests.get(f"{server.url}/_mock/invoke/{c['id']}/", timeout=30)
+        assert r.status_code == 200 and r.text != "mapped", r.text
     finally:
         server.stop()
 

@@ -77,16 +77,26 @@ public final class RuntimeCoordinator: Sendable {
     public let settings: RuntimeSettings
     let logger: Logger
     private let box = SupervisorBox()
+    /// The image and runtime mappings in force: those added at run time first (they win), then the seed's.
     private let mappings = Mutex<(images: [CommandMapping], runtimes: [CommandMapping])>(([], []))
+    /// The seed's own mappings, which a reset goes back to.
+    private let seedMappings = Mutex<(images: [CommandMapping], runtimes: [CommandMapping])>(([], []))
 
-    /// Replaces the fixtures' image and runtime mappings (at start and at reset).
+    /// Replaces the fixtures' image and runtime mappings (the seed's, at start).
     public func setMappings(images: [CommandMapping], runtimes: [CommandMapping]) {
+        seedMappings.withLock { $0 = (images, runtimes) }
         mappings.withLock { $0 = (images, runtimes) }
     }
 
     /// Adds mappings in front of the current ones, so they win (`POST /_mock/seed`).
     public func addMappings(images: [CommandMapping], runtimes: [CommandMapping]) {
         mappings.withLock { $0 = (images + $0.images, runtimes + $0.runtimes) }
+    }
+
+    /// Forgets the mappings added at run time (`POST /_mock/reset`): the seed's are in force again.
+    public func resetMappings() {
+        let seed = seedMappings.withLock { $0 }
+        mappings.withLock { $0 = seed }
     }
 
     final class SupervisorBox: @unchecked Sendable { var supervisor: ProcessSupervisor? }
