@@ -105,54 +105,28 @@ public struct ContainerQuery: Sendable {
 extension AppDatabase {
     /// Stores a new container; its namespace must still exist and its name be free there.
     public func createContainer(_ container: Container) throws(ScwError) {
-        try write { db in
-            guard try NamespaceRecord.exists(db, key: container.namespaceID.rawValue) else {
-                throw ScwError.notFound(.namespace, id: container.namespaceID.rawValue)
-            }
-            let taken = try ContainerRecord.filter(Column("namespace_id") == container.namespaceID.rawValue && Column("name") == container.name)
-                .fetchCount(db) > 0
-            if taken { throw ScwError.alreadyExists(.container, name: container.name) }
-            try ContainerRecord(container).insert(db)
-        }
+        try createApplication(ContainerRecord(container), name: container.name)
     }
 
     /// A container by id.
     public func container(id: ContainerID) throws(ScwError) -> Container? {
-        try cachedRead(caches.containers, id: id.rawValue) { db in
-            try ContainerRecord.fetchOne(db.cachedStatement(sql: "SELECT * FROM container WHERE id = ?"), arguments: [id.rawValue])?.container
-        }
+        try application(ContainerRecord.self, id: id.rawValue, cache: caches.containers)
     }
 
     /// One page of containers and the count of all matches.
     public func containers(matching q: ContainerQuery) throws(ScwError) -> Page<Container> {
-        try read { db in
-            let (rows, total) = try Self.page(Self.filtered(ContainerRecord.all(), q), q.page, in: db)
-            return Page(items: rows.map(\.container), totalCount: total)
-        }
+        try applications(ContainerRecord.self, matching: q)
     }
 
     /// Reads, changes and writes one container in a single transaction (concurrent updates are serialised).
     /// `change` receives the container and its namespace, and may throw to refuse; nothing is written then.
     public func updateContainer(id: ContainerID, _ change: @Sendable (inout Container, Namespace) throws -> Void) throws(ScwError) -> Container? {
-        try write { db in
-            guard let record = try ContainerRecord.fetchOne(db, key: id.rawValue),
-                  let ns = try NamespaceRecord.fetchOne(db, key: record.namespace_id)?.namespace else { return nil }
-            var container = record.container
-            try change(&container, ns)
-            try ContainerRecord(container).update(db)
-            return container
-        }
+        try updateApplication(ContainerRecord.self, id: id.rawValue, change)
     }
 
     /// Deletes a container and the tokens scoped to it; returns what was deleted.
     public func deleteContainer(id: ContainerID, _ check: @Sendable (Container) throws -> Void) throws(ScwError) -> Container? {
-        try write { db in
-            guard let record = try ContainerRecord.fetchOne(db, key: id.rawValue) else { return nil }
-            try check(record.container)
-            try db.execute(sql: "DELETE FROM token WHERE application_id = ?", arguments: [id.rawValue])
-            try record.delete(db)
-            return record.container
-        }
+        try deleteApplication(ContainerRecord.self, id: id.rawValue, check)
     }
 
     /// How many containers a namespace holds.

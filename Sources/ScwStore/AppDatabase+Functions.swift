@@ -99,51 +99,27 @@ struct FunctionRecord: Codable, FetchableRecord, PersistableRecord, Sendable {
 extension AppDatabase {
     /// Stores a new function; its namespace must still exist and its name be free there.
     public func createFunction(_ function: Function) throws(ScwError) {
-        try write { db in
-            guard try NamespaceRecord.exists(db, key: function.namespaceID.rawValue) else {
-                throw ScwError.notFound(.namespace, id: function.namespaceID.rawValue)
-            }
-            if try FunctionRecord.filter(Column("namespace_id") == function.namespaceID.rawValue && Column("name") == function.name).fetchCount(db) > 0 {
-                throw ScwError.alreadyExists(.function, name: function.name)
-            }
-            try FunctionRecord(function).insert(db)
-        }
+        try createApplication(FunctionRecord(function), name: function.name)
     }
 
     /// A function by id.
     public func function(id: FunctionID) throws(ScwError) -> Function? {
-        try cachedRead(caches.functions, id: id.rawValue) { db in try FunctionRecord.fetchOne(db, key: id.rawValue)?.function }
+        try application(FunctionRecord.self, id: id.rawValue, cache: caches.functions)
     }
 
     /// One page of functions and the count of all matches (same filters as containers).
     public func functions(matching q: ContainerQuery) throws(ScwError) -> Page<Function> {
-        try read { db in
-            let (rows, total) = try Self.page(Self.filtered(FunctionRecord.all(), q), q.page, in: db)
-            return Page(items: rows.map(\.function), totalCount: total)
-        }
+        try applications(FunctionRecord.self, matching: q)
     }
 
     /// Reads, changes and writes one function in a single transaction.
     public func updateFunction(id: FunctionID, _ change: @Sendable (inout Function, Namespace) throws -> Void) throws(ScwError) -> Function? {
-        try write { db in
-            guard let record = try FunctionRecord.fetchOne(db, key: id.rawValue),
-                  let ns = try NamespaceRecord.fetchOne(db, key: record.namespace_id)?.namespace else { return nil }
-            var function = record.function
-            try change(&function, ns)
-            try FunctionRecord(function).update(db)
-            return function
-        }
+        try updateApplication(FunctionRecord.self, id: id.rawValue, change)
     }
 
-    /// Deletes a function, its code and its tokens; returns what was deleted.
+    /// Deletes a function, its code (by cascade) and its tokens; returns what was deleted.
     public func deleteFunction(id: FunctionID, _ check: @Sendable (Function) throws -> Void) throws(ScwError) -> Function? {
-        try write { db in
-            guard let record = try FunctionRecord.fetchOne(db, key: id.rawValue) else { return nil }
-            try check(record.function)
-            try db.execute(sql: "DELETE FROM token WHERE application_id = ?", arguments: [id.rawValue])
-            try record.delete(db)
-            return record.function
-        }
+        try deleteApplication(FunctionRecord.self, id: id.rawValue, check)
     }
 
     /// Records a pre-signed URL grant: `upload` (of exactly `contentLength` bytes) or `download`.
@@ -247,17 +223,11 @@ extension AppDatabase {
 
     /// The container with this name, when exactly one has it.
     public func container(named name: String) throws(ScwError) -> Container? {
-        try read { db in
-            let rows = try ContainerRecord.filter(Column("name") == name).limit(2).fetchAll(db)
-            return rows.count == 1 ? rows[0].container : nil
-        }
+        try application(ContainerRecord.self, named: name)
     }
 
     /// The function with this name, when exactly one has it.
     public func function(named name: String) throws(ScwError) -> Function? {
-        try read { db in
-            let rows = try FunctionRecord.filter(Column("name") == name).limit(2).fetchAll(db)
-            return rows.count == 1 ? rows[0].function : nil
-        }
+        try application(FunctionRecord.self, named: name)
     }
 }
