@@ -17,7 +17,21 @@ SCHEMA = json.loads((REPO / "seed" / "schema.json").read_text())
 
 def seed_check(path: str) -> subprocess.CompletedProcess:
     """`scw-mock seed check PATH`: exit code, the ok line on stdout, one problem a line on stderr."""
-    return subprocess.run([str(support.binary_path()), "seed", "check", path], capture_output=True, text=True, timeout=60)
+    return subprocess.run([str(support.binary_path()), "seed", "check", str(path)], capture_output=True, text=True, timeout=60)
+
+
+def seed_ok(path) -> str:
+    """`seed check` accepts the fixtures; returns its ok line."""
+    out = seed_check(path)
+    assert out.returncode == 0, out.stderr
+    return out.stdout.strip()
+
+
+def seed_problems(path) -> list[str]:
+    """`seed check` refuses the fixtures (exit code 2); returns its problem lines."""
+    out = seed_check(path)
+    assert out.returncode == 2, (out.returncode, out.stdout, out.stderr)
+    return out.stderr.strip().splitlines()
 
 
 def test_the_example_world_follows_the_schema():
@@ -29,18 +43,14 @@ def test_the_exported_state_follows_the_schema_and_seed_check_accepts_it(server,
     jsonschema.validate(state, SCHEMA)
     path = tmp_path / "state.json"
     path.write_text(json.dumps(state))
-    out = seed_check(str(path))
-    assert out.returncode == 0, out.stderr
-    assert out.stdout.strip() == "ok: 1 fixture file(s)"
+    assert seed_ok(str(path)) == "ok: 1 fixture file(s)"
 
 
 def test_seed_check_reports_every_problem_with_file_and_field(tmp_path):
     bad = tmp_path / "bad.yaml"
     bad.write_text("api_keys:\n  - {access_key: nope, secret_key: 00000000-0000-4000-8000-000000000009}\n"
                    "namespaces:\n  - {name: Bad_}\ncontainers:\n  - {namespace: x, name: c, port: \"eighty\"}\n")
-    out = seed_check(str(bad))
-    assert out.returncode == 2
-    lines = out.stderr.strip().splitlines()
+    lines = seed_problems(str(bad))
     # file:line: field: what was expected
     assert f"{bad}:2: api_keys[0].access_key: expected SCW followed by 17 characters A-Z or 0-9" in lines
     assert any(l.startswith(f"{bad}:4: namespaces[0].name: namespace name must begin") for l in lines)
@@ -133,24 +143,19 @@ def test_seeded_containers_run_and_stay_ready_at_start_and_after_resets(tmp_path
 
 
 def test_seed_check_of_the_seed_folder_skips_the_schema():
-    out = seed_check(str(REPO / "seed"))
-    assert out.returncode == 0, out.stderr
-    assert out.stdout.strip() == "ok: 1 fixture file(s)"
+    assert seed_ok(str(REPO / "seed")) == "ok: 1 fixture file(s)"
 
 
 def test_seed_check_reports_unknown_keys_and_writes_no_token_file(tmp_path):
     bad = tmp_path / "typo.yaml"
     bad.write_text("namepsaces:\n  - {name: demo}\nnamespaces:\n  - {name: ok}\ncontainers:\n  - namespace: ok\n    name: web\n"
                    "    imgae: nginx:latest\ntokens:\n  - {namespace: ok}\ntoken_file: tokens.json\n")
-    out = seed_check(str(bad))
-    assert out.returncode == 2
-    lines = out.stderr.strip().splitlines()
+    lines = seed_problems(str(bad))
     assert any(l.startswith(f"{bad}:1: namepsaces: unknown field; expected one of organizations, projects") for l in lines), lines
     assert any(l.startswith(f"{bad}:8: containers[0].imgae: unknown field; expected one of ") for l in lines), lines
     good = tmp_path / "good.yaml"
     good.write_text("namespaces:\n  - {name: ok}\ntokens:\n  - {namespace: ok}\ntoken_file: tokens.json\n")
-    out = seed_check(str(good))
-    assert out.returncode == 0, out.stderr
+    seed_ok(str(good))
     assert not (tmp_path / "tokens.json").exists()
 
 
@@ -227,7 +232,6 @@ def test_seeded_functions_get_their_code_and_are_deployed(tmp_path):
     bad.write_text("namespaces:\n  - {name: fns, kind: function}\nfunctions:\n"
                    "  - {namespace: fns, name: a, runtime: node22, code: missing-folder}\n"
                    "  - {namespace: fns, name: b, runtime: node22, code: world.yaml}\n")
-    out = seed_check(str(bad))
-    assert out.returncode == 2
-    assert "functions[0].code: no such file or folder missing-folder" in out.stderr, out.stderr
-    assert "functions[1].code: expected a zip archive or a folder, got world.yaml" in out.stderr, out.stderr
+    problems = "\n".join(seed_problems(bad))
+    assert "functions[0].code: no such file or folder missing-folder" in problems, problems
+    assert "functions[1].code: expected a zip archive or a folder, got world.yaml" in problems, problems
