@@ -1,3 +1,4 @@
+import Foundation
 import GRDB
 import ScwDomain
 
@@ -63,6 +64,8 @@ public struct StoreSnapshot: Sendable {
     public var namespaceKeys: [NamespaceID: String]
     public var containers: [Container]
     public var functions: [Function]
+    /// The uploaded code of functions that have some.
+    public var functionArchives: [FunctionID: Data]
     public var triggers: [Trigger]
     public var tokens: [Token]
 }
@@ -79,6 +82,8 @@ extension AppDatabase {
                     .map { (NamespaceID(trusted: $0["namespace_id"]), $0["private_pem"] as String) }, uniquingKeysWith: { a, _ in a }),
                 containers: try ContainerRecord.order(Column("created_at"), Column("id")).fetchAll(db).map(\.container),
                 functions: try FunctionRecord.order(Column("created_at"), Column("id")).fetchAll(db).map(\.function),
+                functionArchives: Dictionary(try Row.fetchAll(db, sql: "SELECT function_id, archive FROM function_code")
+                    .map { (FunctionID(trusted: $0["function_id"]), $0["archive"] as Data) }, uniquingKeysWith: { a, _ in a }),
                 triggers: try TriggerRecord.order(Column("created_at"), Column("id")).fetchAll(db).map(\.trigger),
                 tokens: try TokenRecord.order(Column("created_at"), Column("id")).fetchAll(db).map(\.token))
         }

@@ -226,8 +226,25 @@ def test_seeded_functions_get_their_code_and_are_deployed(tmp_path):
             assert sorted(z.namelist()) == ["handler.py", "lib/util.py"]
         url = server.get(f"{fb}/functions/{functions['from-zip']['id']}/download-url").json()["url"]
         assert requests.get(url, timeout=30).content == buf.getvalue()
+        state = requests.get(f"{server.url}/_mock/state", timeout=30).json()
     finally:
         server.stop()
+    # The exported state carries the code (code_base64) and whether each function was deployed: a server seeded with
+    # it has the same functions, in the same statuses, with byte-identical code.
+    jsonschema.validate(state, SCHEMA)
+    (tmp_path / "again").mkdir()
+    (tmp_path / "again" / "state.json").write_text(json.dumps(state))
+    again = support.MockServer(db_path=tmp_path / "again" / "s.sqlite", seed_paths=[tmp_path / "again" / "state.json"],
+                               workdir=tmp_path / "again", key_size=2048).start()
+    try:
+        statuses, _ = support.poll_until(
+            lambda: {n: again.get(f"{fb}/functions/{f['id']}").json()["status"] for n, f in functions.items()},
+            lambda s: s["from-folder"] in ("ready", "error") and s["from-zip"] in ("ready", "error"), 30)
+        assert statuses == {"from-folder": "ready", "from-zip": "ready", "no-code": "created"}, statuses
+        url = again.get(f"{fb}/functions/{functions['from-zip']['id']}/download-url").json()["url"]
+        assert requests.get(url, timeout=30).content == buf.getvalue()
+    finally:
+        again.stop()
     bad = tmp_path / "bad.yaml"
     bad.write_text("namespaces:\n  - {name: fns, kind: function}\nfunctions:\n"
                    "  - {namespace: fns, name: a, runtime: node22, code: missing-folder}\n"

@@ -76,7 +76,8 @@ struct SeedDocument: Decodable {
     /// containers v1 API (`image`, `port`, `privacy`, `environment_variables`, `secret_environment_variables` map, …).
     var containers: [JSONDocument]?
     /// Functions: `namespace`, `name`, optional `id`, `code` (a zip file or a folder, relative to the fixture; uploaded
-    /// as through the upload URL), `deploy` (default: true when `code` is given), and any field of the functions API
+    /// as through the upload URL) or `code_base64` (the zip itself), `deploy` (default: true when code is given), and
+    /// any field of the functions API
     /// (`runtime`, `handler`, …).
     var functions: [JSONDocument]?
     /// Triggers: `container` or `function` (name or id), `name`, optional `id`, and v1's `cron_config` / `sqs_config`

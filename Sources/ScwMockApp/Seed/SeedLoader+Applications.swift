@@ -21,9 +21,18 @@ extension SeedLoader {
         return nil
     }
 
-    /// The zip archive a function entry's `code` names (a `.zip` file, or a folder zipped with its files at the archive's
-    /// root), relative to the fixture file; nil without `code`.
+    /// The zip archive of a function entry: `code_base64` (inline, as `GET /_mock/state` exports it), or what `code` names
+    /// (a `.zip` file, or a folder zipped with its files at the archive's root), relative to the fixture file; nil without
+    /// either.
     static func functionCode(_ entry: JSONDocument, file: String) -> Result<Data, SeedCodeProblem>? {
+        if let inline = field(entry, "code_base64") {
+            guard field(entry, "code") == nil else { return .failure(SeedCodeProblem(message: "give code or code_base64, not both")) }
+            guard let archive = Data(base64Encoded: inline), archive.starts(with: [0x50, 0x4B]),
+                  (1...FunctionService.maxArchiveBytes).contains(archive.count) else {
+                return .failure(SeedCodeProblem(message: "expected a zip archive in base64"))
+            }
+            return .success(archive)
+        }
         guard let code = field(entry, "code") else { return nil }
         guard let path = resolve(code, relativeTo: file) else { return .failure(SeedCodeProblem(message: "no such file or folder \(code)")) }
         var isFolder: ObjCBool = false

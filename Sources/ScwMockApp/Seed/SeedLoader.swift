@@ -235,7 +235,7 @@ public enum SeedLoader {
         "namespaces": ["id", "name", "kind", "region", "project_id", "description", "environment_variables", "secret_environment_variables",
                        "tags", "activate_vpc_integration", "key_file", "key_pem"],
         "containers": ["id", "namespace", "name", "deploy"] + FixtureWire.containerFields.sorted(),
-        "functions": ["id", "namespace", "name", "deploy", "code"] + FixtureWire.functionFields.sorted(),
+        "functions": ["id", "namespace", "name", "deploy", "code", "code_base64"] + FixtureWire.functionFields.sorted(),
         "triggers": ["id", "container", "function", "name"] + FixtureWire.triggerFields.sorted(),
         "tokens": ["id", "namespace", "container", "function", "description", "expires_at"],
         "images": ["image", "runtime", "command", "args", "working_directory", "environment"],

@@ -45,7 +45,10 @@ enum StateExport {
                                         "deploy": .bool(c.phase != .created)])
         })
         doc["functions"] = .array(s.functions.map { f in
-            with(FixtureWire.entry(f), ["id": str(f.id.rawValue), "namespace": str(f.namespaceID.rawValue), "name": str(f.name)])
+            var extra: [String: JSONDocument] = ["id": str(f.id.rawValue), "namespace": str(f.namespaceID.rawValue), "name": str(f.name),
+                                                 "deploy": .bool(f.phase != .created)]
+            if let archive = s.functionArchives[f.id] { extra["code_base64"] = str(archive.base64EncodedString()) }
+            return with(FixtureWire.entry(f), extra)
         })
         doc["triggers"] = .array(s.triggers.map { t in
             var extra: [String: JSONDocument] = ["id": str(t.id.rawValue)]
