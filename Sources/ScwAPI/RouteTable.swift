@@ -125,27 +125,29 @@ public func buildRouter(_ services: APIServices) -> Router<ScwRequestContext> {
     MockController(info: services.info, tokens: services.tokens, routes: mockRoutes).mount(on: mock)
     FunctionController(service: services.functions).mountStorage(on: mock)
     for kind in ["containers", "functions"] {
+        let resource: ResourceKind = kind == "containers" ? .container : .function
+        /// The application id of the path, refused (404) when it names an application of the other kind. `mustExist`:
+        /// also refused when no such application exists (the logs of a deleted one are still served).
+        @Sendable func applicationID(_ context: ScwRequestContext, mustExist: Bool) throws -> String {
+            let id: Identifier<Never> = try context.id("application_id")
+            let target = (try? services.gateway.target(id: id.rawValue)) ?? nil
+            if let target, target.kind != resource { throw ScwError.notFound(resource, id: id.rawValue) }
+            if mustExist && target == nil { throw ScwError.notFound(resource, id: id.rawValue) }
+            return id.rawValue
+        }
         // Gateway-side faults: the next deploy fails, or the running process crashes.
         mock.post("\(kind)/:application_id/fail-next-deploy") { _, context -> FaultAck in
-            let id: Identifier<Never> = try context.id("application_id")
-            guard let target = (try? services.gateway.target(id: id.rawValue)) ?? nil, target.kind == (kind == "containers" ? .container : .function) else {
-                throw ScwError.notFound(kind == "containers" ? .container : .function, id: id.rawValue)
-            }
-            await services.gateway.runtime.failNextDeploy(of: id.rawValue)
+            await services.gateway.runtime.failNextDeploy(of: try applicationID(context, mustExist: true))
             return FaultAck(status: "armed")
         }
         mock.post("\(kind)/:application_id/crash") { _, context -> FaultAck in
-            let id: Identifier<Never> = try context.id("application_id")
-            guard await services.gateway.runtime.crash(id.rawValue) else {
-                throw ScwError.notFound(kind == "containers" ? .container : .function, id: id.rawValue)
-            }
+            let id = try applicationID(context, mustExist: true)
+            guard await services.gateway.runtime.crash(id) else { throw ScwError.notFound(resource, id: id) }
             return FaultAck(status: "crashed")
         }
         mock.get("\(kind)/:application_id/logs") { _, context -> LogsResponse in
-            let id: Identifier<Never> = try context.id("application_id")
-            guard let logs = await services.gateway.runtime.logs(of: id.rawValue) else {
-                throw ScwError.notFound(kind == "containers" ? .container : .function, id: id.rawValue)
-            }
+            let id = try applicationID(context, mustExist: false)
+            guard let logs = await services.gateway.runtime.logs(of: id) else { throw ScwError.notFound(resource, id: id) }
             return LogsResponse(lines: logs.lines, dropped: logs.dropped)
         }
     }

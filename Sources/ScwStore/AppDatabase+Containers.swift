@@ -115,7 +115,7 @@ extension AppDatabase {
 
     /// One page of containers and the count of all matches.
     public func containers(matching q: ContainerQuery) throws(ScwError) -> Page<Container> {
-        try applications(ContainerRecord.self, matching: q)
+        try applications(ContainerRecord.self, matching: q, cache: caches.containers)
     }
 
     /// Reads, changes and writes one container in a single transaction (concurrent updates are serialised).

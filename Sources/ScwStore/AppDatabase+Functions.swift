@@ -109,7 +109,7 @@ extension AppDatabase {
 
     /// One page of functions and the count of all matches (same filters as containers).
     public func functions(matching q: ContainerQuery) throws(ScwError) -> Page<Function> {
-        try applications(FunctionRecord.self, matching: q)
+        try applications(FunctionRecord.self, matching: q, cache: caches.functions)
     }
 
     /// Reads, changes and writes one function in a single transaction.

@@ -6,6 +6,18 @@ extension AppDatabase {
     /// the count of every match. `nameColumn` is what `name_*` orders sort by (`hostname` for domains).
     static func page<R: FetchableRecord & TableRecord>(_ request: QueryInterfaceRequest<R>, _ page: PageRequest, nameColumn: String = "name",
                                                        in db: Database) throws -> (rows: [R], total: Int) {
+        (try paged(request, page, nameColumn: nameColumn).fetchAll(db), try request.fetchCount(db))
+    }
+
+    /// The ids of one page of `request` (read from an index where one covers the filters and the order) and the count
+    /// of every match: for tables whose rows are served from a `RowCache`.
+    static func pageIDs<R: FetchableRecord & TableRecord>(_ request: QueryInterfaceRequest<R>, _ page: PageRequest, nameColumn: String = "name",
+                                                          in db: Database) throws -> (ids: [String], total: Int) {
+        (try paged(request, page, nameColumn: nameColumn).select(Column("id"), as: String.self).fetchAll(db), try request.fetchCount(db))
+    }
+
+    /// `request` in `page.order`, ties broken by id, cut to the page.
+    private static func paged<R>(_ request: QueryInterfaceRequest<R>, _ page: PageRequest, nameColumn: String) -> QueryInterfaceRequest<R> {
         let ordered: QueryInterfaceRequest<R>
         switch page.order {
         case .createdAtAsc: ordered = request.order(Column("created_at").asc, Column("id").asc)
@@ -13,7 +25,7 @@ extension AppDatabase {
         case .nameAsc: ordered = request.order(Column(nameColumn).asc, Column("id").asc)
         case .nameDesc: ordered = request.order(Column(nameColumn).desc, Column("id").desc)
         }
-        return (try ordered.limit(page.pageSize, offset: page.offset).fetchAll(db), try request.fetchCount(db))
+        return ordered.limit(page.pageSize, offset: page.offset)
     }
 
     /// The filters shared by container and function lists.

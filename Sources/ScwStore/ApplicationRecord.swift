@@ -10,6 +10,7 @@ protocol ApplicationRecord: FetchableRecord, PersistableRecord, Sendable {
     init(_ value: Value)
     /// The domain value of this row.
     var value: Value { get }
+    var id: String { get }
     var namespace_id: String { get }
     /// The kind named in errors (`Container was not found`, `… already exist`).
     static var kind: ResourceKind { get }
@@ -46,11 +47,26 @@ extension AppDatabase {
         }
     }
 
-    /// One page of applications and the count of all matches.
-    func applications<R: ApplicationRecord>(_: R.Type, matching q: ContainerQuery) throws(ScwError) -> Page<R.Value> {
-        try read { db in
-            let (rows, total) = try Self.page(Self.filtered(R.all(), q), q.page, in: db)
-            return Page(items: rows.map(\.value), totalCount: total)
+    /// One page of applications and the count of all matches. The page's ids come from the table's indexes; each row
+    /// then comes from the row cache when no write committed since it was decoded (SDK waiters and test suites list
+    /// the same objects again and again), else from the table.
+    func applications<R: ApplicationRecord>(_: R.Type, matching q: ContainerQuery, cache: RowCache<R.Value>) throws(ScwError) -> Page<R.Value> {
+        let generation = self.generation
+        return try read { db in
+            let (ids, total) = try Self.pageIDs(Self.filtered(R.all(), q), q.page, in: db)
+            var found: [String: R.Value] = [:]
+            var missing: [String] = []
+            for id in ids {
+                if let hit = cache.value(for: id, generation: generation) { found[id] = hit } else { missing.append(id) }
+            }
+            if !missing.isEmpty {
+                for record in try R.fetchAll(db, keys: missing) {
+                    let value = record.value
+                    found[record.id] = value
+                    cache.store(value, for: record.id, generation: generation)
+                }
+            }
+            return Page(items: ids.compactMap { found[$0] }, totalCount: total)
         }
     }
 

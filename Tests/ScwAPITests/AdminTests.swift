@@ -197,6 +197,9 @@ import Testing
             let wrongKind = try await client.call(.post, "/_mock/functions/\(c)/fail-next-deploy", key: nil)
             #expect(wrongKind.status == .notFound && wrongKind.json["resource"] as? String == "function")
             #expect(try await client.call(.post, "/_mock/containers/\(c)/fail-next-deploy", key: nil).status == .ok)
+            // The crash and logs routes name the kind too: a container's id under /_mock/functions is not found.
+            #expect(try await client.call(.post, "/_mock/functions/\(c)/crash", key: nil).status == .notFound)
+            #expect(try await client.call(.get, "/_mock/functions/\(c)/logs", key: nil).status == .notFound)
         }
     }
 }

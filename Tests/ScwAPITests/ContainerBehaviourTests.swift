@@ -30,6 +30,30 @@ import Testing
         }
     }
 
+    /// GETs and LISTs are served from the row cache between writes: every write is seen by the next read, in both.
+    @Test func readsFromTheRowCacheSeeEveryWrite() async throws {
+        try await withApp { client, _ in
+            let ns = try await client.call(.post, "\(Self.c1)/namespaces", json: #"{"name":"cached"}"#).json["id"] as! String
+            var ids: [String] = []
+            for name in ["a", "b", "c"] {
+                ids.append(try await client.call(.post, "\(Self.c1)/containers", json: #"{"namespace_id":"\#(ns)","name":"\#(name)","image":"nginx:latest"}"#).json["id"] as! String)
+            }
+            let list = "\(Self.c1)/containers?namespace_id=\(ns)&order_by=name_asc"
+            func descriptions() async throws -> [String] {
+                (try await client.call(.get, list).json["containers"] as! [[String: Any]]).map { $0["description"] as! String }
+            }
+            #expect(try await descriptions() == ["", "", ""])  // warms the cache
+            _ = try await client.call(.get, "\(Self.c1)/containers/\(ids[1])")
+            try await client.call(.patch, "\(Self.c1)/containers/\(ids[1])", json: #"{"description":"changed"}"#)
+            #expect(try await descriptions() == ["", "changed", ""])
+            #expect(try await client.call(.get, "\(Self.c1)/containers/\(ids[1])").json["description"] as? String == "changed")
+            try await client.call(.delete, "\(Self.c1)/containers/\(ids[0])")
+            let after = try await client.call(.get, list).json
+            #expect(after["total_count"] as? Int == 2 && (after["containers"] as! [[String: Any]]).map { $0["name"] as! String } == ["b", "c"])
+            #expect(try await client.call(.get, "\(Self.c1)/containers/\(ids[0])").status == .notFound)
+        }
+    }
+
     @Test func containerTokensAndCascades() async throws {
         try await withApp { client, clock in
             let ns = try await client.call(.post, "\(Self.c1b)/namespaces", json: #"{"name":"cascade"}"#).json["id"] as! String

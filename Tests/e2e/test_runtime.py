@@ -510,6 +510,10 @@ def test_gateway_side_faults_fail_the_next_deploy_or_crash_the_process(mock):
     mock.call("POST", f"{C1}/containers/{cid}/redeploy", json={})
     assert mock.wait_status(cid, wanted=("ready",))["status"] == "ready"
     assert mock.call("POST", f"/_mock/containers/11111111-1111-4111-8111-111111111111/crash", key=None).status_code == 404
+    # A container's id under /_mock/functions/ is not found, even though its process runs and has logs.
+    assert mock.call("POST", f"/_mock/functions/{cid}/crash", key=None).status_code == 404
+    assert mock.call("GET", f"/_mock/functions/{cid}/logs", key=None).status_code == 404
+    assert mock.call("GET", f"/_mock/containers/{cid}/logs", key=None).status_code == 200
 
 
 def test_the_mock_clock_expires_tokens_at_the_gateway(mock):
