@@ -82,7 +82,7 @@ let package = Package(
         .executableTarget(
             name: "scw-mock",
             dependencies: [
-                "ScwMockApp", "ScwEngine", "CProcessShim",
+                "ScwMockApp", "ScwEngine", "ScwStore", "ScwDomain", "ScwKeys", "CProcessShim",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

@@ -1,10 +1,12 @@
 import ArgumentParser
 import Foundation
+import ScwDomain
 import ScwKeys
+import ScwStore
 
 /// `scw-mock keys …`: key files for fixtures.
 struct Keys: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Manage RSA key files for seeded namespaces.", subcommands: [Generate.self])
+    static let configuration = CommandConfiguration(abstract: "Manage RSA key files for seeded namespaces.", subcommands: [Generate.self, Export.self])
 
     /// `scw-mock keys generate --out FILE [--bits N]`.
     struct Generate: ParsableCommand {
@@ -23,6 +25,42 @@ struct Keys: ParsableCommand {
                 throw ValidationError("cannot write \(out)")
             }
             print("wrote a \(bits)-bit RSA key to \(out)")
+        }
+    }
+}
+
+extension Keys {
+    /// `scw-mock keys export --database PATH --namespace-id ID --out FILE`: the one way a namespace's private key leaves
+    /// the store on purpose (besides `GET /_mock/state`, an export of test data), e.g. to pin it in a fixture's key_file.
+    struct Export: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Write a namespace's private key (PEM) from a mock's database to a file.",
+            discussion: "Reads the SQLite store (also while the server runs). Exit codes: 0 written; 1 no such database, namespace or key; 64 bad arguments.")
+
+        @Option(help: "The mock's SQLite file (serve's --database).")
+        var database: String = ".scw-mock/state.sqlite"
+        @Option(help: "The namespace whose key to export.")
+        var namespaceId: String
+        @Option(help: "Where to write the key (created with mode 0600; an existing file is not overwritten).")
+        var out: String
+
+        func run() throws {
+            guard let id = NamespaceID(namespaceId) else { throw ValidationError("namespace id must be a UUID") }
+            guard FileManager.default.fileExists(atPath: database) else { throw fail("no database at \(database)") }
+            guard !FileManager.default.fileExists(atPath: out) else { throw ValidationError("\(out) already exists") }
+            let store = try AppDatabase.open(path: database)
+            guard let pem = try store.namespaceKeyPEM(id) else {
+                throw fail(try store.namespace(id: id) == nil ? "no namespace \(namespaceId)" : "namespace \(namespaceId) has no key yet")
+            }
+            guard FileManager.default.createFile(atPath: out, contents: Data(pem.utf8), attributes: [.posixPermissions: 0o600]) else {
+                throw ValidationError("cannot write \(out)")
+            }
+            print("wrote the key of namespace \(namespaceId) to \(out)")
+        }
+
+        private func fail(_ message: String) -> ExitCode {
+            FileHandle.standardError.write(Data("error: \(message)\n".utf8))
+            return ExitCode(1)
         }
     }
 }

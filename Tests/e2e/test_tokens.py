@@ -810,3 +810,24 @@ def test_token_verify_cli_prints_the_tokens_own_payload_and_distinct_exit_codes(
     run_cli("token", "verify", "--public-key", str(pem_file), token, check_rc=64)  # neither --namespace-id nor --container-id
     help_text = run_cli("token", "verify", "--help", check_rc=0).stdout
     assert "0 valid; 1 refused" in help_text and "2 the public key file" in help_text and "64 bad arguments" in help_text
+
+
+def test_keys_export_writes_the_namespace_key_while_the_server_runs(server, tmp_path):
+    """`scw-mock keys export` reads the running mock's database: the key it writes signs exactly like the namespace's
+    tokens (same public key), with mode 0600; unknown namespaces and existing files are refused."""
+    ns = server.create_ns("c1")
+    r = server.post(f"/containers/v1beta1/regions/fr-par/tokens", {"namespace_id": ns["id"]})
+    assert r.status_code == 200, r.text
+    token = r.json()
+    out = tmp_path / "exported.pem"
+    run_cli("keys", "export", "--database", str(server.db_path), "--namespace-id", ns["id"], "--out", str(out), check_rc=0)
+    assert stat.S_IMODE(out.stat().st_mode) == 0o600
+    assert pkcs1_public_pem(load_private(out)) == token["public_key"]
+    verified = run_cli("token", "verify", "--public-key", str(out.with_suffix(".pub")), "--namespace-id", ns["id"], token["token"])
+    assert verified.returncode == 2  # no such public key file yet: the exit code for an unreadable key
+    out.with_suffix(".pub").write_text(token["public_key"])
+    run_cli("token", "verify", "--public-key", str(out.with_suffix(".pub")), "--namespace-id", ns["id"], token["token"], check_rc=0)
+    again = run_cli("keys", "export", "--database", str(server.db_path), "--namespace-id", ns["id"], "--out", str(out))
+    assert again.returncode != 0 and "already exists" in again.stderr
+    missing = run_cli("keys", "export", "--database", str(server.db_path), "--namespace-id", str(uuid.uuid4()), "--out", str(tmp_path / "x.pem"))
+    assert missing.returncode == 1 and "no namespace" in missing.stderr and not (tmp_path / "x.pem").exists()
