@@ -144,7 +144,8 @@ public enum SeedLoader {
             }
         }
         // The trial run: the same writes on a scratch copy, to find what only applying shows (references, API rules).
-        var trial = try await tryOut(plans, on: database, clock: services?.clock ?? SystemClock())
+        // Without fixtures (the embedded default) there is nothing to try, and no reason to copy the store.
+        var trial = plans.isEmpty ? [] : try await tryOut(plans, on: database, clock: services?.clock ?? SystemClock())
         for (file, text) in texts {
             let indices = trial.indices.filter { trial[$0].file == file }
             guard let first = indices.first, let last = indices.last else { continue }
