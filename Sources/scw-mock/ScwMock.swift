@@ -57,6 +57,8 @@ struct Serve: AsyncParsableCommand {
         // Swift Concurrency's jobs run on the server's NIO event loops instead of a separate thread pool: a request's
         // handler then runs on the thread that read it, with no hand-over between threads (on 2 cores, the hand-overs
         // cost more than the handlers). Blocking work (Argon2id, RSA, key generation) goes to Dispatch (`offload`).
+        // NIO finds the runtime's hook with dlsym, so this takes effect only where the Swift runtime is a shared library
+        // (`swift run`, the tests); the statically linked release build keeps the default pool (README, Benchmarks).
         if ProcessInfo.processInfo.environment["SCW_MOCK_NIO_EXECUTOR"] != "0" {
             NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
         }
