@@ -1,6 +1,6 @@
 # scw-mock in a container: build with the Swift toolchain image, run on a slim Debian with only the runtime libraries.
 FROM swift:6.3-bookworm AS build
-RUN apt-get update && apt-get install -y --no-install-recommends libargon2-dev libsqlite3-dev && rm -rf /var/lib/apt/lists/*
+RUN apt-get update && apt-get install -y --no-install-recommends libargon2-dev libsqlite3-dev zlib1g-dev && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY Package.swift ./
 COPY Sources ./Sources
@@ -9,7 +9,7 @@ COPY Tests ./Tests
 RUN swift build -c release --product scw-mock --static-swift-stdlib \
  && cp "$(swift build -c release --product scw-mock --show-bin-path)/scw-mock" /usr/local/bin/scw-mock
 
-# python3 unpacks uploaded function archives (its zipfile module) and runs python functions.
+# python3 runs python functions (uploaded archives are unpacked in process, with ZIPFoundation).
 FROM debian:bookworm-slim
 RUN apt-get update \
  && apt-get install -y --no-install-recommends libargon2-1 libsqlite3-0 curl ca-certificates python3 \

@@ -2,6 +2,8 @@
 #include "process_shim.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -12,6 +14,47 @@ extern char **environ;
 
 int scw_set_parent_death_signal(int signal) {
     return prctl(PR_SET_PDEATHSIG, signal);
+}
+
+int scw_set_child_subreaper(void) {
+    return prctl(PR_SET_CHILD_SUBREAPER, 1UL, 0UL, 0UL, 0UL);
+}
+
+static int signal_pipe[2] = {-1, -1};
+static volatile sig_atomic_t stop_requested = 0;
+
+static void on_stop_or_child(int sig) {
+    int saved = errno;
+    if (sig == SIGTERM) {
+        stop_requested = 1;
+    }
+    char byte = (char)sig;
+    (void)write(signal_pipe[1], &byte, 1);  // non-blocking: a full pipe already means "wake up"
+    errno = saved;
+}
+
+int scw_catch_stop_and_children(void) {
+    if (pipe2(signal_pipe, O_CLOEXEC | O_NONBLOCK) != 0) {
+        return -1;
+    }
+    struct sigaction action = {0};
+    action.sa_handler = on_stop_or_child;
+    action.sa_flags = SA_RESTART | SA_NOCLDSTOP;
+    sigfillset(&action.sa_mask);
+    if (sigaction(SIGCHLD, &action, NULL) != 0 || sigaction(SIGTERM, &action, NULL) != 0) {
+        return -1;
+    }
+    // The server may hand its children a mask with SIGTERM blocked; this thread at least takes both.
+    sigset_t wanted;
+    sigemptyset(&wanted);
+    sigaddset(&wanted, SIGTERM);
+    sigaddset(&wanted, SIGCHLD);
+    pthread_sigmask(SIG_UNBLOCK, &wanted, NULL);
+    return signal_pipe[0];
+}
+
+int scw_stop_requested(void) {
+    return stop_requested;
 }
 
 pid_t scw_spawn_clean(const char *path, char *const argv[]) {

@@ -60,6 +60,8 @@ public struct APIServices: Sendable {
     public var requestLog = RequestLog()
     public var faults: FaultInjector
     public var gateway: GatewayService
+    /// Who may reach the API and `/_mock` (allowed hosts, cross-site refusal, control token).
+    public var edge = EdgePolicy()
 
     /// Bundles the services.
     public init(authenticator: Authenticator, namespaces: NamespaceService, containers: ContainerService, functions: FunctionService,
@@ -86,7 +88,7 @@ extension Authenticator: Authenticating {}
 public func buildRouter(_ services: APIServices) -> Router<ScwRequestContext> {
     let router = Router(context: ScwRequestContext.self)
     // Calls for a deployed container or function go to its process before anything else (issue 6).
-    router.add(middleware: InvocationGateway(gateway: services.gateway))
+    router.add(middleware: InvocationGateway(gateway: services.gateway, edge: services.edge))
     router.add(middleware: GatewayMiddleware(log: services.requestLog, faults: services.faults, clock: services.clock))
     let auth = AuthMiddleware(authenticator: services.authenticator)
     var tables: [RouteTable] = []

@@ -55,7 +55,8 @@ public struct Namespace: Sendable, Equatable {
     public var errorMessage: String?
     public var createdAt: Timestamp
     public var updatedAt: Timestamp
-    /// Whether the namespace's RSA key exists; creation only settles once it does (issue 3).
+    /// Whether the namespace's RSA key exists, or is made on first use (fixtures' namespaces, issue 12); creation only
+    /// settles once it is true (issue 3).
     public var keyReady: Bool
     /// Plain secret values, kept only to hand them to launched processes (never rendered by any API).
     public var secretValues: [String: String] = [:]

@@ -13,19 +13,31 @@ public enum SecretHashProfile: Sendable {
     var lanes: UInt32 { self == .containersV1 ? 64 : 2 }
 }
 
+/// How much CPU and memory a secret hash costs (`--secret-hash-cost`): Scaleway's own parameters, or cheaper
+/// Argon2id parameters (still a verifiable PHC string) for test suites with many secrets.
+public enum SecretHashCost: String, Sendable, CaseIterable {
+    case scaleway
+    case fast
+}
+
 /// Hashes secret values into Argon2id PHC strings with Debian's libargon2, and verifies them.
 /// libargon2 is the reference implementation; no Swift package on the mirror provides Argon2.
 public enum SecretHasher {
-    /// Hashes `value` with a fresh random salt; returns `$argon2id$v=19$m=…,t=…,p=…$salt$hash`.
-    public static func hash(_ value: String, profile: SecretHashProfile) -> String {
+    /// Argon2id parameters of `cost.fast`, for both profiles: 1 MiB, one pass, one lane (about a millisecond instead of
+    /// Scaleway's 64 MiB; v1's t=3,p=64 costs ~0.26 s of CPU per secret). Same salt and hash lengths, same PHC format.
+    public static let fastParameters: (timeCost: UInt32, memoryKiB: UInt32, lanes: UInt32) = (1, 1024, 1)
+
+    /// Hashes `value` with a fresh random salt; returns `$argon2id$v=19$m=…,t=…,p=…$salt$hash`, with the profile's
+    /// parameters (`cost` `.scaleway`) or `fastParameters` (`.fast`).
+    public static func hash(_ value: String, profile: SecretHashProfile, cost: SecretHashCost = .scaleway) -> String {
+        let (timeCost, memoryKiB, lanes) = cost == .fast ? fastParameters : (profile.timeCost, profile.memoryKiB, profile.lanes)
         var salt = [UInt8](repeating: 0, count: 16)
         for i in salt.indices { salt[i] = UInt8.random(in: 0...255) }
         let password = Array(value.utf8)
-        let encodedLength = argon2_encodedlen(profile.timeCost, profile.memoryKiB, profile.lanes,
-                                              UInt32(salt.count), 32, Argon2_id)
+        let encodedLength = argon2_encodedlen(timeCost, memoryKiB, lanes, UInt32(salt.count), 32, Argon2_id)
         var encoded = [CChar](repeating: 0, count: encodedLength)
         let rc = password.withUnsafeBytes { pw in
-            argon2id_hash_encoded(profile.timeCost, profile.memoryKiB, profile.lanes, pw.baseAddress, pw.count,
+            argon2id_hash_encoded(timeCost, memoryKiB, lanes, pw.baseAddress, pw.count,
                                   salt, salt.count, 32, &encoded, encodedLength)
         }
         precondition(rc == ARGON2_OK.rawValue, "argon2id_hash_encoded failed: \(rc)")

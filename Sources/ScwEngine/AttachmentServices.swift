@@ -213,9 +213,13 @@ public struct DomainService: Sendable {
     public func create(application: ApplicationRef, hostname: String, tags: [String], region: Region, by principal: Principal) throws(ScwError) -> CustomDomain {
         let host = hostname.lowercased()
         guard TriggerRules.isValidHostname(host) else { throw .invalid("hostname", .format, "hostname must be a fully qualified domain name") }
+        // A name that means the API (localhost, an IP address, an --allowed-host) would let this application receive
+        // API calls and their X-Auth-Token secret keys: refused as Scaleway refuses a name it cannot validate.
+        if settings.allowedHosts.allows(host: host) { throw .badRequest("could not validate domain [\(host)]") }
         let tagProblems = NamespaceRules.metadataProblems(description: nil, tags: tags)
         if !tagProblems.isEmpty { throw .invalidArguments(tagProblems) }
         let app = try database.resolve(application, region: region, principal: principal, action: "write", resource: "domain")
+        try settings.quotas.checkDomain(of: application, region: region, organization: app.organizationID, in: database)
         let now = clock.now()
         let domain = CustomDomain(id: ids.make(), hostname: host, region: region, namespaceID: app.namespaceID, application: application,
                                   projectID: app.projectID, organizationID: app.organizationID, tags: tags, phase: .creating,

@@ -55,7 +55,7 @@ public struct ContainerService: Sendable {
         }
         // Refuse a taken name before the slow hashing (the insert checks again in its transaction).
         if try database.applicationID(named: name, in: ns.id) != nil { throw .alreadyExists(.container, name: name) }
-        let secrets = SecretsUpdate.apply(patch.secrets, to: [], fresh: await SecretsUpdate.hash(patch.secrets, profile: patch.hashProfile))
+        let secrets = SecretsUpdate.apply(patch.secrets, to: [], fresh: await SecretsUpdate.hash(patch.secrets, profile: patch.hashProfile, cost: settings.secretHashCost))
         let now = clock.now()
         let transition = ApplicationLifecycle.apply(deploy ? .createdAndDeployed : .createdOnly, to: .created)
         var container = Container(
@@ -64,6 +64,7 @@ public struct ContainerService: Sendable {
             errorMessage: nil, readyAt: nil, domainName: settings.domainName(prefix: ns.endpointPrefix, name: name, region: region),
             createdAt: now, updatedAt: now)
         container.secretValues = SecretsUpdate.applyPlain(patch.secrets, to: [:])
+        try settings.quotas.checkContainer(region: region, organization: ns.organizationID, in: database)
         try database.createContainer(container)
         await launch(container)
         return container
@@ -95,7 +96,7 @@ public struct ContainerService: Sendable {
         // 404/403 before the slow hashing (checked again in the transaction).
         guard let existing = try database.container(id: id), existing.region == region else { throw .notFound(.container, id: id.rawValue) }
         try Self.authorize(principal, existing, action: "write")
-        let fresh = await SecretsUpdate.hash(patch.secrets, profile: patch.hashProfile)
+        let fresh = await SecretsUpdate.hash(patch.secrets, profile: patch.hashProfile, cost: settings.secretHashCost)
         let now = clock.now()
         let settles = settlement(now)
         let principalCopy = principal

@@ -9,10 +9,22 @@ public struct EngineSettings: Sendable {
     /// users can pick one that resolves to 127.0.0.1 (e.g. `localtest.me`).
     public var publicDomain: String?
 
+    /// The host names that name this server (`--host`, `--allowed-host`): a custom domain may not take one of them.
+    public var allowedHosts = AllowedHosts()
+
+    /// Scaleway's documented quotas, possibly raised or off (`--quota-multiplier`).
+    public var quotas: Quotas
+
+    /// Argon2id parameters of new secret hashes (`--secret-hash-cost`): Scaleway's, or cheap ones for test suites.
+    public var secretHashCost: SecretHashCost
+
     /// Creates settings.
-    public init(transitionDelayNanoseconds: Int64 = 0, publicDomain: String? = nil) {
+    public init(transitionDelayNanoseconds: Int64 = 0, publicDomain: String? = nil, quotas: Quotas = Quotas(),
+                secretHashCost: SecretHashCost = .scaleway) {
         self.transitionDelayNanoseconds = transitionDelayNanoseconds
         self.publicDomain = publicDomain
+        self.quotas = quotas
+        self.secretHashCost = secretHashCost
     }
 
     /// The generated host of an application (spec section 5): `<prefix>-<name>.functions.fnc.<region>.scw.cloud`.

@@ -1,6 +1,7 @@
 import Foundation
 import ScwDomain
 import ScwStore
+import Synchronization
 
 /// Use cases on functions (spec sections 3c, 4e): CRUD, deploy, code upload and download through pre-signed URLs.
 public struct FunctionService: Sendable {
@@ -9,6 +10,10 @@ public struct FunctionService: Sendable {
     let ids: any IDSource
     let settings: EngineSettings
     let runtime: RuntimeCoordinator?
+    /// Where uploads are received (the runtime's private folder when there is one).
+    let workspace: PrivateWorkspace
+    /// The server's own address, the base of pre-signed URLs.
+    public let address = ServerAddress()
 
     /// Largest accepted code archive (Scaleway's limit for a zip upload).
     public static let maxArchiveBytes = 100 * 1024 * 1024
@@ -22,6 +27,7 @@ public struct FunctionService: Sendable {
         self.ids = ids
         self.settings = settings
         self.runtime = runtime
+        self.workspace = runtime?.workspace ?? PrivateWorkspace()
     }
 
     /// When a deploy started `now` settles: when the runtime says so (or at once without code), else after the delay.
@@ -50,7 +56,7 @@ public struct FunctionService: Sendable {
         if !problems.isEmpty { throw .invalidArguments(problems) }
         if spec.privateNetworkID != nil, !ns.vpcIntegrationActivated { throw .badRequest(ContainerService.vpcMessage) }
         if try database.applicationID(named: name, in: ns.id) != nil { throw .alreadyExists(.function, name: name) }
-        let secrets = SecretsUpdate.apply(patch.secrets, to: [], fresh: await SecretsUpdate.hash(patch.secrets, profile: .legacy))
+        let secrets = SecretsUpdate.apply(patch.secrets, to: [], fresh: await SecretsUpdate.hash(patch.secrets, profile: .legacy, cost: settings.secretHashCost))
         let now = clock.now()
         var function = Function(
             id: fixedID ?? ids.make(), namespaceID: ns.id, name: name, region: region, projectID: ns.projectID, organizationID: ns.organizationID,
@@ -58,6 +64,7 @@ public struct FunctionService: Sendable {
             errorMessage: nil, readyAt: nil, domainName: settings.domainName(prefix: ns.endpointPrefix, name: name, region: region),
             hasCode: false, createdAt: now, updatedAt: now)
         function.secretValues = SecretsUpdate.applyPlain(patch.secrets, to: [:])
+        try settings.quotas.checkFunction(region: region, organization: ns.organizationID, in: database)
         try database.createFunction(function)
         return function
     }
@@ -87,7 +94,7 @@ public struct FunctionService: Sendable {
         // 404/403 before the slow hashing (checked again in the transaction).
         guard let existing = try database.function(id: id), existing.region == region else { throw .notFound(.function, id: id.rawValue) }
         try Self.authorize(principal, existing, action: "write")
-        let fresh = await SecretsUpdate.hash(patch.secrets, profile: .legacy)
+        let fresh = await SecretsUpdate.hash(patch.secrets, profile: .legacy, cost: settings.secretHashCost)
         let now = clock.now()
         let settles = settlement(now)
         let principalCopy = principal
@@ -170,9 +177,33 @@ public struct FunctionService: Sendable {
         return try grant(id, purpose: "download", contentLength: 0)
     }
 
-    /// Stores the body of a PUT to an upload URL; false when the grant does not match (expired, used, wrong size).
+    /// Stores an archive given whole (fixtures); false when the grant does not match (expired, used, wrong size).
     public func acceptUpload(_ id: FunctionID, token: String, archive: Data) throws(ScwError) -> Bool {
         try database.storeUpload(token: token, function: id, archive: archive, now: clock.now())
+    }
+
+    /// The number of bytes an upload URL's token grants (checked before its body is read); nil when it grants none:
+    /// unknown, expired, used, or for another function.
+    public func grantedUploadSize(_ id: FunctionID, token: String) throws(ScwError) -> Int? {
+        try database.uploadGrantSize(token: token, function: id, now: clock.now())
+    }
+
+    /// A private file (0600) to receive the body of a PUT to an upload URL as it arrives.
+    public func stageUpload(_ id: FunctionID) throws(ScwError) -> StagedFile {
+        do { return try workspace.makeFile("upload-\(id.rawValue)") } catch {
+            throw .unavailable("the upload could not be received: no private file could be created")
+        }
+    }
+
+    /// Stores a received upload as the function's code; false when the grant does not match (expired, used, wrong
+    /// size). The file is copied to the store in chunks, off the cooperative pool.
+    public func acceptUpload(_ id: FunctionID, token: String, file: StagedFile) async throws(ScwError) -> Bool {
+        file.close()
+        let (database, path, size, now) = (database, file.url.path, file.size, clock.now())
+        return try await offload { () -> Result<Bool, ScwError> in
+            do throws(ScwError) { return .success(try database.storeUpload(token: token, function: id, file: path, size: size, now: now)) }
+            catch { return .failure(error) }
+        }.get()
     }
 
     /// The archive behind a download URL.
@@ -193,5 +224,24 @@ public struct FunctionService: Sendable {
         guard principal.may(access: f.projectID, of: f.organizationID) else {
             throw .permissionsDenied([PermissionDetail(action: action, resource: "function")])
         }
+    }
+}
+
+/// The server's own base URL (the bound host and the port actually listened on), which pre-signed URLs point at:
+/// never a request's `Host` header, which the client chooses.
+public final class ServerAddress: Sendable {
+    private let base = Mutex("http://127.0.0.1:7290")
+
+    /// Creates the default address (the embedded defaults).
+    public init() {}
+
+    /// `http://host:port`; the wildcard addresses (`0.0.0.0`, `::`) are shown as `127.0.0.1`, as the export line does.
+    public var baseURL: String { base.withLock { $0 } }
+
+    /// Records the bound host and port.
+    public func set(host: String, port: Int) {
+        let shown = host == "0.0.0.0" || host == "::" || host.isEmpty ? "127.0.0.1" : host
+        let bracketed = shown.contains(":") && !shown.hasPrefix("[") ? "[\(shown)]" : shown
+        base.withLock { $0 = "http://\(bracketed):\(port)" }
     }
 }

@@ -8,6 +8,10 @@ import Synchronization
 /// Generates RSA keys in the background: first for namespaces that were created while the pool was empty, then
 /// to keep `poolTarget` pre-generated keys in the store. RSA-4096 generation takes about a second here, so no
 /// request ever waits for it unless it needs that namespace's key (issue 3).
+///
+/// Namespaces from fixtures are keyed on first use instead (`makeKey(for:)`): the background queue only ever holds
+/// namespaces created through the API, which quotas bound, plus the pool; a fixture of 20,000 namespaces queues
+/// nothing (issue 12, C13).
 public actor KeyForge {
     let database: AppDatabase
     /// Bits of every key the forge makes (4096 like Scaleway; 2048 for speed).
@@ -17,6 +21,8 @@ public actor KeyForge {
     let logger: Logger
     private var worker: Task<Void, Never>?
     private var stopped = false
+    /// Keys being made on first use, so that concurrent callers for one namespace share one generation.
+    private var firstUse: [NamespaceID: Task<Void, Never>] = [:]
 
     /// Creates the forge; call `kick()` to start work.
     public init(database: AppDatabase, bits: Int, poolTarget: Int, logger: Logger) {
@@ -73,6 +79,38 @@ public actor KeyForge {
         }
     }
 
+    /// Makes the key of a namespace that has none now, for a caller that needs it: a pre-generated key from the pool
+    /// when one is ready (the worker then refills the pool), else a fresh one. Returns once the store holds a key for
+    /// it, or the attempt failed (the caller reads the store again).
+    public func makeKey(for id: NamespaceID) async {
+        if let running = firstUse[id] { return await running.value }
+        guard !stopped else { return }
+        let task = Task { await self.keyNow(id) }
+        firstUse[id] = task
+        await task.value
+        firstUse[id] = nil
+    }
+
+    private func keyNow(_ id: NamespaceID) async {
+        do {
+            if try database.assignPooledKey(id, bits: bits) {
+                logger.debug("pooled key assigned on first use", metadata: ["namespace_id": "\(id)"])
+                kick()
+                return
+            }
+            let pem = try await Self.generate(bits: bits)
+            if stopped { return }  // shutting down: the store may be closing
+            if try database.assignKey(id, pem: pem, bits: bits) {
+                logger.debug("key generated on first use", metadata: ["namespace_id": "\(id)"])
+            } else {
+                // Keyed meanwhile (or deleted): the key is not wasted.
+                try database.addPooledKey(pem: pem, bits: bits)
+            }
+        } catch {
+            logger.error("key generation failed", metadata: ["error": "\(error)"])
+        }
+    }
+
     private static func generate(bits: Int) async throws -> String {
         let result: Result<String, any Error> = await offload {
             Result { try NamespaceKey.generate(bits: bits).privatePEM }
@@ -94,7 +132,8 @@ public final class KeyRing: Sendable {
         self.forge = forge
     }
 
-    /// The key of a namespace, waiting up to `timeout` seconds for the forge; nil if it never came.
+    /// The key of a namespace, waiting up to `timeout` seconds for the forge (or making it now, for a namespace keyed
+    /// on first use); nil if it never came.
     public func key(for id: NamespaceID, timeout: Double = 30) async throws(ScwError) -> NamespaceKey? {
         if let key = cache.withLock({ $0[id] }) { return key }
         let deadline = ContinuousClock.now + .milliseconds(Int(timeout * 1000))
@@ -105,7 +144,13 @@ public final class KeyRing: Sendable {
                 return key
             }
             guard ContinuousClock.now < deadline else { return nil }
-            await forge.kick()
+            if try database.namespace(id: id)?.keyReady == true {
+                // Keyed on first use (a fixture's namespace): made now, for this caller, not queued behind others.
+                await forge.makeKey(for: id)
+                if try database.namespaceKeyPEM(id) != nil { continue }
+            } else {
+                await forge.kick()
+            }
             try? await Task.sleep(for: .milliseconds(20))
         }
     }

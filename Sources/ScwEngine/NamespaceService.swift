@@ -8,7 +8,8 @@ public struct NamespaceService: Sendable {
     let database: AppDatabase
     let clock: any WallClock
     let ids: any IDSource
-    let settings: EngineSettings
+    /// The engine's settings (fixture trial runs reuse its quotas and hash cost).
+    public let settings: EngineSettings
     let keys: KeyRing
     let runtime: RuntimeCoordinator?
 
@@ -26,8 +27,13 @@ public struct NamespaceService: Sendable {
     /// Creates a namespace in `region` for the principal (in `draft.projectID`, else the key's default project).
     /// Its RSA key comes from the pool when one is ready (else the forge makes one and the namespace stays
     /// `creating`/`pending` until then); seeds may fix the id and give the key.
+    ///
+    /// `keyOnFirstUse` (fixtures): without a given key, no key is taken or queued now; the namespace settles as if keyed
+    /// and its key is made the first time one is needed (a token, the public key, the gateway, a launch; see
+    /// `KeyRing.key(for:)`). A fixture of 20,000 namespaces thus costs no RSA generation at start (issue 12, C13).
     public func create(kind: NamespaceKind, region: Region, draft: NamespaceDraft, by principal: Principal,
-                       fixedID: NamespaceID? = nil, key providedKey: ScwKeys.NamespaceKey? = nil) async throws(ScwError) -> Namespace {
+                       fixedID: NamespaceID? = nil, key providedKey: ScwKeys.NamespaceKey? = nil,
+                       keyOnFirstUse: Bool = false) async throws(ScwError) -> Namespace {
         let projectID = draft.projectID ?? principal.defaultProjectID
         guard let project = try database.project(id: projectID),
               principal.may(access: project.id, of: project.organizationID)
@@ -46,7 +52,7 @@ public struct NamespaceService: Sendable {
         }
 
         let change = SecretChange.merge(draft.secrets.map { ($0.key, Optional($0.value)) })
-        let hashed = SecretsUpdate.apply(change, to: [], fresh: await SecretsUpdate.hash(change, profile: draft.hashProfile))
+        let hashed = SecretsUpdate.apply(change, to: [], fresh: await SecretsUpdate.hash(change, profile: draft.hashProfile, cost: settings.secretHashCost))
 
         let now = clock.now()
         let id: NamespaceID = fixedID ?? ids.make()
@@ -63,10 +69,14 @@ public struct NamespaceService: Sendable {
             keyReady: false)
         namespace.secretValues = SecretsUpdate.applyPlain(change, to: [:])
         let forge = keys.forge
-        let source: KeySource = providedKey.map { .provided(pem: $0.privatePEM, bits: $0.publicKey.bits) } ?? .pool(bits: forge.bits)
+        let source: KeySource? = providedKey.map { .provided(pem: $0.privatePEM, bits: $0.publicKey.bits) }
+            ?? (keyOnFirstUse ? nil : .pool(bits: forge.bits))
+        // In the store, "ready" then means "not waiting for the forge": the key row comes on first use.
+        if source == nil { namespace.keyReady = true }
+        try settings.quotas.checkNamespace(kind: kind, region: region, project: project.id, organization: project.organizationID, in: database)
         let stored = try database.createNamespace(namespace, key: source)
         // Refill the pool, or make this namespace's key.
-        await forge.kick()
+        if source != nil { await forge.kick() }
         return stored
     }
 
@@ -104,7 +114,7 @@ public struct NamespaceService: Sendable {
         }
         try authorize(principal, existing, action: "write")
 
-        let fresh = await SecretsUpdate.hash(change.secrets, profile: change.hashProfile)
+        let fresh = await SecretsUpdate.hash(change.secrets, profile: change.hashProfile, cost: settings.secretHashCost)
 
         let now = clock.now()
         let delay = settings.transitionDelayNanoseconds

@@ -2,7 +2,8 @@ import ScwDomain
 import ScwKeys
 import ScwStore
 
-/// A token as just issued: the stored record (nil for legacy `issue-jwt` tokens), the JWT and the public key.
+/// A token as just issued: the token (for legacy `issue-jwt` tokens, one the tokens API does not show), the JWT and
+/// the public key.
 public struct IssuedToken: Sendable {
     public var token: Token
     public var jwt: String
@@ -48,7 +49,10 @@ public struct TokenService: Sendable {
         try await issue(api: api, region: region, request: request, by: principal, store: true, fixedID: fixedID)
     }
 
-    /// Legacy `GET …/issue-jwt`: the same JWT, not stored, so it can be neither listed nor revoked (2021 docs).
+    /// Legacy `GET …/issue-jwt`: the same JWT, not stored as a token, so it can be neither listed nor revoked (2021
+    /// docs); its id is recorded apart (issue 12) because the gateway accepts only ids the store knows. With the id
+    /// of a stored token (fixtures re-signing their tokens for the token file), nothing more is recorded: that
+    /// token's record is what the gateway reads, and deleting it revokes the re-signed JWT too.
     public func issueLegacy(api: TokenAPI, region: Region, request: Request, by principal: Principal, fixedID: TokenID? = nil) async throws(ScwError) -> IssuedToken {
         try await issue(api: api, region: region, request: request, by: principal, store: false, fixedID: fixedID)
     }
@@ -117,7 +121,13 @@ public struct TokenService: Sendable {
         let token = Token(id: id, api: api, region: region, namespaceID: namespace.id, scope: scope, projectID: namespace.projectID,
                           organizationID: namespace.organizationID, description: description, expiresAt: expiry, createdAt: now,
                           settlesAt: store ? now.adding(nanoseconds: settings.transitionDelayNanoseconds) : now)
-        if store { try database.createToken(token) }
+        if store {
+            try database.createToken(token)
+        } else if try database.token(id: id, api: api) == nil {
+            let application: String? = if case .application(let app) = scope { app } else { nil }
+            try database.recordLegacyToken(jti: id, api: api, namespaceID: namespace.id, applicationID: application, expiresAt: expiry,
+                                           createdAt: now)
+        }
         return IssuedToken(token: token, jwt: jwt, publicKeyPEM: key.publicPKCS1PEM)
     }
 
@@ -176,12 +186,15 @@ public struct TokenService: Sendable {
     }
 
     /// A deliberately bad token for the namespace or application named in `request` (no API key needed: mock admin).
+    /// It is never recorded in the store, so the gateway refuses even the kinds whose signature and claims are sound
+    /// (`not_yet_valid` once its time comes); every kind expires (`TokenForger.lifetimeSeconds`), so one that leaks
+    /// is not a permanent credential for an offline verifier either (issue 12).
     public func forge(_ kind: TokenForger.Kind, api: TokenAPI, request: Request) async throws(ScwError) -> String {
         let (namespace, applicationID) = try locate(api: api, request: request)
         guard let key = try await keys.key(for: namespace.id) else { throw .unavailable("the namespace's key is not ready yet, please retry") }
         let now = clock.now().unixSeconds
         let claims = TokenClaims(namespaceID: applicationID == nil ? namespace.id.rawValue : "", applicationID: applicationID ?? "",
-                                 expiresAt: nil, jti: ids.next().uuidString.lowercased(), issuedAt: now)
+                                 expiresAt: now + TokenForger.lifetimeSeconds, jti: ids.next().uuidString.lowercased(), issuedAt: now)
         let forged: Result<String, any Error> = await offload { Result { try TokenForger.forge(kind, claims: claims, key: key, nowSeconds: now) } }
         guard let token = try? forged.get() else { throw .unavailable("forging failed") }
         return token

@@ -1,4 +1,5 @@
 import Logging
+import ScwDomain
 import ScwEngine
 
 /// Everything `scw-mock serve` can be told, with the embedded defaults.
@@ -35,8 +36,39 @@ public struct MockConfiguration: Sendable {
     /// Idle seconds after which `min_scale: 0` applications are stopped until their next call (`--scale-to-zero`).
     public var scaleToZeroSeconds: Double?
 
+    /// Host names (besides the loopback names, IP literals and the bound address) that may name this server in `Host`
+    /// and `Origin` (`--allowed-host`): the DNS-rebinding defence. A leading dot allows every subdomain.
+    public var allowedHosts: [String] = []
+    /// When set, every `/_mock` route but health (and the gateway and pre-signed URLs, which carry their own
+    /// credentials) requires `X-Mock-Token` with this value (`--control-token`).
+    public var controlToken: String?
+    /// Whether `POST /_mock/seed` may carry what runs or reads files on this machine: command mappings,
+    /// `working_directory`, `code`/`key_file`/`token_file` paths (`--trust-posted-seeds`). Off: data only.
+    public var trustPostedSeeds = false
+    /// Multiplies Scaleway's documented quotas (`--quota-multiplier`, for load tests); 0 turns them off.
+    public var quotaMultiplier: Int = 1
+    /// Argon2id parameters of secret hashes: Scaleway's own, or cheaper ones that still verify (`--secret-hash-cost`).
+    public var secretHashCost: SecretHashCost = .scaleway
+
     /// The defaults.
     public init() {}
+
+    /// The names that mean this server: the defaults, the bound host and `--allowed-host`.
+    public var allowedHostNames: AllowedHosts { AllowedHosts(boundHost: host, extra: allowedHosts) }
+
+    /// Whether the server listens on loopback only (`127.0.0.0/8`, `::1`, `localhost`).
+    public var bindsLoopbackOnly: Bool {
+        host == "localhost" || host == "::1" || host.hasPrefix("127.")
+    }
+
+    /// The one-line warning printed at start when the control plane is reachable from other machines without a
+    /// control token: what anyone who can reach the port can then do.
+    public var exposureWarning: String? {
+        guard !bindsLoopbackOnly, controlToken == nil else { return nil }
+        return "scw-mock: warning: listening on \(host) without --control-token: anyone who can reach port \(port) can read "
+            + "every private key, API secret key and secret through /_mock/state, reset or reseed the store, and run commands "
+            + "through container deploys; bind 127.0.0.1 or set --control-token (env SCW_MOCK_CONTROL_TOKEN)"
+    }
 }
 
 /// The version `/_mock/health` reports.

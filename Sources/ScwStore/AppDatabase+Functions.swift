@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import GRDBSQLite
 import ScwDomain
 
 extension AppDatabase {
@@ -142,6 +143,51 @@ extension AppDatabase {
             try db.execute(sql: "DELETE FROM function_url_grant WHERE token = ?", arguments: [token])
             try db.execute(sql: "INSERT OR REPLACE INTO function_code (function_id, archive, uploaded_at) VALUES (?, ?, ?)",
                            arguments: [function.rawValue, archive, now.nanoseconds])
+            try db.execute(sql: "UPDATE function SET has_code = 1 WHERE id = ?", arguments: [function.rawValue])
+            return true
+        }
+    }
+
+    /// The size an unexpired upload grant allows for a function; nil when `token` grants no upload to it.
+    public func uploadGrantSize(token: String, function: FunctionID, now: Timestamp) throws(ScwError) -> Int? {
+        try read { db in
+            guard let row = try Row.fetchOne(db, sql: """
+                SELECT content_length, expires_at FROM function_url_grant WHERE token = ? AND function_id = ? AND purpose = 'upload'
+                """, arguments: [token, function.rawValue]), (row["expires_at"] as Int64) > now.nanoseconds else { return nil }
+            return row["content_length"] as Int
+        }
+    }
+
+    /// Stores an uploaded archive that was received into the file at `path` (`size` bytes), if `token` grants exactly
+    /// this upload (one use); returns false otherwise. The file is copied into the row in chunks (SQLite's incremental
+    /// blob writes), so the archive is never held in memory.
+    public func storeUpload(token: String, function: FunctionID, file path: String, size: Int, now: Timestamp) throws(ScwError) -> Bool {
+        try write { db in
+            guard let row = try Row.fetchOne(db, sql: """
+                SELECT content_length, expires_at FROM function_url_grant WHERE token = ? AND function_id = ? AND purpose = 'upload'
+                """, arguments: [token, function.rawValue]),
+                  (row["expires_at"] as Int64) > now.nanoseconds, (row["content_length"] as Int) == size
+            else { return false }
+            guard let input = FileHandle(forReadingAtPath: path) else { throw ScwError.unavailable("the received upload could not be read back from disk") }
+            defer { try? input.close() }
+            try db.execute(sql: "DELETE FROM function_url_grant WHERE token = ?", arguments: [token])
+            try db.execute(sql: "INSERT OR REPLACE INTO function_code (function_id, archive, uploaded_at) VALUES (?, zeroblob(?), ?)",
+                           arguments: [function.rawValue, size, now.nanoseconds])
+            let rowID = db.lastInsertedRowID
+            var blob: OpaquePointer?
+            guard sqlite3_blob_open(db.sqliteConnection, "main", "function_code", "archive", rowID, 1, &blob) == SQLITE_OK, let blob else {
+                throw DatabaseError(resultCode: .SQLITE_ERROR, message: "could not open the archive for writing")
+            }
+            defer { sqlite3_blob_close(blob) }
+            var offset = 0
+            while offset < size {
+                guard let chunk = try input.read(upToCount: min(1 << 20, size - offset)), !chunk.isEmpty else {
+                    throw ScwError.unavailable("the received upload is shorter than announced")
+                }
+                let code = chunk.withUnsafeBytes { sqlite3_blob_write(blob, $0.baseAddress, Int32(chunk.count), Int32(offset)) }
+                guard code == SQLITE_OK else { throw DatabaseError(resultCode: ResultCode(rawValue: code), message: "could not write the archive") }
+                offset += chunk.count
+            }
             try db.execute(sql: "UPDATE function SET has_code = 1 WHERE id = ?", arguments: [function.rawValue])
             return true
         }

@@ -31,14 +31,27 @@ extension AppDatabase {
         }
     }
 
-    /// Gives a keyless namespace its key; false when it was deleted or got one meanwhile.
+    /// Gives a keyless namespace its key (one waiting for the forge, or one keyed on first use: `has_key` set, no key row);
+    /// false when it was deleted or got one meanwhile.
     public func assignKey(_ id: NamespaceID, pem: String, bits: Int) throws(ScwError) -> Bool {
         try write { db in
-            try db.execute(sql: "UPDATE namespace SET has_key = 1 WHERE id = ? AND has_key = 0", arguments: [id.rawValue])
+            try db.execute(sql: "UPDATE namespace SET has_key = 1 WHERE id = ? AND NOT EXISTS (SELECT 1 FROM namespace_key WHERE namespace_id = ?)",
+                           arguments: [id.rawValue, id.rawValue])
             guard db.changesCount == 1 else { return false }
             try db.execute(sql: "INSERT INTO namespace_key (namespace_id, private_pem, bits) VALUES (?, ?, ?)",
                            arguments: [id.rawValue, pem, bits])
             return true
+        }
+    }
+
+    /// Gives a keyless namespace a pre-generated key of `bits` from the pool; false when the pool has none, or the
+    /// namespace was deleted or got a key meanwhile.
+    public func assignPooledKey(_ id: NamespaceID, bits: Int) throws(ScwError) -> Bool {
+        try write { db in
+            let keyless = try Bool.fetchOne(db, sql: """
+                SELECT EXISTS (SELECT 1 FROM namespace WHERE id = ?) AND NOT EXISTS (SELECT 1 FROM namespace_key WHERE namespace_id = ?)
+                """, arguments: [id.rawValue, id.rawValue]) ?? false
+            return keyless ? try Self.attachKey(.pool(bits: bits), to: id, in: db) : false
         }
     }
 

@@ -74,6 +74,22 @@ extension AppDatabase {
             try db.create(index: "container_scope", on: "container", columns: ["region", "organization_id", "project_id", "namespace_id"])
             try db.create(index: "function_scope", on: "function", columns: ["region", "organization_id", "project_id", "namespace_id"])
         }
+        migrator.registerMigration("v9 legacy tokens") { db in
+            // Issue 12: the gateway accepts only tokens the store knows. Legacy `GET …/issue-jwt` tokens cannot be
+            // listed or revoked (2021 docs), so they live here, out of the tokens API's sight; deleting the
+            // namespace (or a reset that wipes or restores the store) forgets them.
+            try db.create(table: "legacy_token") { t in
+                t.primaryKey("jti", .text)
+                t.column("api", .text).notNull()
+                t.column("namespace_id", .text).notNull().references("namespace", onDelete: .cascade)
+                t.column("application_id", .text)
+                t.column("expires_at", .integer)
+                t.column("created_at", .integer).notNull()
+            }
+            // Expired rows are pruned by expiry; the foreign key's cascade reads by namespace.
+            try db.create(index: "legacy_token_expiry", on: "legacy_token", columns: ["expires_at"])
+            try db.create(index: "legacy_token_namespace", on: "legacy_token", columns: ["namespace_id"])
+        }
         return migrator
     }
 }

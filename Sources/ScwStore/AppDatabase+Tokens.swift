@@ -90,4 +90,46 @@ extension AppDatabase {
     public func isRevoked(jti: String) throws(ScwError) -> Bool {
         try read { db in try Bool.fetchOne(db, sql: "SELECT EXISTS(SELECT 1 FROM revoked_token WHERE jti = ?)", arguments: [jti]) ?? false }
     }
+
+    /// Records a legacy `GET …/issue-jwt` token (issue 12): the gateway accepts only ids the store knows, and these
+    /// are not listed by the tokens API (they can be neither listed nor revoked, 2021 docs). Expired ones are pruned
+    /// on the way (the verifier refuses them anyway). `notFound` when the namespace was deleted meanwhile.
+    public func recordLegacyToken(jti: TokenID, api: TokenAPI, namespaceID: NamespaceID, applicationID: String?,
+                                  expiresAt: Timestamp?, createdAt: Timestamp) throws(ScwError) {
+        try write { db in
+            guard try NamespaceRecord.exists(db, key: namespaceID.rawValue) else {
+                throw ScwError.notFound(.namespace, id: namespaceID.rawValue)
+            }
+            try db.execute(sql: "DELETE FROM legacy_token WHERE expires_at <= ?", arguments: [createdAt.nanoseconds])
+            try db.execute(sql: """
+                INSERT OR REPLACE INTO legacy_token (jti, api, namespace_id, application_id, expires_at, created_at)
+                VALUES (?, ?, ?, ?, ?, ?)
+                """, arguments: [jti.rawValue, api.rawValue, namespaceID.rawValue, applicationID, expiresAt?.nanoseconds, createdAt.nanoseconds])
+        }
+    }
+
+    /// What the store knows of a token id (a JWT's `jti`), for the gateway: one statement of primary-key lookups.
+    /// Revocation wins over a record of the same id.
+    public func tokenStanding(jti: String) throws(ScwError) -> TokenStanding {
+        try read { db in
+            let row = try Row.fetchOne(db, sql: """
+                SELECT EXISTS(SELECT 1 FROM revoked_token WHERE jti = ?1),
+                       COALESCE((SELECT namespace_id FROM token WHERE id = ?1), (SELECT namespace_id FROM legacy_token WHERE jti = ?1))
+                """, arguments: [jti])
+            if row?[0] as Bool? == true { return .revoked }
+            guard let namespace = row?[1] as String? else { return .unknown }
+            return .known(namespaceID: NamespaceID(trusted: namespace))
+        }
+    }
+}
+
+/// What the store knows of a token id (`AppDatabase.tokenStanding`).
+public enum TokenStanding: Sendable, Equatable {
+    /// Issued here (tokens API, fixtures or `issue-jwt`) under the key of this namespace, and not revoked.
+    case known(namespaceID: NamespaceID)
+    /// Deleted through the tokens API.
+    case revoked
+    /// Never issued by this store: forged, minted by hand with an exported key, or minted after the state a reset
+    /// went back to.
+    case unknown
 }

@@ -68,9 +68,22 @@ public struct AppDatabase: Sendable {
             return try AppDatabase(writer: DatabaseQueue(configuration: config), path: path)
         }
         let url = URL(fileURLWithPath: path)
-        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true,
+                                                attributes: [.posixPermissions: 0o700])
+        try makePrivate(path)
         let pool = try DatabasePool(path: path, configuration: config)
         return try AppDatabase(writer: pool, path: path)
+    }
+
+    /// The store holds every namespace private key, API secret key and secret in clear: its file is created (or, when it
+    /// exists, set) owner-only, 0600, before SQLite opens it. SQLite gives its `-wal` and `-shm` files the database
+    /// file's mode; those left by an earlier run are set 0600 as well.
+    static func makePrivate(_ path: String) throws {
+        let fd = Glibc.open(path, O_CREAT | O_RDWR | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw CocoaError(.fileWriteNoPermission, userInfo: [NSFilePathErrorKey: path]) }
+        fchmod(fd, 0o600)
+        Glibc.close(fd)
+        for suffix in ["-wal", "-shm"] { chmod(path + suffix, 0o600) }
     }
 
     /// Wraps a writer and applies the migrations.

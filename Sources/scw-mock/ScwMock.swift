@@ -4,6 +4,7 @@ import Foundation
 import Logging
 import NIOCore
 import NIOPosix
+import ScwDomain
 import ScwEngine
 import ScwMockApp
 
@@ -52,6 +53,16 @@ struct Serve: AsyncParsableCommand {
     var publicDomain: String?
     @Option(help: "Stop min_scale 0 containers and functions after this many idle seconds; the next call starts them again (env SCW_MOCK_SCALE_TO_ZERO).")
     var scaleToZero: Double?
+    @Option(name: .customLong("allowed-host"), help: "A host name that may name this server in Host and Origin, besides loopback names, IP addresses and --host; repeatable; a leading dot allows subdomains (env SCW_MOCK_ALLOWED_HOSTS, comma-separated).")
+    var allowedHosts: [String] = []
+    @Option(help: "Require this value in X-Mock-Token on every /_mock route but health (env SCW_MOCK_CONTROL_TOKEN).")
+    var controlToken: String?
+    @Flag(help: "Let POST /_mock/seed carry command mappings, working_directory and file paths (code, key_file, token_file): anyone who can reach the port can then run commands and read or write files as this user (env SCW_MOCK_TRUST_POSTED_SEEDS=1).")
+    var trustPostedSeeds = false
+    @Option(help: "Multiply Scaleway's documented quotas (namespaces, containers, functions, domains); 0 turns them off (env SCW_MOCK_QUOTA_MULTIPLIER). Default 1.")
+    var quotaMultiplier: Int?
+    @Option(help: "Argon2id cost of secret hashes: scaleway (Scaleway's parameters) or fast (cheaper, still verifiable) (env SCW_MOCK_SECRET_HASH_COST). Default scaleway.")
+    var secretHashCost: String?
 
     func run() async throws {
         // Swift Concurrency's jobs run on the server's NIO event loops instead of a separate thread pool: a request's
@@ -125,6 +136,23 @@ struct Serve: AsyncParsableCommand {
             config.readyTimeoutSeconds = value
         }
 
+        config.allowedHosts = !allowedHosts.isEmpty ? allowedHosts
+            : (env["SCW_MOCK_ALLOWED_HOSTS"].map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty } } ?? [])
+        for name in config.allowedHosts where name.isEmpty || name.contains(where: { $0 == "/" || $0 == ":" || $0.isWhitespace }) {
+            throw ValidationError("allowed host must be a host name without scheme or port, got \(name)")
+        }
+        config.controlToken = controlToken ?? env["SCW_MOCK_CONTROL_TOKEN"]
+        if config.controlToken?.isEmpty == true { throw ValidationError("control token must not be empty") }
+        config.trustPostedSeeds = trustPostedSeeds || ["1", "true", "yes"].contains(env["SCW_MOCK_TRUST_POSTED_SEEDS"]?.lowercased() ?? "")
+        if let raw = quotaMultiplier.map(String.init) ?? env["SCW_MOCK_QUOTA_MULTIPLIER"] {
+            guard let value = Int(raw), (0...1_000_000).contains(value) else { throw ValidationError("quota multiplier must be 0-1000000") }
+            config.quotaMultiplier = value
+        }
+        if let raw = secretHashCost ?? env["SCW_MOCK_SECRET_HASH_COST"] {
+            guard let cost = SecretHashCost(rawValue: raw) else { throw ValidationError("secret hash cost must be scaleway or fast") }
+            config.secretHashCost = cost
+        }
+
         let level = config.logLevel
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
@@ -132,6 +160,7 @@ struct Serve: AsyncParsableCommand {
             return handler
         }
         let logger = Logger(label: "scw-mock")
+        if let warning = config.exposureWarning { FileHandle.standardError.write(Data((warning + "\n").utf8)) }
         let host = config.host
         do {
             let app = try await buildApplication(config, logger: logger) { port in
@@ -157,12 +186,19 @@ struct SeedCommand: AsyncParsableCommand {
 
         func run() async throws {
             do {
-                let count = try await checkSeeds(paths: paths)
-                print("ok: \(count) fixture file(s)")
+                let check = try await checkSeeds(paths: paths)
+                Self.printWarnings(check.warnings)
+                print("ok: \(check.files) fixture file(s)")
             } catch let error as SeedError {
+                Self.printWarnings(error.warnings)
                 FileHandle.standardError.write(Data((error.description + "\n").utf8))
                 throw ExitCode(2)
             }
+        }
+
+        /// One `warning: file:line: field: message` line on stderr each; warnings are not problems (exit code unchanged).
+        static func printWarnings(_ warnings: [SeedProblem]) {
+            for warning in warnings { FileHandle.standardError.write(Data("warning: \(warning)\n".utf8)) }
         }
     }
 }
@@ -179,6 +215,9 @@ struct SampleApp: AsyncParsableCommand {
 /// line on stdin; when stdin closes (the server exited or was killed, even with SIGKILL) it kills every process still
 /// carrying one of them. This is what removes a double-forked daemon that left its process group and outlived the
 /// parent-death signal. It ignores the terminal's and the init system's signals, so that it outlives the server.
+/// Before its SIGKILL sweep it lets every `run-child` finish stopping its workload (SIGTERM, then up to the grace
+/// period and a margin): killing `run-child` first would hand the descendants that cleared their environment (no
+/// marker, so no sweep finds them) over to init, out of reach.
 struct Watchdog: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "watchdog", abstract: "Internal: sweeps the server's processes when it dies.",
                                                     shouldDisplay: false)
@@ -189,17 +228,29 @@ struct Watchdog: ParsableCommand {
         while let line = readLine(strippingNewline: true) {
             if !line.isEmpty { markers.insert(line) }
         }
+        let launchers = ProcessSupervisor.askLaunchersToStop(markers: markers)
+        let deadline = ContinuousClock.now + .milliseconds(Int((ProcessSupervisor.launcherGraceSeconds + ProcessSupervisor.launcherMarginSeconds) * 1000))
+        while launchers.contains(where: ProcessSupervisor.isLive) && ContinuousClock.now < deadline { usleep(20_000) }
         ProcessSupervisor.sweep(markers: markers)
     }
 }
 
 /// `scw-mock run-child -- PROGRAM ARGS…` (internal): how the server starts every container and function process. It
-/// dies with the server (parent-death signal), starts the program as its own child with a clean slate (empty signal
-/// mask and default signal handling, whatever thread of the server spawned it; no inherited descriptor besides
-/// stdin, stdout and stderr) and exits as the program exits. Because the program holds none of the server's
-/// descriptors, its exit is seen even while a grandchild lives on; because its parent is this single-threaded process,
-/// its parent-death signal cannot fire early. SIGTERM sent to the process group reaches the program; this process
-/// ignores it and follows the program.
+/// starts the program as its own child with a clean slate (empty signal mask and default signal handling, whatever
+/// thread of the server spawned it; no inherited descriptor besides stdin, stdout and stderr) and exits as the program
+/// exits. Because the program holds none of the server's descriptors, its exit is seen even while a grandchild lives
+/// on; because the thread that forked it stays in this command's loop until it is gone, its parent-death signal
+/// cannot fire early.
+///
+/// It owns the whole tree below it: it is the child subreaper of its descendants, so an orphan, even one that called
+/// `setsid`, double-forked and cleared its environment (no marker left to sweep), is reparented to it and not to
+/// init. Whatever ends the workload, nothing below outlives it:
+/// - SIGTERM (the server's stop, or the parent-death signal when the server dies, even by SIGKILL): SIGTERM to every
+///   descendant, whatever its session or process group, SIGKILL to those left after the grace period, reap, exit;
+/// - the program exits on its own: SIGKILL to every descendant left (as when a container's main process ends), reap,
+///   exit with the program's status (re-raising the signal that killed it, so that the server sees what it saw).
+/// Only SIGKILL of this process itself escapes that, which is why the server and the watchdog send SIGTERM first and
+/// wait for it longer than its grace period.
 struct RunChild: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "run-child", abstract: "Internal: runs one workload process.",
                                                     shouldDisplay: false)
@@ -207,9 +258,15 @@ struct RunChild: ParsableCommand {
     @Argument(parsing: .captureForPassthrough) var command: [String] = []
 
     func run() throws {
-        _ = scw_set_parent_death_signal(SIGKILL)
-        if getppid() == 1 { Foundation.exit(137) }  // the server is already gone
-        for sig in [SIGTERM, SIGINT, SIGHUP, SIGQUIT] { signal(sig, SIG_IGN) }
+        // The terminal's signals do not stop a workload; SIGTERM and SIGCHLD wake the loop below through a pipe.
+        for sig in [SIGINT, SIGHUP, SIGQUIT] { signal(sig, SIG_IGN) }
+        let wakeUp = scw_catch_stop_and_children()
+        guard wakeUp >= 0 else { Foundation.exit(126) }
+        let parent = getppid()
+        _ = scw_set_child_subreaper()
+        // A catchable parent-death signal: when the server dies, even by SIGKILL, this process still stops the tree.
+        _ = scw_set_parent_death_signal(SIGTERM)
+        if getppid() != parent { Foundation.exit(137) }  // the server died meanwhile
         let argv = command.first == "--" ? Array(command.dropFirst()) : command
         guard let path = argv.first else { Foundation.exit(127) }
         var cArguments: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
@@ -218,16 +275,94 @@ struct RunChild: ParsableCommand {
             FileHandle.standardError.write(Data("cannot start \(path): \(String(cString: strerror(errno)))\n".utf8))
             Foundation.exit(126)
         }
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        var tree = Tree(program: pid, wakeUp: wakeUp)
+        while tree.programStatus == nil {
+            tree.wait(milliseconds: 1000)
+            tree.reap()
+            // A lost parent-death signal (the server gone all the same) is a stop too.
+            if scw_stop_requested() != 0 || getppid() != parent {
+                tree.stop(grace: ProcessSupervisor.launcherGraceSeconds)
+                break
+            }
+        }
+        tree.killAll()
+        guard let status = tree.programStatus else { Foundation.exit(137) }
         let signalNumber = status & 0x7f
         if signalNumber == 0 { Foundation.exit((status >> 8) & 0xff) }
         // Killed by a signal: end the same way, so that the server sees what the program saw.
         signal(signalNumber, SIG_DFL)
         var set = sigset_t()
         sigemptyset(&set)
-        sigprocmask(SIG_SETMASK, &set, nil)
+        sigaddset(&set, signalNumber)
+        pthread_sigmask(SIG_UNBLOCK, &set, nil)
         kill(getpid(), signalNumber)
         Foundation.exit(128 + signalNumber)
+    }
+
+    /// The processes below this one.
+    struct Tree {
+        let program: pid_t
+        /// Read end of the pipe the SIGTERM and SIGCHLD handler writes to.
+        let wakeUp: Int32
+        /// The program's wait status, once reaped.
+        var programStatus: Int32?
+
+        init(program: pid_t, wakeUp: Int32) {
+            self.program = program
+            self.wakeUp = wakeUp
+        }
+
+        /// Sleeps until a signal arrives (or the time is up), then empties the pipe.
+        func wait(milliseconds: Int32) {
+            var entry = pollfd(fd: wakeUp, events: Int16(POLLIN), revents: 0)
+            _ = poll(&entry, 1, milliseconds)
+            var sink = [UInt8](repeating: 0, count: 64)
+            while read(wakeUp, &sink, sink.count) > 0 {}
+        }
+
+        /// Reaps every child that has exited (the program, and orphans reparented here).
+        mutating func reap() {
+            var status: Int32 = 0
+            while true {
+                let child = waitpid(-1, &status, WNOHANG)
+                if child > 0 {
+                    if child == program { programStatus = status }
+                } else if child < 0 && errno == EINTR {
+                    continue
+                } else {
+                    return
+                }
+            }
+        }
+
+        /// Whether any child is left (exited ones are reaped first; the check itself reaps none, so that the
+        /// program's status cannot be lost).
+        mutating func hasChildren() -> Bool {
+            reap()
+            var info = siginfo_t()
+            return !(waitid(P_ALL, 0, &info, WEXITED | WNOHANG | WNOWAIT) < 0 && errno == ECHILD)
+        }
+
+        /// SIGTERM to every descendant, whatever its session or process group (those that appear meanwhile too, once
+        /// each), until none is left or the grace period is over.
+        mutating func stop(grace: Double) {
+            var signalled = Set<pid_t>()
+            let deadline = ContinuousClock.now + .milliseconds(Int(grace * 1000))
+            while hasChildren() && ContinuousClock.now < deadline {
+                for descendant in ProcessSupervisor.descendants(of: getpid()) where signalled.insert(descendant).inserted {
+                    kill(descendant, SIGTERM)
+                }
+                wait(milliseconds: 20)
+            }
+        }
+
+        /// SIGKILL to every descendant until no child is left (bounded, should one hang in the kernel).
+        mutating func killAll() {
+            let deadline = ContinuousClock.now + .seconds(10)
+            while hasChildren() && ContinuousClock.now < deadline {
+                for descendant in ProcessSupervisor.descendants(of: getpid()) { kill(descendant, SIGKILL) }
+                wait(milliseconds: 5)
+            }
+        }
     }
 }

@@ -216,10 +216,99 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("tokens.json").path))
     }
 
+    /// A fixture posted at run time is data only (issue 12 item 1): what runs a command or names a file of this
+    /// machine is refused, naming each field, and nothing of the document is applied; `--trust-posted-seeds` allows it.
+    @Test func postedFixturesAreDataOnlyUnlessTheOperatorTrustsThem() async throws {
+        let dir = try Self.world()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let keyFile = Self.repo.appendingPathComponent("Keys/dev-namespace-1.pem").path
+        let tokenFile = dir.appendingPathComponent("posted-tokens.json").path
+        let document = """
+            {"images":[{"image":"*","command":["sh","-c","exit 0"],"working_directory":"/"}],
+             "namespaces":[{"name":"posted","key_file":"\(keyFile)"},{"name":"fns","kind":"function"}],
+             "functions":[{"namespace":"fns","name":"f","runtime":"python311","code":"/etc"}],
+             "tokens":[{"namespace":"posted"}],"token_file":"\(tokenFile)"}
+            """
+        var config = config(database: ":memory:")
+        config.seedPaths = []
+        let app = try await buildApplication(config)
+        try await app.test(.router) { client in
+            let response = try await client.call(.post, "/_mock/seed", key: nil, json: document)
+            #expect(response.status == .badRequest)
+            let names = ((response.json["details"] as? [[String: String]]) ?? []).compactMap { $0["argument_name"] }
+            #expect(names == ["images[0].command", "images[0].working_directory", "namespaces[0].key_file", "functions[0].code", "token_file"])
+            #expect(try await client.call(.get, "/containers/v1/regions/fr-par/namespaces").json["total_count"] as? Int == 0)
+        }
+        #expect(!FileManager.default.fileExists(atPath: tokenFile))
+
+        config.trustPostedSeeds = true
+        let trusting = try await buildApplication(config)
+        try await trusting.test(.router) { client in
+            let trusted = """
+                {"images":[{"image":"*","command":["sh","-c","exit 0"],"working_directory":"/"}],
+                 "namespaces":[{"name":"posted","key_file":"\(keyFile)"}],"tokens":[{"namespace":"posted"}],"token_file":"\(tokenFile)"}
+                """
+            let response = try await client.call(.post, "/_mock/seed", key: nil, json: trusted)
+            #expect(response.status == .ok, "\(response.text)")
+            #expect(try await client.call(.get, "/containers/v1/regions/fr-par/namespaces").json["total_count"] as? Int == 1)
+        }
+        // The token file holds bearer tokens: this user only.
+        let mode = try FileManager.default.attributesOfItem(atPath: tokenFile)[.posixPermissions] as? Int
+        #expect(mode == 0o600)
+    }
+
+    /// A "billion laughs" (10^9 nodes from about 500 bytes) is refused with the limit before anything expands it.
+    @Test func aliasBombIsRefusedWithTheLimitAtOnce() async throws {
+        var lines = [#"a0: &a0 ["lol","lol","lol","lol","lol","lol","lol","lol","lol","lol"]"#]
+        for i in 1..<10 { lines.append("a\(i): &a\(i) [" + Array(repeating: "*a\(i - 1)", count: 10).joined(separator: ",") + "]") }
+        lines.append("namespaces: *a9")
+        let dir = try Self.world(lines.joined(separator: "\n"))
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let started = ContinuousClock.now
+        do {
+            _ = try await buildApplication(worldConfig(dir))
+            Issue.record("the alias bomb was accepted")
+        } catch let error as SeedError {
+            #expect(error.description.hasSuffix("-: the document expands (through its YAML aliases) to more than the limit of 250000 nodes"))
+        }
+        #expect(ContinuousClock.now - started < .seconds(1))
+    }
+
+    /// Aliases within the limit still work, merge keys included.
+    @Test func aliasesWithinTheLimitStillWork() async throws {
+        let dir = try Self.world("""
+            namespaces:
+              - {name: one, environment_variables: &env {GREETING: hello}}
+              - {name: two, environment_variables: {<<: *env, EXTRA: "1"}}
+            """)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let app = try await buildApplication(worldConfig(dir))
+        try await app.test(.router) { client in
+            let list = try await client.call(.get, "/containers/v1/regions/fr-par/namespaces?order_by=name_asc").json["namespaces"] as? [[String: Any]]
+            #expect(list?.map { $0["environment_variables"] as? [String: String] } == [["GREETING": "hello"], ["GREETING": "hello", "EXTRA": "1"]])
+        }
+    }
+
+    /// `seed check` warns about paths that leave the fixture's folder; they are no problem.
+    @Test func seedCheckWarnsAboutPathsLeavingTheFixtureFolder() async throws {
+        let dir = try Self.world("""
+            namespaces:
+              - {name: world, key_file: \(Self.repo.appendingPathComponent("Keys/dev-namespace-1.pem").path)}
+            tokens:
+              - {namespace: world}
+            token_file: ../tokens.json
+            """)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let check = try await checkSeeds(paths: [dir.path])
+        #expect(check.files == 1)
+        #expect(check.warnings.map(\.field) == ["namespaces[0].key_file", "token_file"])
+        #expect(check.warnings.map(\.line) == [2, 5])
+    }
+
     @Test func seedCheckWritesNothing() async throws {
         let dir = try Self.world()
         defer { try? FileManager.default.removeItem(at: dir) }
-        #expect(try await checkSeeds(paths: [dir.path]) == 1)
+        #expect(try await checkSeeds(paths: [dir.path]).files == 1)
         #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("tokens.json").path))
     }
 }

@@ -71,6 +71,23 @@ enum Forge {
         #expect(pem.split(separator: "\n").dropFirst().dropLast().dropLast().allSatisfy { $0.count == 64 })
     }
 
+    /// Issue 12 (C08): every forged kind carries `exp`, at most an hour after `nbf` (tampered_payload's payload
+    /// claims a far `exp`: that is its attack, and the signature covers another one). `not_yet_valid` is genuinely
+    /// signed: a verifier accepts it from its `nbf` on, for an hour at most.
+    @Test func forgedTokensExpireWithinAnHourOfNbf() throws {
+        for kind in TokenForger.Kind.allCases {
+            let token = try TokenForger.forge(kind, claims: Self.claims(), key: TestKeys.a, nowSeconds: Self.now)
+            let payload = try JSONSerialization.jsonObject(with: Data(Base64URL.decode(token.split(separator: ".")[1])!)) as! [String: Any]
+            let exp = try #require(payload["exp"] as? Int64, "\(kind)")
+            if kind != .tampered_payload { #expect(exp <= (payload["nbf"] as! Int64) + 3600, "\(kind)") }
+        }
+        let early = try TokenForger.forge(.not_yet_valid, claims: Self.claims(), key: TestKeys.a, nowSeconds: Self.now)
+        refuse(early, .notYetValid)
+        let nbf = Self.now + 3600
+        #expect(try verifier.verify(early, for: target, nowNanoseconds: nbf * 1_000_000_000).jti == Self.claims().jti)
+        refuse(early, .expired, now: nbf + TokenForger.lifetimeSeconds)
+    }
+
     /// Regression (JWT catalog J14/J15): claims past 2262 overflowed Int64 nanoseconds and trapped every verifier.
     @Test func datesPast2262NeitherTrapNorPass() throws {
         let far: Int64 = 10_413_792_000  // 2300-01-01

@@ -105,4 +105,46 @@ import Testing
         #expect(try db.allAPIKeys() == [WellKnownIdentity.apiKey])
         #expect(try db.allProjects() == [WellKnownIdentity.project])
     }
+
+    /// Issue 12 (C08/C09): the gateway accepts a token only if the store knows its id and it is not revoked. Stored
+    /// tokens and recorded issue-jwt ids are known (under their namespace); deleted ones are revoked; a copy taken
+    /// before a token was issued, once restored, does not know it; deleting the namespace forgets its issue-jwt ids.
+    @Test func tokenStandingKnowsIssuedIdsOnly() throws {
+        let db = try AppDatabase.open(path: ":memory:")
+        let ns = Self.namespace("tokens")
+        try db.createNamespace(ns)
+        let seeded = try db.copy()
+        let at = Timestamp(nanoseconds: 10)
+        let token = Token(id: TokenID(uuid: UUID()), api: .containers, region: .frPar, namespaceID: ns.id, scope: .namespace(ns.id),
+                          projectID: ns.projectID, organizationID: ns.organizationID, description: "", expiresAt: nil, createdAt: at,
+                          settlesAt: at)
+        let legacy = TokenID(uuid: UUID())
+        #expect(try db.tokenStanding(jti: token.id.rawValue) == .unknown)
+        try db.createToken(token)
+        try db.recordLegacyToken(jti: legacy, api: .containers, namespaceID: ns.id, applicationID: nil, expiresAt: nil, createdAt: at)
+        #expect(try db.tokenStanding(jti: token.id.rawValue) == .known(namespaceID: ns.id))
+        #expect(try db.tokenStanding(jti: legacy.rawValue) == .known(namespaceID: ns.id))
+        #expect(try db.tokens(matching: TokenQuery(api: .containers, region: .frPar, namespaceID: nil, applicationID: nil, projectIDs: nil,
+                                                   organizationID: ns.organizationID, page: PageRequest())).items == [token])
+        // Expired issue-jwt ids are pruned by the next record.
+        let shortLived = TokenID(uuid: UUID())
+        try db.recordLegacyToken(jti: shortLived, api: .functions, namespaceID: ns.id, applicationID: "x", expiresAt: Timestamp(nanoseconds: 20),
+                                 createdAt: at)
+        try db.recordLegacyToken(jti: TokenID(uuid: UUID()), api: .containers, namespaceID: ns.id, applicationID: nil, expiresAt: nil,
+                                 createdAt: Timestamp(nanoseconds: 30))
+        #expect(try db.tokenStanding(jti: shortLived.rawValue) == .unknown)
+
+        _ = try db.deleteToken(id: token.id, api: .containers, revokedAt: at) { _ in }
+        #expect(try db.tokenStanding(jti: token.id.rawValue) == .revoked)
+        try db.restore(seeded)
+        #expect(try db.tokenStanding(jti: token.id.rawValue) == .unknown)
+        #expect(try db.tokenStanding(jti: legacy.rawValue) == .unknown)
+
+        try db.recordLegacyToken(jti: legacy, api: .containers, namespaceID: ns.id, applicationID: nil, expiresAt: nil, createdAt: at)
+        _ = try db.deleteNamespace(id: ns.id) { _ in }
+        #expect(try db.tokenStanding(jti: legacy.rawValue) == .unknown)
+        #expect(throws: ScwError.notFound(.namespace, id: ns.id.rawValue)) {
+            try db.recordLegacyToken(jti: legacy, api: .containers, namespaceID: ns.id, applicationID: nil, expiresAt: nil, createdAt: at)
+        }
+    }
 }

@@ -298,6 +298,7 @@ class MockServer:
     proc: Optional[subprocess.Popen] = None
     export_line: str = ""
     env: dict[str, str] = field(default_factory=dict)
+    extra_args: list[str] = field(default_factory=list)  # more `serve` flags (e.g. --allowed-host, --control-token)
     url: str = ""
     port: int = 0
     stderr_path: Optional[Path] = None
@@ -317,6 +318,7 @@ class MockServer:
         if self.transition_delay is not None:
             args += ["--transition-delay", str(self.transition_delay)]
         args += ["--key-size", str(self.key_size), "--key-pool", str(self.key_pool)]
+        args += list(self.extra_args)
         self.stderr_path = self.workdir / f"scw-mock-{uuid.uuid4().hex[:6]}.stderr.log"
         stderr = open(self.stderr_path, "wb")
         env = {k: v for k, v in os.environ.items() if not k.startswith("SCW_MOCK_")}
@@ -558,6 +560,7 @@ class ServerFactory:
         key_pool: int = KEY_POOL,
         key_size: int = KEY_SIZE,
         wait_for_pool: bool = True,
+        extra_args: Optional[list[str]] = None,
     ) -> MockServer:
         db = db_path or self.workdir / f"state-{uuid.uuid4().hex[:8]}.sqlite"
         seeds = [write_seed(self.workdir)] + list(extra_seeds or [])
@@ -569,6 +572,7 @@ class ServerFactory:
             key_pool=key_pool,
             key_size=key_size,
             wait_for_pool=wait_for_pool,
+            extra_args=list(extra_args or []),
         )
         self.started.append(srv)  # registered before start so a failed start is still cleaned up
         srv.start()

@@ -160,7 +160,8 @@ def test_seed_check_reports_unknown_keys_and_writes_no_token_file(tmp_path):
 
 
 def test_runtime_seed_takes_yaml_and_its_image_mappings(tmp_path):
-    server = _seeded_server(tmp_path, [], runtime=True)
+    # Posted command mappings need the operator's opt-in (issue 12 item 1; refused otherwise: test_security_seed.py).
+    server = _seeded_server(tmp_path, [], runtime=True, extra_args=["--trust-posted-seeds"])
     try:
         program = ("import os, http.server as h\n"
                    "class H(h.BaseHTTPRequestHandler):\n"

@@ -28,12 +28,12 @@ def raw(server, data: bytes, wait: float = 1.0) -> tuple[bytes, bool]:
 
 
 @pytest.mark.parametrize("name,data", [
-    ("content-length and transfer-encoding", b"POST " + NS + b" HTTP/1.1\r\nHost: x\r\n" + KEY +
+    ("content-length and transfer-encoding", b"POST " + NS + b" HTTP/1.1\r\nHost: localhost\r\n" + KEY +
      b"Content-Length: 13\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n"),
-    ("two content-lengths", b"POST " + NS + b" HTTP/1.1\r\nHost: x\r\n" + KEY + b"Content-Length: 5\r\nContent-Length: 6\r\n\r\n{}{}{}"),
-    ("space before the colon", b"GET /_mock/health HTTP/1.1\r\nHost: x\r\nTransfer-Encoding : chunked\r\n\r\n0\r\n\r\n"),
-    ("chunk size overflow", b"POST " + NS + b" HTTP/1.1\r\nHost: x\r\n" + KEY + b"Transfer-Encoding: chunked\r\n\r\nFFFFFFFFFFFFFFFFFF\r\n"),
-    ("unknown method token", b"FOO /_mock/health HTTP/1.1\r\nHost: x\r\n\r\n"),
+    ("two content-lengths", b"POST " + NS + b" HTTP/1.1\r\nHost: localhost\r\n" + KEY + b"Content-Length: 5\r\nContent-Length: 6\r\n\r\n{}{}{}"),
+    ("space before the colon", b"GET /_mock/health HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding : chunked\r\n\r\n0\r\n\r\n"),
+    ("chunk size overflow", b"POST " + NS + b" HTTP/1.1\r\nHost: localhost\r\n" + KEY + b"Transfer-Encoding: chunked\r\n\r\nFFFFFFFFFFFFFFFFFF\r\n"),
+    ("unknown method token", b"FOO /_mock/health HTTP/1.1\r\nHost: localhost\r\n\r\n"),
 ])
 def test_malformed_framing_is_400_and_closes(server, name, data):
     out, closed = raw(server, data)
@@ -42,7 +42,7 @@ def test_malformed_framing_is_400_and_closes(server, name, data):
 
 
 def test_a_request_pipelined_after_a_malformed_one_never_runs(server):
-    follower = b"POST " + NS + b" HTTP/1.1\r\nHost: x\r\n" + KEY + b"Content-Length: 24\r\n\r\n" + b'{"name":"smuggled-ns-1"}'
+    follower = b"POST " + NS + b" HTTP/1.1\r\nHost: localhost\r\n" + KEY + b"Content-Length: 24\r\n\r\n" + b'{"name":"smuggled-ns-1"}'
     out, closed = raw(server, b"GET /_mock/health HTTP/1.1\r\nHost x\r\n\r\n" + follower)
     assert out.startswith(b"HTTP/1.1 400") and out.count(b"HTTP/1.1 ") == 1 and closed
     import requests
@@ -53,23 +53,23 @@ def test_a_request_pipelined_after_a_malformed_one_never_runs(server):
 
 @pytest.mark.parametrize("method", [b"TRACE", b"OPTIONS", b"HEAD", b"PUT"])
 def test_odd_methods_are_4xx(server, method):
-    out, _ = raw(server, method + b" " + NS + b" HTTP/1.1\r\nHost: x\r\n" + KEY + b"\r\n")
+    out, _ = raw(server, method + b" " + NS + b" HTTP/1.1\r\nHost: localhost\r\n" + KEY + b"\r\n")
     assert out.split(b" ")[1] in (b"404", b"405"), out[:80]
 
 
 @pytest.mark.parametrize("path", [b"/_mock/namespaces/..%2f..%2fetc%2fpasswd/public-key", b"/_mock/namespaces/%2e%2e/public-key",
                                   b"/_mock/invoke/..%2f..%2f/x", b"/containers/v1/regions/fr-par%2f..%2fnl-ams/namespaces"])
 def test_path_traversal_is_refused(server, path):
-    out, _ = raw(server, b"GET " + path + b" HTTP/1.1\r\nHost: x\r\n" + KEY + b"\r\n")
+    out, _ = raw(server, b"GET " + path + b" HTTP/1.1\r\nHost: localhost\r\n" + KEY + b"\r\n")
     status = out.split(b" ")[1]
     assert status in (b"400", b"404"), (path, out[:120])
     assert b"root:" not in out
 
 
 def test_http_1_0_closes_after_its_response_unless_kept_alive(server):
-    out, closed = raw(server, b"GET /_mock/health HTTP/1.0\r\nHost: x\r\n\r\n")
+    out, closed = raw(server, b"GET /_mock/health HTTP/1.0\r\nHost: localhost\r\n\r\n")
     assert out.startswith(b"HTTP/1.1 200") and closed
-    out, closed = raw(server, b"GET /_mock/health HTTP/1.0\r\nHost: x\r\nConnection: keep-alive\r\n\r\n")
+    out, closed = raw(server, b"GET /_mock/health HTTP/1.0\r\nHost: localhost\r\nConnection: keep-alive\r\n\r\n")
     assert out.startswith(b"HTTP/1.1 200") and not closed
 
 
@@ -82,11 +82,11 @@ def _head_and_body(out: bytes) -> tuple[int, dict[str, str], bytes]:
 
 @pytest.mark.parametrize("name,data,status", [
     ("garbage request line", b"GARBAGE\r\n\r\n", 400),
-    ("two host headers", b"GET /_mock/health HTTP/1.1\r\nHost: x\r\nHost: y\r\n\r\n", 400),
-    ("content-length over the limit", b"POST " + NS + b" HTTP/1.1\r\nHost: x\r\n" + KEY + b"Content-Length: 11534336\r\n\r\n{", 413),
+    ("two host headers", b"GET /_mock/health HTTP/1.1\r\nHost: localhost\r\nHost: y\r\n\r\n", 400),
+    ("content-length over the limit", b"POST " + NS + b" HTTP/1.1\r\nHost: localhost\r\n" + KEY + b"Content-Length: 11534336\r\n\r\n{", 413),
     # Over the count limit (1,000 fields) but small enough to be read in one go (a client still sending when the
     # server closes would get a reset instead of the answer).
-    ("headers over the limit", b"GET /_mock/health HTTP/1.1\r\nHost: x\r\n" + b"".join(b"X-%d: a\r\n" % i for i in range(1100)) + b"\r\n", 431),
+    ("headers over the limit", b"GET /_mock/health HTTP/1.1\r\nHost: localhost\r\n" + b"".join(b"X-%d: a\r\n" % i for i in range(1100)) + b"\r\n", 431),
 ])
 def test_answers_given_before_the_router_carry_the_gateway_headers_and_a_json_body(server, name, data, status):
     """The connection guard's answers look like every other answer: JSON body, X-Request-Id, the security headers."""

@@ -11,7 +11,9 @@ Every concrete token is checked by three verifiers:
      app validates `X-Auth-Token` itself (401/403 with `{"error": reason}`).
 
 Tokens are forged with the namespaces' real private keys (exported by `GET /_mock/state`) over hand-built header and
-payload bytes, so duplicate members, padding, encodings and so on are exact. V1 and V2 share one namespace (the
+payload bytes, so duplicate members, padding, encodings and so on are exact. Their `jti` is that of a real token of
+the namespace (`World.jti`): the gateway accepts only token ids the store issued (issue 12), so a hand-built token
+with a fresh jti is refused whatever its claims, and the rows below are about the other checks. V1 and V2 share one namespace (the
 container-mode server's) and the real clock; G uses the edge server's namespace and its mock clock (the offset is
 read from `/_mock/clock` whenever a time-relative token is built).
 
@@ -396,6 +398,7 @@ class World:
     pkcs1_pem: str
     spki_pem: str
     tokens: dict
+    jti: str
     key_file: Path
     log_path: Optional[Path]
     listener: "Listener"
@@ -423,7 +426,7 @@ def claims(w: World, scope="ns", now: Optional[int] = None) -> P:
         claim = app_claim(ns=w.other_ns)
     else:
         claim = app_claim(app=w.targets[scope])
-    return P([("application_claim", claim), ("version", "2"), ("aud", '"functions"'), ("jti", jstr(str(uuid.uuid4()))),
+    return P([("application_claim", claim), ("version", "2"), ("aud", '"functions"'), ("jti", jstr(w.jti)),
               ("iat", str(now)), ("iss", '"SCALEWAY"'), ("nbf", str(now)), ("sub", '"token"')])
 
 
@@ -1013,6 +1016,8 @@ def build_world(mock: Mock, mode: str, lst: Listener) -> World:
         "reborn_old": reborn_old,
         "reborn_new": mock.mint(container_id=w.targets["recreated"])["token"],
     }
+    # The jti of hand-built tokens: one the store issued for this namespace (and never revokes), see the docstring.
+    w.jti = json.loads(unb64u(w.tokens["ns"].split(".")[1]))["jti"]
     w.priv = mock.private_key(w.ns)
     w.other_priv = mock.private_key(w.other_ns)
     w.key_file = mock.workdir / "namespace-public.pem"
@@ -1226,6 +1231,9 @@ def test_J20_revocation_at_the_gateway(edge):
         for variant in (f"{h}.{p}.{std_padding(s)}", f"{h}.{p}.{spare_bits_set(s)}", f"{h}=.{p}.{s}", f" {h}.{p}.{s} "):
             assert not verify_gateway(w, variant).accepted, variant
         w.revoked.append(minted["token"])
+    # Issue 12: a sound token whose jti the store never issued (signed here with the exported key) is refused too.
+    out = verify_gateway(w, tok(w, edit=edit_set(jti=jstr(str(uuid.uuid4())))))
+    assert not out.accepted and "unknown" in out.detail, out.detail
     # Deleting a namespace kills its key, its containers and its tokens.
     doomed = w.mock.namespace("jwt-edge-doomed")
     app = w.mock.container(doomed, "d", privacy="private")

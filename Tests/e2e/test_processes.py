@@ -524,7 +524,8 @@ def test_f14_a_child_ignoring_sigterm_is_killed_after_the_grace_period(srv, scen
     cid = scenario.container("f14-stubborn", command=["sh", "-c", 'trap "" TERM; exec "$0" "$1"', PY, app_file])
     assert srv.wait_status(cid)["status"] == "ready"
     pid = srv.pids_of(cid)[0]
-    sig_ignored = int(re.search(r"SigIgn:\s*([0-9a-f]+)", Path(f"/proc/{pid}/status").read_text()).group(1), 16)
+    program = children_of(pid)[0]  # the logged pid is `scw-mock run-child`, which catches SIGTERM; the program is its child
+    sig_ignored = int(re.search(r"SigIgn:\s*([0-9a-f]+)", Path(f"/proc/{program}/status").read_text()).group(1), 16)
     assert sig_ignored & (1 << (signal.SIGTERM - 1)), "precondition: the process ignores SIGTERM"
     join = in_thread(timed, srv.delete, cid)
     time.sleep(0.5)

@@ -566,11 +566,15 @@ def test_a_double_forked_daemon_dies_with_a_sigkilled_server(tmp_path):
 
 
 def test_a_daemon_that_survived_server_and_watchdog_is_removed_at_the_next_start(tmp_path):
-    # If the watchdog is killed too (kill -9 of the whole group), the marker file lets the next start sweep.
+    # If the watchdog is killed too, and `run-child` (which otherwise stops its tree when the server dies), the marker
+    # file lets the next start sweep.
     m = Mock(tmp_path)
     cid = start_daemon_container(m, "rt-leftover")
     watchdog = watchdog_of(m.proc.pid)
     os.kill(watchdog, signal.SIGKILL)
+    for pid in processes_with(cid):
+        if b"run-child" in Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0"):
+            os.kill(pid, signal.SIGKILL)
     m.stop(signal.SIGKILL)
     time.sleep(0.5)
     survivors = processes_with(cid)
@@ -681,7 +685,7 @@ def test_gateway_connection_close_and_chunked_uploads(mock):
     assert json.loads(responses[1][2])["path"] == "/bye"
     assert closed, "Connection: close was not honoured"
     # Unknown applications and refused calls are answered the same way by both paths.
-    responses, _ = raw_exchange(mock.url, b"GET /_mock/invoke/00000000-0000-4000-8000-00000000dead/ HTTP/1.1\r\nHost: x\r\n\r\n", 1)
+    responses, _ = raw_exchange(mock.url, b"GET /_mock/invoke/00000000-0000-4000-8000-00000000dead/ HTTP/1.1\r\nHost: localhost\r\n\r\n", 1)
     assert responses[0][0].split(" ")[1] == "404" and json.loads(responses[0][2])["type"] == "not_found"
 
 

@@ -235,7 +235,7 @@ def test_a21_a_body_over_the_limit_is_413(api):
     """Control: a real 11 MiB body is refused with 413 (the limit is 10 MiB)."""
     size = MAX_BODY + 1024 * 1024
     with socket.create_connection(("127.0.0.1", api.port), timeout=10) as s:
-        s.sendall(f"POST {NS} HTTP/1.1\r\nHost: x\r\n".encode() + KEY +
+        s.sendall(f"POST {NS} HTTP/1.1\r\nHost: localhost\r\n".encode() + KEY +
                   f"Content-Type: application/json\r\nContent-Length: {size}\r\n\r\n".encode())
 
         def pump():
@@ -253,7 +253,7 @@ def test_a21_a_body_over_the_limit_is_413(api):
 def test_a21_a_huge_content_length_with_no_body_is_413_at_once(api):
     with socket.create_connection(("127.0.0.1", api.port), timeout=10) as s:
         started = time.monotonic()
-        s.sendall(f"POST {NS} HTTP/1.1\r\nHost: x\r\n".encode() + KEY +
+        s.sendall(f"POST {NS} HTTP/1.1\r\nHost: localhost\r\n".encode() + KEY +
                   b"Content-Type: application/json\r\nContent-Length: 104857600\r\n\r\n")
         out, closed = read_responses(s, first_deadline=3)
         elapsed = time.monotonic() - started
@@ -263,7 +263,7 @@ def test_a21_a_huge_content_length_with_no_body_is_413_at_once(api):
 def test_a21_an_endless_chunked_body_is_cut_off(api):
     chunk = b"10000\r\n" + b"a" * 0x10000 + b"\r\n"
     with socket.create_connection(("127.0.0.1", api.port), timeout=10) as s:
-        s.sendall(f"POST {NS} HTTP/1.1\r\nHost: x\r\n".encode() + KEY +
+        s.sendall(f"POST {NS} HTTP/1.1\r\nHost: localhost\r\n".encode() + KEY +
                   b"Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n")
         s.setblocking(False)
         started = time.monotonic()
@@ -310,15 +310,15 @@ class Attack(threading.Thread):
 
     def opening(self, kind: str) -> bytes:
         if kind == "slowloris":
-            return f"GET {NS} HTTP/1.1\r\nHost: x\r\n".encode() + KEY
+            return f"GET {NS} HTTP/1.1\r\nHost: localhost\r\n".encode() + KEY
         if kind == "slowbody":
-            return (f"POST {NS} HTTP/1.1\r\nHost: x\r\n".encode() + KEY +
+            return (f"POST {NS} HTTP/1.1\r\nHost: localhost\r\n".encode() + KEY +
                     b"Content-Type: application/json\r\nContent-Length: 100000\r\n\r\n{\"name\":\"")
         if kind == "slowread":  # 100 pipelined list calls, never read (their answers fit in the kernel's buffers)
-            return (f"GET {NS} HTTP/1.1\r\nHost: x\r\n".encode() + KEY + b"\r\n") * 100
+            return (f"GET {NS} HTTP/1.1\r\nHost: localhost\r\n".encode() + KEY + b"\r\n") * 100
         # stalled: 70 pipelined GETs of the 47 KB document, never read: 3.3 MB, more than the kernel buffers, so the
         # server is left with a response it cannot write
-        return f"GET {COSTLY_DOC} HTTP/1.1\r\nHost: x\r\n\r\n".encode() * 70
+        return f"GET {COSTLY_DOC} HTTP/1.1\r\nHost: localhost\r\n\r\n".encode() * 70
 
     def run(self):
         try:
@@ -615,8 +615,8 @@ while True:
     threading.Thread(target=serve, args=(c, next(counter)), daemon=True).start()
 '''
 
-SMUGGLED = b"GET /admin HTTP/1.1\r\nHost: x\r\n\r\n"
-CONTROL_BODY = b"GET /control-in-a-body HTTP/1.1\r\nHost: x\r\n\r\n"  # a request-shaped body that must stay a body
+SMUGGLED = b"GET /admin HTTP/1.1\r\nHost: localhost\r\n\r\n"
+CONTROL_BODY = b"GET /control-in-a-body HTTP/1.1\r\nHost: localhost\r\n\r\n"  # a request-shaped body that must stay a body
 
 
 def a24_cases(p: bytes) -> dict[str, tuple[bytes, bool]]:
@@ -625,36 +625,36 @@ def a24_cases(p: bytes) -> dict[str, tuple[bytes, bool]]:
     te_body = b"0\r\n\r\n" + SMUGGLED
     cases = {
         # well-formed controls: each must reach the child exactly once
-        "ok-get": (b"GET " + p + b"/a24/ok-get HTTP/1.1\r\nHost: x\r\n\r\n", True),
-        "ok-sized-body": (b"POST " + p + b"/a24/ok-sized-body HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n"
+        "ok-get": (b"GET " + p + b"/a24/ok-get HTTP/1.1\r\nHost: localhost\r\n\r\n", True),
+        "ok-sized-body": (b"POST " + p + b"/a24/ok-sized-body HTTP/1.1\r\nHost: localhost\r\nContent-Length: %d\r\n\r\n"
                           % len(CONTROL_BODY) + CONTROL_BODY, True),
-        "ok-chunked": (b"POST " + p + b"/a24/ok-chunked HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+        "ok-chunked": (b"POST " + p + b"/a24/ok-chunked HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n\r\n"
                        b"5\r\nhello\r\n0\r\n\r\n", True),
-        "ok-pipelined": (b"GET " + p + b"/a24/ok-pipelined HTTP/1.1\r\nHost: x\r\n\r\n", True),
+        "ok-pipelined": (b"GET " + p + b"/a24/ok-pipelined HTTP/1.1\r\nHost: localhost\r\n\r\n", True),
         # A23 shapes, most carrying a smuggled GET /admin that a lax parser would see as a second request
-        "cl-te": (b"POST " + p + b"/a24/cl-te HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\nTransfer-Encoding: chunked\r\n\r\n"
+        "cl-te": (b"POST " + p + b"/a24/cl-te HTTP/1.1\r\nHost: localhost\r\nContent-Length: %d\r\nTransfer-Encoding: chunked\r\n\r\n"
                   % len(te_body) + te_body, False),
-        "te-cl": (b"POST " + p + b"/a24/te-cl HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n"
+        "te-cl": (b"POST " + p + b"/a24/te-cl HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n"
                   + te_body, False),
-        "two-content-lengths": (b"POST " + p + b"/a24/two-content-lengths HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n"
+        "two-content-lengths": (b"POST " + p + b"/a24/two-content-lengths HTTP/1.1\r\nHost: localhost\r\nContent-Length: 0\r\n"
                                 b"Content-Length: %d\r\n\r\n" % len(SMUGGLED) + SMUGGLED, False),
-        "te-xchunked": (b"POST " + p + b"/a24/te-xchunked HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: xchunked\r\n\r\n" + te_body, False),
-        "te-chunked-identity": (b"POST " + p + b"/a24/te-chunked-identity HTTP/1.1\r\nHost: x\r\n"
+        "te-xchunked": (b"POST " + p + b"/a24/te-xchunked HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: xchunked\r\n\r\n" + te_body, False),
+        "te-chunked-identity": (b"POST " + p + b"/a24/te-chunked-identity HTTP/1.1\r\nHost: localhost\r\n"
                                 b"Transfer-Encoding: chunked, identity\r\n\r\n" + te_body, False),
-        "space-before-colon": (b"POST " + p + b"/a24/space-before-colon HTTP/1.1\r\nHost: x\r\nTransfer-Encoding : chunked\r\n"
+        "space-before-colon": (b"POST " + p + b"/a24/space-before-colon HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding : chunked\r\n"
                                b"Content-Length: 0\r\n\r\n" + te_body, False),
-        "obs-fold": (b"POST " + p + b"/a24/obs-fold HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: identity\r\n chunked\r\n\r\n"
+        "obs-fold": (b"POST " + p + b"/a24/obs-fold HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: identity\r\n chunked\r\n\r\n"
                      + te_body, False),
-        "chunk-size-0x": (b"POST " + p + b"/a24/chunk-size-0x HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+        "chunk-size-0x": (b"POST " + p + b"/a24/chunk-size-0x HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n\r\n"
                           b"0x10\r\n0123456789abcdef\r\n" + te_body, False),
-        "chunk-size-overflow": (b"POST " + p + b"/a24/chunk-size-overflow HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+        "chunk-size-overflow": (b"POST " + p + b"/a24/chunk-size-overflow HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n\r\n"
                                 b"FFFFFFFFFFFFFFFFFF1\r\nx\r\n" + te_body, False),
         "bare-lf": (b"POST " + p + b"/a24/bare-lf HTTP/1.1\nHost: x\nContent-Length: %d\n\n" % len(SMUGGLED) + SMUGGLED, False),
-        "http10-te": (b"POST " + p + b"/a24/http10-te HTTP/1.0\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n" + te_body, False),
+        "http10-te": (b"POST " + p + b"/a24/http10-te HTTP/1.0\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n\r\n" + te_body, False),
         "two-hosts": (b"GET " + p + b"/a24/two-hosts HTTP/1.1\r\nHost: a.example\r\nHost: b.example\r\n\r\n", False),
         "no-colon-then-pipelined": (b"GET " + p + b"/a24/no-colon-then-pipelined HTTP/1.1\r\nHost x\r\n\r\n", False),
     }
-    follower = lambda name: b"GET " + p + b"/a24/" + name.encode() + b"-follower HTTP/1.1\r\nHost: x\r\n\r\n"
+    follower = lambda name: b"GET " + p + b"/a24/" + name.encode() + b"-follower HTTP/1.1\r\nHost: localhost\r\n\r\n"
     return {name: (payload + (follower(name) if not ok or name == "ok-pipelined" else b""), ok)
             for name, (payload, ok) in cases.items()}
 

@@ -29,18 +29,7 @@ struct FunctionController {
     /// Mounts the pre-signed URL targets on the `/_mock` group (no API key: the URL's token is the authorisation, like S3).
     func mountStorage(on routes: RouteTable) {
         routes.put("uploads/functions/:function_id") { request, context -> Response in
-            let id: FunctionID = try context.id("function_id")
-            let token = request.query("token") ?? ""
-            let archive: ByteBuffer
-            do {
-                archive = try await request.body.collect(upTo: FunctionService.maxArchiveBytes)
-            } catch is NIOTooManyBytesError {
-                throw HTTPError(.contentTooLarge)
-            }
-            guard try service.acceptUpload(id, token: token, archive: Data(archive.readableBytesView)) else {
-                throw ScwError.permissionsDenied([PermissionDetail(action: "write", resource: "function_code")])
-            }
-            return Response(status: .ok, headers: [.eTag: "\"\(archive.readableBytes)\""], body: .init())
+            try await receiveUpload(request, context: context)
         }
         routes.get("downloads/functions/:function_id") { request, context -> Response in
             let id: FunctionID = try context.id("function_id")
@@ -49,6 +38,39 @@ struct FunctionController {
             }
             return Response(status: .ok, headers: [.contentType: "application/zip"], body: .init(byteBuffer: ByteBuffer(bytes: archive)))
         }
+    }
+
+    /// A PUT to a pre-signed upload URL. Like S3, the URL grants exactly `content_length` bytes (up to 100 MiB): the
+    /// token and a declared `Content-Length` are checked before the body is read, and the body is streamed to a private
+    /// file (never collected in memory), counted as it arrives, then stored as the function's code. Any other size,
+    /// and an unknown, expired or used token, is 403, and the grant stays usable unless it was used.
+    func receiveUpload(_ request: Request, context: ScwRequestContext) async throws -> Response {
+        let id: FunctionID = try context.id("function_id")
+        let token = request.query("token") ?? ""
+        let declared = request.headers[.contentLength].flatMap { Int($0) }
+        guard let granted = try service.grantedUploadSize(id, token: token), declared == nil || declared == granted else {
+            // Refused before the body is read: a body worth reading and discarding is drained, a larger one is not read.
+            return Self.uploadRefused(bodyUnread: declared.map { $0 > WireJSON.maxBodyBytes } ?? true)
+        }
+        let file = try service.stageUpload(id)
+        defer { file.discard() }
+        for try await chunk in request.body {
+            guard file.size + chunk.readableBytes <= granted else { return Self.uploadRefused(bodyUnread: true) }
+            try file.write(chunk.readableBytesView)
+        }
+        guard file.size == granted, try await service.acceptUpload(id, token: token, file: file) else {
+            return Self.uploadRefused(bodyUnread: false)
+        }
+        return Response(status: .ok, headers: [.eTag: "\"\(file.size)\""], body: .init())
+    }
+
+    /// The 403 of a refused upload (S3 answers a body that does not match the signed request with a 403 too); with
+    /// `Connection: close` when the rest of the body is not to be read.
+    static func uploadRefused(bodyUnread: Bool) -> Response {
+        var response = ErrorRenderer.response(ErrorRenderer.render(
+            ScwError.permissionsDenied([PermissionDetail(action: "write", resource: "function_code")]), dialect: .mock))
+        if bodyUnread { response.headers[.connection] = "close" }
+        return response
     }
 
     @Sendable func list(_ request: Request, context: ScwRequestContext) async throws -> V1Beta1.ListFunctionsResponse {
@@ -97,18 +119,17 @@ struct FunctionController {
         guard raw == nil || Int(raw!) != nil else { throw ScwError.invalid("content_length", .format, "content_length must be a whole number") }
         let length = raw.flatMap { Int($0) }
         let token = try service.uploadGrant(id, contentLength: length, region: try context.region(), by: try context.requirePrincipal())
-        return .init(url: "\(Self.baseURL(request))/_mock/uploads/functions/\(id.rawValue)?token=\(token)",
+        return .init(url: "\(baseURL)/_mock/uploads/functions/\(id.rawValue)?token=\(token)",
                      headers: ["content-length": [String(length ?? 0)], "content-type": ["application/octet-stream"]])
     }
 
     @Sendable func downloadURL(_ request: Request, context: ScwRequestContext) async throws -> V1Beta1.PresignedURL {
         let id: FunctionID = try context.id("function_id")
         let token = try service.downloadGrant(id, region: try context.region(), by: try context.requirePrincipal())
-        return .init(url: "\(Self.baseURL(request))/_mock/downloads/functions/\(id.rawValue)?token=\(token)", headers: [:])
+        return .init(url: "\(baseURL)/_mock/downloads/functions/\(id.rawValue)?token=\(token)", headers: [:])
     }
 
-    /// The mock's own base URL as the client reached it (pre-signed URLs point back at the mock).
-    static func baseURL(_ request: Request) -> String {
-        "http://\(request.head.authority ?? "127.0.0.1")"
-    }
+    /// The mock's own base URL (pre-signed URLs point back at the mock): the bound host and the port it listens on,
+    /// never the request's `Host` header, which would let whoever sends the request choose where the code goes.
+    var baseURL: String { service.address.baseURL }
 }

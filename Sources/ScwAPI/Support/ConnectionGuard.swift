@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import NIOCore
 import NIOHTTP1
+import ScwEngine
 import Synchronization
 
 /// How many client connections may be open at once: the descriptor limit minus a reserve for everything else (the
@@ -24,7 +25,8 @@ final class ConnectionBudget: Sendable {
 /// - framing the parser lets through but RFC 9112 refuses: two `Host` headers (section 3.2) and HTTP/1.0 with
 ///   `Transfer-Encoding` (section 6.1) → 400 and the connection closes;
 /// - an API request whose `Content-Length` is over the body limit → 413 at once, without waiting for the body
-///   (gateway calls may carry larger bodies: their limit is the process's);
+///   (gateway calls may carry larger bodies: their limit is the process's; a PUT to a pre-signed upload URL may carry
+///   the largest archive Scaleway accepts, 100 MiB);
 /// - a response that says `Connection: close` (the 413 of a body found too large while reading it) closes the
 ///   connection once written, so an endless body is not read and thrown away forever; so does the response to an
 ///   HTTP/1.0 request that did not ask for keep-alive;
@@ -81,8 +83,10 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
             }
             if let length = head.headers.first(name: "content-length").flatMap(Int.init), length > maxBodyBytes {
                 let path = String(head.uri.prefix { $0 != "?" })
-                if !isGatewayCall(path, head.headers.first(name: "host")) {
-                    return refuse(context, .tooLarge(limit: maxBodyBytes))
+                // A PUT to a pre-signed upload URL may carry what the URL grants (up to 100 MiB, streamed to disk).
+                let limit = Self.isUpload(head.method, path) ? FunctionService.maxArchiveBytes : maxBodyBytes
+                if length > limit, !isGatewayCall(path, head.headers.first(name: "host")) {
+                    return refuse(context, .tooLarge(limit: limit))
                 }
             }
             responseStarted = false
@@ -100,6 +104,11 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
             requestDeadline = nil
         }
         context.fireChannelRead(data)
+    }
+
+    /// Pre-signed upload URLs (`PUT /_mock/uploads/functions/{id}`), whose bodies are code archives.
+    static func isUpload(_ method: HTTPMethod, _ path: String) -> Bool {
+        method == .PUT && path.hasPrefix("/_mock/uploads/functions/")
     }
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {

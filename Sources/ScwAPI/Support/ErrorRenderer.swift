@@ -116,6 +116,12 @@ public enum ErrorRenderer {
         case tooLarge(limit: Int)
         case headersTooLarge
         case requestTimeout(seconds: Int)
+        /// `Host` names neither this server nor one of its applications (DNS rebinding).
+        case hostNotAllowed(String)
+        /// A browser's cross-site request (`Origin` or `Sec-Fetch-Site`) to the API or `/_mock`.
+        case crossSite(String)
+        /// A `/_mock` call without the `--control-token` value in `X-Mock-Token`.
+        case controlTokenRequired
     }
 
     /// Status and JSON body of an edge refusal.
@@ -134,6 +140,17 @@ public enum ErrorRenderer {
              TypedMessageBody(message: "the request's headers are larger than the server accepts", type: "request_too_large"))
         case .requestTimeout(let seconds):
             (.requestTimeout, TypedMessageBody(message: "the request was not received in full within \(seconds)s", type: "request_timeout"))
+        case .hostNotAllowed(let host):
+            (.forbidden, TypedMessageBody(
+                message: "host \(host) is not allowed: this server answers for localhost, IP addresses, its --host and the names given with --allowed-host (env SCW_MOCK_ALLOWED_HOSTS)",
+                type: "permissions_denied"))
+        case .crossSite(let origin):
+            (.forbidden, TypedMessageBody(
+                message: "cross-site request refused (\(origin)): browsers may reach the API and /_mock only from a page on an allowed host (--allowed-host)",
+                type: "permissions_denied"))
+        case .controlTokenRequired:
+            (.unauthorized, TypedMessageBody(message: "X-Mock-Token is missing or wrong: this server was started with --control-token (env SCW_MOCK_CONTROL_TOKEN)",
+                                             type: "denied_authentication"))
         }
         return (status, (try? WireJSON.encoder.encode(body)) ?? Data(#"{"message":"internal error"}"#.utf8))
     }

@@ -119,8 +119,8 @@ final class GatewayFastPath: ChannelDuplexHandler, RemovableChannelHandler {
         let question = raw.firstIndex(of: "?")
         let path = question.map { String(raw[..<$0]) } ?? raw
         let target: GatewayService.Target, forwardPath: String
-        switch routing.route(path: path, authority: request.authority) {
-        case .api: return false
+        switch routing.route(path: path, authority: request.authority, fields: request.headerFields) {
+        case .api, .refused: return false  // the API, or refused by InvocationGateway with the gateway's headers
         case .unknown(let id):
             begin(request)
             answer(.unknownApplication(id: id))
@@ -467,10 +467,11 @@ public struct GatewayHTTP1Channel: HTTPChannelHandler {
     let serverName: String?
 
     /// Creates the channel.
-    public init(responder: @escaping HTTPChannelHandler.Responder, configuration: HTTP1Channel.Configuration, gateway: GatewayService, serverName: String?) {
+    public init(responder: @escaping HTTPChannelHandler.Responder, configuration: HTTP1Channel.Configuration, gateway: GatewayService,
+                edge: EdgePolicy = EdgePolicy(), serverName: String?) {
         self.responder = responder
         self.configuration = configuration
-        self.routing = GatewayRouting(gateway: gateway)
+        self.routing = GatewayRouting(gateway: gateway, edge: edge)
         self.serverName = serverName
     }
 
@@ -489,8 +490,10 @@ public struct GatewayHTTP1Channel: HTTPChannelHandler {
             try channel.pipeline.syncOperations.addHandler(ConnectionGuard(
                 timeout: configuration.idleTimeout ?? .seconds(60), maxBodyBytes: WireJSON.maxBodyBytes, budget: budget,
                 isGatewayCall: { path, authority in
-                    if case .api = routing.route(path: path, authority: authority) { return false }
-                    return true
+                    switch routing.route(path: path, authority: authority, fields: HTTPFields()) {
+                    case .application, .unknown: return true
+                    case .api, .refused: return false
+                    }
                 }))
             try channel.pipeline.syncOperations.addHandler(HTTP1ToHTTPServerCodec(secure: false))
             try channel.pipeline.syncOperations.addHandler(

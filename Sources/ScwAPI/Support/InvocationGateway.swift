@@ -14,9 +14,13 @@ import ScwEngine
 /// starting, a cold start, a key not loaded yet).
 public struct GatewayRouting: Sendable {
     let gateway: GatewayService
+    let edge: EdgePolicy
 
     /// Creates the routing.
-    public init(gateway: GatewayService) { self.gateway = gateway }
+    public init(gateway: GatewayService, edge: EdgePolicy = EdgePolicy()) {
+        self.gateway = gateway
+        self.edge = edge
+    }
 
     enum Route {
         /// Not a gateway call: the API serves it.
@@ -25,11 +29,22 @@ public struct GatewayRouting: Sendable {
         case unknown(String)
         /// A call for this application, to be sent to `forwardPath` on its process.
         case application(GatewayService.Target, forwardPath: String)
+        /// Refused before anything runs (`EdgePolicy`: host not allowed, cross-site, control token).
+        case refused(ErrorRenderer.EdgeRefusal)
     }
 
-    /// A call whose `Host` is a container's or function's domain name (or one of its custom domains), or a call to
-    /// `/_mock/invoke/{id}/<path>`, is for that application; everything else is for the API.
-    func route(path: String, authority: String?) -> Route {
+    /// A call whose `Host` is an allowed name of this server (`EdgePolicy`) is for the API or `/_mock` (among them
+    /// `/_mock/invoke/{id}/<path>`, for that application), never for a workload, whatever custom domain a tenant
+    /// created; a call whose `Host` is a container's or function's domain name (or one of its custom domains) is for
+    /// that application; anything else is refused (DNS rebinding).
+    func route(path: String, authority: String?, fields: HTTPFields) -> Route {
+        if !edge.hosts.allows(authority: authority) {
+            if let host = Self.hostName(authority), Self.isApplicationHost(host), let found = try? gateway.target(host: host) {
+                return .application(found, forwardPath: path)
+            }
+            return .refused(.hostNotAllowed(authority ?? ""))
+        }
+        if let refusal = edge.refusal(path: path, authority: authority, fields: fields) { return .refused(refusal) }
         if path.hasPrefix("/_mock/invoke/") {
             let rest = path.dropFirst("/_mock/invoke/".count)
             let id = rest.prefix { $0 != "/" }
@@ -37,9 +52,6 @@ public struct GatewayRouting: Sendable {
             if forwardPath.isEmpty { forwardPath = "/" }
             guard let found = try? gateway.target(id: String(id)) else { return .unknown(String(id)) }
             return .application(found, forwardPath: forwardPath)
-        }
-        if let host = Self.hostName(authority), Self.isApplicationHost(host), let found = try? gateway.target(host: host) {
-            return .application(found, forwardPath: path)
         }
         return .api
     }
@@ -106,15 +118,21 @@ public struct InvocationGateway: RouterMiddleware {
     }()
 
     /// Creates the gateway.
-    public init(gateway: GatewayService, readyWaitSeconds: Double = 10) {
-        self.routing = GatewayRouting(gateway: gateway)
+    public init(gateway: GatewayService, edge: EdgePolicy = EdgePolicy(), readyWaitSeconds: Double = 10) {
+        self.routing = GatewayRouting(gateway: gateway, edge: edge)
         self.readyWaitSeconds = readyWaitSeconds
     }
 
     public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let target: GatewayService.Target, forwardPath: String
-        switch routing.route(path: request.uri.path, authority: request.head.authority) {
+        switch routing.route(path: request.uri.path, authority: request.head.authority, fields: request.headers) {
         case .api: return try await next(request, context)
+        case .refused(let refusal):
+            // Refused before the API: the answer still carries what Scaleway's gateway puts on every answer.
+            var response = Self.error(refusal)
+            for (name, value) in EdgeHeaders.security { response.headers[name] = value }
+            response.headers[values: EdgeHeaders.requestIDName] = [EdgeHeaders.requestID()]
+            return response
         case .unknown(let id): return Self.error(.unknownApplication(id: id))
         case .application(let found, let path): (target, forwardPath) = (found, path)
         }

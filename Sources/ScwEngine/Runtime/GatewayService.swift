@@ -151,8 +151,15 @@ public struct GatewayService: Sendable {
         do {
             let claims = try TokenVerifier(publicKey: key.publicKey)
                 .verify(token, for: TokenTarget(namespaceID: target.namespaceID.rawValue, applicationID: target.id), nowNanoseconds: clock.now().nanoseconds)
-            if (try? database.isRevoked(jti: claims.jti)) ?? true { return TokenFailure.revoked.description }
-            return nil
+            // Issue 12: a sound signature is not enough. The token must be one the store issued (tokens API, fixtures
+            // or issue-jwt) for this namespace and not revoked, so forged tokens, tokens minted by hand with an
+            // exported key, and tokens minted after the state a reset went back to are refused. One statement of
+            // primary-key lookups; a store failure refuses.
+            switch (try? database.tokenStanding(jti: claims.jti)) ?? .unknown {
+            case .known(let namespaceID) where namespaceID == target.namespaceID: return nil
+            case .revoked: return TokenFailure.revoked.description
+            case .known, .unknown: return "token unknown: it was not issued by this mock's tokens API (or was issued before the last reset)"
+            }
         } catch {
             return error.description
         }

@@ -94,7 +94,14 @@ public actor ProcessSupervisor {
     /// use and tests); the marker file then still lets the next start sweep them.
     let watchdogCommand: [String]?
     /// What every process runs under (`scw-mock run-child --`, see there); nil = `setpriv --pdeathsig KILL --`.
+    /// A launcher owns the tree below it (it is its child subreaper): it is told to stop with SIGTERM, alone, and given
+    /// `launcherGraceSeconds` plus `launcherMarginSeconds` to stop every descendant before anything is SIGKILLed.
     let launcherCommand: [String]?
+    /// Seconds a launcher gives its descendants between SIGTERM and SIGKILL (README: SIGKILL after 2 s).
+    public static let launcherGraceSeconds = 2.0
+    /// How much longer than its grace period the server and the watchdog wait for a launcher before they SIGKILL it:
+    /// a launcher killed first would leave the descendants that cleared their environment (no marker) to init.
+    public static let launcherMarginSeconds = 1.5
     private var watchdog: (process: Process, writer: Int32)?
     /// Markers this supervisor issued and has not swept yet (kept in the marker file by `sweepLeftovers`).
     private var issuedMarkers: Set<String> = []
@@ -181,11 +188,18 @@ public actor ProcessSupervisor {
     public func failNextDeploy(of id: String) { failNextDeploy.insert(id) }
 
     /// Kills the running process of `id` as a crash would (SIGKILL); the usual restart policy applies.
-    /// Returns false when nothing runs.
+    /// Returns false when nothing runs. Under a launcher the program (the launcher's children) is killed, not the
+    /// launcher: the launcher then removes what the program left and exits as it did.
     public func crash(_ id: String) -> Bool {
         guard let instance = current[id], instance.process.isRunning else { return false }
         instance.logs.note("crash injected by /_mock", time: now())
-        kill(instance.process.processIdentifier, SIGKILL)
+        let pid = instance.process.processIdentifier
+        let children = launcherCommand == nil ? [] : Self.processTable().filter { $0.parent == pid }.map(\.pid)
+        if children.isEmpty {
+            kill(pid, SIGKILL)
+        } else {
+            for child in children { kill(child, SIGKILL) }
+        }
         return true
     }
 
@@ -431,13 +445,17 @@ public actor ProcessSupervisor {
         }
     }
 
-    /// SIGTERM to the process group, SIGKILL after the grace period, then a sweep of double-forked descendants.
+    /// SIGTERM to the process group, SIGKILL after the grace period, then a sweep of double-forked descendants. Under a
+    /// launcher, SIGTERM goes to the launcher alone (it passes it on to every descendant, once, and SIGKILLs them
+    /// after its grace period), and the launcher gets its grace period and a margin before the group is SIGKILLed.
     private func terminate(_ instance: Instance) async {
         instance.stopping = true
         let pid = instance.process.processIdentifier
         if instance.process.isRunning {
-            kill(-pid, SIGTERM)
-            let deadline = ContinuousClock.now + .milliseconds(Int(graceSeconds * 1000))
+            let owned = launcherCommand != nil
+            kill(owned ? pid : -pid, SIGTERM)
+            let wait = owned ? max(graceSeconds, Self.launcherGraceSeconds) + Self.launcherMarginSeconds : graceSeconds
+            let deadline = ContinuousClock.now + .milliseconds(Int(wait * 1000))
             while instance.process.isRunning && ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(10)) }
             if instance.process.isRunning { kill(-pid, SIGKILL) }
         }
@@ -449,11 +467,14 @@ public actor ProcessSupervisor {
     /// Kills what is left of the processes a previous run of the mock started (after it was killed), then forgets them.
     /// Markers this supervisor issued are left alone (processes started in this run, e.g. by the seed, keep running)
     /// and stay in the file, so that a later start can still sweep them.
+    /// Launchers still stopping their workload (the server was killed and the watchdog too) finish first.
     public func sweepLeftovers() async {
         guard let markerFile, let text = try? String(contentsOfFile: markerFile, encoding: .utf8) else { return }
-        for marker in text.split(separator: "\n").map(String.init) where !marker.isEmpty && !issuedMarkers.contains(marker) {
-            await sweep(marker: marker)
-        }
+        let leftovers = Set(text.split(separator: "\n").map(String.init).filter { !$0.isEmpty && !issuedMarkers.contains($0) })
+        let launchers = Self.askLaunchersToStop(markers: leftovers)
+        let deadline = ContinuousClock.now + .milliseconds(Int((Self.launcherGraceSeconds + Self.launcherMarginSeconds) * 1000))
+        while launchers.contains(where: Self.isLive) && ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(20)) }
+        Self.sweep(markers: leftovers)
         let kept = issuedMarkers.sorted().map { $0 + "\n" }.joined()
         try? Data(kept.utf8).write(to: URL(fileURLWithPath: markerFile))
     }
@@ -468,6 +489,62 @@ public actor ProcessSupervisor {
     @discardableResult
     public static func sweep(markers: Set<String>) -> Int {
         pids(carrying: markers).filter { kill($0, SIGKILL) == 0 }.count
+    }
+
+    /// Sends SIGTERM to the roots of the trees of processes carrying one of `markers` (those whose parent carries
+    /// none: the launchers, once the server that started them is gone) and returns them. A launcher then stops every
+    /// descendant, those that cleared their environment included, which no marker sweep can find.
+    public static func askLaunchersToStop(markers: Set<String>) -> [Int32] {
+        let marked = Set(pids(carrying: markers))
+        guard !marked.isEmpty else { return [] }
+        let roots = processTable().filter { marked.contains($0.pid) && !marked.contains($0.parent) }.map(\.pid)
+        for root in roots { kill(root, SIGTERM) }
+        return roots
+    }
+
+    /// Whether `pid` is a running process (not gone, not a zombie).
+    public static func isLive(_ pid: Int32) -> Bool {
+        guard let stat = procStat(pid) else { return false }
+        return stat.state != "Z" && stat.state != "X"
+    }
+
+    /// Every descendant of `pid` (children, their children…), zombies included, read from /proc.
+    public static func descendants(of pid: Int32) -> [Int32] {
+        var children: [Int32: [Int32]] = [:]
+        for entry in processTable() { children[entry.parent, default: []].append(entry.pid) }
+        var found: [Int32] = []
+        var queue = children[pid] ?? []
+        while let next = queue.popLast() {
+            found.append(next)
+            queue += children[next] ?? []
+        }
+        return found
+    }
+
+    /// Every process with its parent, from /proc/<pid>/stat.
+    static func processTable() -> [(pid: Int32, parent: Int32)] {
+        guard let dir = opendir("/proc") else { return [] }
+        defer { closedir(dir) }
+        var table: [(pid: Int32, parent: Int32)] = []
+        while let entry = readdir(dir) {
+            let name = withUnsafePointer(to: &entry.pointee.d_name) { String(cString: UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self)) }
+            guard let pid = Int32(name), let stat = procStat(pid) else { continue }
+            table.append((pid, stat.parent))
+        }
+        return table
+    }
+
+    /// State letter and parent of `pid` (the fields after the parenthesised command name, which may hold anything).
+    static func procStat(_ pid: Int32) -> (state: Character, parent: Int32)? {
+        let fd = open("/proc/\(pid)/stat", O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var buffer = [UInt8](repeating: 0, count: 1024)
+        let count = read(fd, &buffer, buffer.count)
+        guard count > 0, let paren = buffer[0..<count].lastIndex(of: UInt8(ascii: ")")) else { return nil }
+        let fields = buffer[(paren + 1)..<count].split(separator: UInt8(ascii: " "))
+        guard fields.count >= 2, let state = fields[0].first, let parent = Int32(String(decoding: fields[1], as: UTF8.self)) else { return nil }
+        return (Character(UnicodeScalar(state)), parent)
     }
 
     /// The processes (other than this one) whose environment carries one of `markers`.

@@ -77,6 +77,12 @@ public final class RuntimeCoordinator: Sendable {
     public let settings: RuntimeSettings
     let logger: Logger
     private let box = SupervisorBox()
+    /// The server's private folder: unpacked code here, uploads being received by the API.
+    public let workspace = PrivateWorkspace()
+    /// How archives are unpacked (Scaleway's limits).
+    let unpacker = CodeUnpacker()
+    /// The folder each function's process runs in; removed on redeploy, delete, reset and shutdown.
+    private let codeFolders = Mutex<[String: URL]>([:])
     /// The image and runtime mappings in force: those added at run time first (they win), then the seed's.
     private let mappings = Mutex<(images: [CommandMapping], runtimes: [CommandMapping])>(([], []))
     /// The seed's own mappings, which a reset goes back to.
@@ -152,28 +158,59 @@ public final class RuntimeCoordinator: Sendable {
         var command = settings.sampleAppCommand
         var workingDirectory: String?
         // A fixture mapping for the runtime runs its command in the unpacked code, with the handler in SCW_HANDLER.
+        var folder: URL?
         if let mapping = mappings.withLock({ $0.runtimes.first { $0.matches(f.spec.runtime) } }) {
-            // Unpacking waits for a child process: off the event loops (`offload`).
-            guard let archive = try? database.functionArchive(id), let dir = await offload({ self.unpack(archive, for: id.rawValue) }) else {
+            // Unpacking is disk and CPU work: off the cooperative pool (`offload`).
+            guard let archive = try? database.functionArchive(id) else {
                 await record(id.rawValue, .failed("the uploaded archive could not be unpacked as a zip file"))
                 return
             }
+            switch await offload({ self.unpack(archive, for: id.rawValue) }) {
+            case .failure(let refusal):
+                await record(id.rawValue, .failed(refusal.message))
+                return
+            case .success(let dir):
+                folder = dir
+            }
             command = mapping.command
-            workingDirectory = dir
+            workingDirectory = folder?.path
             env = mapping.environment.merging(env) { _, new in new }
         }
         await launch(id: id.rawValue, namespace: ns, privacy: f.spec.privacy, environment: env, secrets: f.secretValues,
                      command: command, workingDirectory: workingDirectory, minScaleZero: f.spec.minScale == 0)
+        // The previous deploy's code goes once the new process replaces the old one.
+        let previous = codeFolders.withLock { folders in
+            defer { folders[id.rawValue] = folder }
+            return folders[id.rawValue]
+        }
+        if let previous, previous != folder { try? FileManager.default.removeItem(at: previous) }
     }
 
-    /// Stops a container's or function's process.
-    public func stop(_ id: String) async { await supervisor.stop(id) }
+    /// Removes the unpacked code of a function (its process is stopped).
+    private func removeCode(of id: String) {
+        if let folder = codeFolders.withLock({ $0.removeValue(forKey: id) }) { try? FileManager.default.removeItem(at: folder) }
+    }
 
-    /// Stops every process (shutdown).
-    public func stopAll() async { await supervisor.stopAll() }
+    /// Stops a container's or function's process (and removes a function's unpacked code).
+    public func stop(_ id: String) async {
+        await supervisor.stop(id)
+        removeCode(of: id)
+    }
+
+    /// Stops every process (shutdown) and removes the server's private folder.
+    public func stopAll() async {
+        await supervisor.stopAll()
+        codeFolders.withLock { $0.removeAll() }
+        workspace.removeAll()
+    }
 
     /// Stops every process and forgets their logs' owners, keeping the runtime usable (reset).
-    public func stopEveryWorkload() async { await supervisor.stopEveryWorkload() }
+    public func stopEveryWorkload() async {
+        await supervisor.stopEveryWorkload()
+        for folder in codeFolders.withLock({ folders in defer { folders.removeAll() }; return Array(folders.values) }) {
+            try? FileManager.default.removeItem(at: folder)
+        }
+    }
 
     /// The port of a ready process, without waiting (nil: not ready, or scaled to zero; `port(of:timeout:)` waits).
     public func readyPort(of id: String) -> Int? { supervisor.readyPort(id) }
@@ -241,25 +278,19 @@ public final class RuntimeCoordinator: Sendable {
         await supervisor.deploy(spec)
     }
 
-    /// Unpacks a function's zip archive into a fresh folder (with Python's zipfile module, as Debian ships no unzip
-    /// by default); nil when it is not a zip.
-    func unpack(_ archive: Data, for id: String) -> String? {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("scw-mock-code-\(id)-\(UUID().uuidString.prefix(8))")
-        let zip = dir.appendingPathExtension("zip")
-        do {
-            try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-            try archive.write(to: zip)
-            defer { try? FileManager.default.removeItem(at: zip) }
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            process.arguments = ["python3", "-m", "zipfile", "-e", zip.path, dir.path]
-            process.standardOutput = FileHandle.nullDevice
-            process.standardError = FileHandle.nullDevice
-            try process.run()
-            process.waitUntilExit()
-            return process.terminationStatus == 0 ? dir.path : nil
+    /// Unpacks a function's zip archive into a fresh private folder (0700) of the workspace, within Scaleway's limits
+    /// (`CodeUnpacker`); on a refusal the partial folder is removed and the reason returned.
+    func unpack(_ archive: Data, for id: String) -> Result<URL, CodeUnpacker.Refusal> {
+        let dir: URL
+        do { dir = try workspace.makeFolder("code-\(id)") } catch {
+            return .failure(.init(message: "the uploaded archive could not be unpacked: no private folder could be created"))
+        }
+        do throws(CodeUnpacker.Refusal) {
+            try unpacker.unpack(archive, into: dir)
+            return .success(dir)
         } catch {
-            return nil
+            try? FileManager.default.removeItem(at: dir)
+            return .failure(error)
         }
     }
 

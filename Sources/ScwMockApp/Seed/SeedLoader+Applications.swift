@@ -3,6 +3,7 @@ import ScwAPI
 import ScwDomain
 import ScwEngine
 import ScwStore
+import ZIPFoundation
 
 /// Why a function entry's `code` cannot be used.
 struct SeedCodeProblem: Error {
@@ -40,7 +41,7 @@ extension SeedLoader {
         let archive: Data?
         if isFolder.boolValue {
             archive = zipFolder(path)
-            if archive == nil { return .failure(SeedCodeProblem(message: "the folder \(code) could not be zipped (python3 is needed)")) }
+            if archive == nil { return .failure(SeedCodeProblem(message: "the folder \(code) could not be zipped (a file cannot be read)")) }
         } else {
             archive = FileManager.default.contents(atPath: path)
             guard let archive, archive.starts(with: [0x50, 0x4B]) else { return .failure(SeedCodeProblem(message: "expected a zip archive or a folder, got \(code)")) }
@@ -51,29 +52,21 @@ extension SeedLoader {
         return .success(archive)
     }
 
-    /// Zips a folder's files (paths relative to it) with Python's zipfile module: Debian ships no zip tool by default,
-    /// and the runtime already unpacks archives the same way.
+    /// Zips a folder's files (paths relative to it, in sorted order, deflated) in process with ZIPFoundation; symbolic
+    /// links are not followed (the runtime refuses them in archives). Nil when the folder cannot be read.
     static func zipFolder(_ folder: String) -> Data? {
-        let out = FileManager.default.temporaryDirectory.appendingPathComponent("scw-mock-seed-\(UUID().uuidString).zip")
-        defer { try? FileManager.default.removeItem(at: out) }
-        let script = """
-            import os, sys, zipfile
-            root, out = sys.argv[1], sys.argv[2]
-            with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
-                for folder, dirs, files in os.walk(root):
-                    dirs.sort()
-                    for name in sorted(files):
-                        full = os.path.join(folder, name)
-                        z.write(full, os.path.relpath(full, root))
-            """
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-c", script, folder, out.path]
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        do { try process.run() } catch { return nil }
-        process.waitUntilExit()
-        return process.terminationStatus == 0 ? FileManager.default.contents(atPath: out.path) : nil
+        let root = URL(fileURLWithPath: folder, isDirectory: true)
+        guard let archive = try? Archive(data: Data(), accessMode: .create, pathEncoding: nil),
+              let walker = FileManager.default.enumerator(at: root, includingPropertiesForKeys: [.isRegularFileKey]) else { return nil }
+        var files: [String] = []
+        for case let url as URL in walker {
+            guard (try? url.resourceValues(forKeys: [.isRegularFileKey]))?.isRegularFile == true else { continue }
+            files.append(String(url.standardizedFileURL.path.dropFirst(root.standardizedFileURL.path.count + 1)))
+        }
+        do {
+            for file in files.sorted() { try archive.addEntry(with: file, relativeTo: root, compressionMethod: .deflate) }
+        } catch { return nil }
+        return archive.data
     }
 
     /// Checks what can be checked before anything is written: names, field types and values, references' presence.
@@ -223,10 +216,40 @@ extension SeedLoader {
             let path = tokenFile.hasPrefix("/") ? tokenFile : ((file as NSString).deletingLastPathComponent as NSString).appendingPathComponent(tokenFile)
             do {
                 let data = try JSONSerialization.data(withJSONObject: issued, options: [.prettyPrinted, .sortedKeys])
-                try data.write(to: URL(fileURLWithPath: path), options: .atomic)
-            } catch { problem("token_file", "cannot write \(path): \(error.localizedDescription)") }
+                try writePrivately(data, to: path)
+            } catch { problem("token_file", "cannot write \(path): \(error)") }
         }
         return problems
+    }
+
+    /// Why a private file could not be written.
+    struct WriteFailure: Error, CustomStringConvertible {
+        var description: String
+    }
+
+    /// Writes `data` to `path` readable and writable by this user only (0600): a token file holds bearer tokens, and
+    /// a file the mock creates that holds secrets must not be world-readable. The bytes go to a new file beside `path`
+    /// (created 0600, never an existing one), which then replaces `path` in one rename: a reader never sees half a file,
+    /// and an older, more open file at `path` is replaced with its mode.
+    static func writePrivately(_ data: Data, to path: String) throws {
+        func failure(_ what: String) -> WriteFailure { WriteFailure(description: "\(what): \(String(cString: strerror(errno)))") }
+        let url = URL(fileURLWithPath: path)
+        let temporary = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).\(UUID().uuidString).tmp").path
+        let descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        guard descriptor >= 0 else { throw failure("cannot create \(temporary)") }
+        let handle = FileHandle(fileDescriptor: descriptor, closeOnDealloc: true)
+        do {
+            try handle.write(contentsOf: data)
+            try handle.close()
+        } catch {
+            unlink(temporary)
+            throw error
+        }
+        guard rename(temporary, path) == 0 else {
+            let error = failure("cannot replace \(path)")
+            unlink(temporary)
+            throw error
+        }
     }
 
     static func principal(for ns: Namespace) -> Principal {

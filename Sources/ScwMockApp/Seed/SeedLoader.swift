@@ -28,7 +28,17 @@ public struct SeedProblem: Error, CustomStringConvertible, Sendable {
 /// Every problem found in the fixtures; the server refuses to start and prints one line each.
 public struct SeedError: Error, CustomStringConvertible, Sendable {
     public var problems: [SeedProblem]
+    /// What deserves a look but is no problem (`scw-mock seed check` prints them too), e.g. a path leaving the fixture's folder.
+    public var warnings: [SeedProblem] = []
     public var description: String { problems.map(\.description).joined(separator: "\n") }
+}
+
+/// What `scw-mock seed check` found in fixtures without problems.
+public struct SeedCheck: Sendable {
+    /// How many fixture files were read.
+    public var files: Int
+    /// What deserves a look but is no problem (the exit code stays 0).
+    public var warnings: [SeedProblem]
 }
 
 /// Reads fixture files, checks all of them, and only then applies them, so a bad fixture changes nothing.
@@ -99,35 +109,155 @@ public enum SeedLoader {
         return result
     }
 
+    /// The largest fixture document read, in bytes: a bigger one is refused before it is parsed (catalog C05). The body
+    /// of `POST /_mock/seed` is capped lower still, by `WireJSON.maxBodyBytes`.
+    public static let maxDocumentBytes = 16 << 20
+    /// The most YAML nodes a document may hold, its aliases expanded (catalog C05). Yams shares an aliased node's
+    /// storage, so a "billion laughs" document of a few hundred bytes composes for free and explodes only when decoded:
+    /// it is measured first and refused. A plain document is bounded before it is even parsed, since each node costs
+    /// a few hundred bytes in memory (a 10 MiB `[0,0,…]` would take over 1 GiB): see `separatorCount`. An exported
+    /// state of a thousand containers holds about a fifth of this.
+    public static let maxNodes = 250_000
+
     /// Checks every fixture under `paths`, then applies them all (identities first, namespaces through the API's service,
     /// and the image and runtime mappings to the runtime). `checkOnly`: check, write nothing (`scw-mock seed check`).
+    /// The files are the operator's own: they may name commands and local files. Returns the warnings (see
+    /// `escapingPaths`).
+    @discardableResult
     public static func apply(paths: [String], to database: AppDatabase, namespaces: NamespaceService, runtime: RuntimeCoordinator? = nil,
-                             services: Services? = nil, checkOnly: Bool = false) async throws {
+                             services: Services? = nil, checkOnly: Bool = false) async throws -> [SeedProblem] {
         let documents = try files(in: paths).map { file in
-            (file, Result<String, any Error> { try String(contentsOfFile: file, encoding: .utf8) })
+            (file, Result<String, any Error> { try readDocument(file) })
         }
-        try await apply(documents: documents, to: database, namespaces: namespaces, runtime: runtime, services: services, checkOnly: checkOnly)
+        return try await apply(documents: documents, to: database, namespaces: namespaces, runtime: runtime, services: services,
+                               checkOnly: checkOnly, trusted: true)
+    }
+
+    /// A fixture file's text, read no further than `maxDocumentBytes` (a huge file, or a device that never ends, is
+    /// refused rather than read into memory).
+    static func readDocument(_ file: String) throws -> String {
+        guard let handle = FileHandle(forReadingAtPath: file) else {
+            throw SeedError(problems: [SeedProblem(file: file, field: "-", message: "cannot be read")])
+        }
+        defer { try? handle.close() }
+        let data = try handle.read(upToCount: maxDocumentBytes + 1) ?? Data()
+        guard data.count <= maxDocumentBytes else { throw SeedError(problems: [tooLarge(file)]) }
+        guard let text = String(data: data, encoding: .utf8) else {
+            throw SeedError(problems: [SeedProblem(file: file, field: "-", message: "expected UTF-8 text")])
+        }
+        return text
+    }
+
+    static func tooLarge(_ file: String) -> SeedProblem {
+        SeedProblem(file: file, field: "-", message: "the document is larger than the limit of \(maxDocumentBytes >> 20) MiB (\(maxDocumentBytes) bytes)")
+    }
+
+    /// The resolver `YAMLDecoder` uses: merge keys (`<<`) only, so that scalars keep their text.
+    static let mergeKeysOnly = Resolver.basic.appending(.merge)
+
+    /// Parses one YAML (or JSON) document the way `YAMLDecoder` does (merge keys only: scalars keep their text), and
+    /// refuses it, before anything expands its aliases, when they would expand past `maxNodes`. `body` gets the
+    /// root node while the parser, which alone holds the anchors that `expandedNodeCount` relies on, is alive.
+    static func parse<T>(_ text: String, file: String, _ body: (Node) throws -> T) throws -> T {
+        guard separatorCount(text, limit: maxNodes) <= maxNodes else {
+            throw SeedError(problems: [SeedProblem(
+                file: file, field: "-",
+                message: "the document has more than the limit of \(maxNodes) separators (, [ { : - ? and line breaks), "
+                    + "which bounds its YAML nodes")])
+        }
+        let parser = try Parser(yaml: text, resolver: mergeKeysOnly)
+        return try withExtendedLifetime(parser) {
+            let root = try parser.singleRoot() ?? ""
+            guard expandedNodeCount(root, limit: maxNodes) <= maxNodes else {
+                throw SeedError(problems: [SeedProblem(
+                    file: file, field: "-",
+                    message: "the document expands (through its YAML aliases) to more than the limit of \(maxNodes) nodes")])
+            }
+            return try body(root)
+        }
+    }
+
+    /// How many bytes of `text` may separate YAML nodes (`,` `[` `{` `:` `-` `?` and line breaks), counting at most to
+    /// `limit + 1`. Every node but the first and each empty one follows one of them, so the parser makes at most about
+    /// twice as many nodes: counting them first bounds the node tree before it exists. Base64 code and most values
+    /// hold none.
+    static func separatorCount(_ text: String, limit: Int) -> Int {
+        var text = text
+        return text.withUTF8 { bytes in
+            var count = 0
+            for byte in bytes where separators[Int(byte)] {
+                count += 1
+                if count > limit { break }
+            }
+            return count
+        }
+    }
+
+    /// The bytes `separatorCount` counts, by value.
+    private static let separators: [Bool] = (0..<256).map { ",[{:-?\n\r".utf8.contains(UInt8($0)) }
+
+    /// How many nodes `root` holds with every alias expanded, counting at most to `limit + 1`. An anchored node is
+    /// measured once: its aliases are copies that share its `Anchor` instance, so the count costs what the text costs.
+    static func expandedNodeCount(_ root: Node, limit: Int) -> Int {
+        var measured: [ObjectIdentifier: Int] = [:]
+        func count(_ node: Node) -> Int {
+            let anchor: Anchor?
+            let children: [Node]
+            switch node {
+            case .scalar, .alias: return 1
+            case .sequence(let sequence): (anchor, children) = (sequence.anchor, Array(sequence))
+            case .mapping(let mapping): (anchor, children) = (mapping.anchor, mapping.flatMap { [$0.key, $0.value] })
+            }
+            if let anchor, let known = measured[ObjectIdentifier(anchor)] { return known }
+            var total = 1
+            for child in children where total <= limit { total += count(child) }
+            total = min(total, limit + 1)
+            if let anchor { measured[ObjectIdentifier(anchor)] = total }
+            return total
+        }
+        return count(root)
     }
 
     /// Applies fixture documents given as text, YAML or JSON (`POST /_mock/seed` sends one). Every problem is collected
     /// first, by reading the documents and then applying them to a scratch copy of the store; the real store is only
     /// written when there is none, so a bad fixture changes nothing. `addingMappings`: the image and runtime mappings
-    /// are added to the current ones (run time) instead of replacing them (start).
+    /// are added to the current ones (run time) instead of replacing them (start). `trusted`: the documents may name
+    /// commands and local files (the operator's `--seed`, or `--trust-posted-seeds`); otherwise a document that does is
+    /// refused whole, before any of its paths is read (`untrustedFields`). Returns the warnings.
+    @discardableResult
     static func apply(documents: [(String, Result<String, any Error>)], to database: AppDatabase, namespaces: NamespaceService,
-                      runtime: RuntimeCoordinator?, services: Services?, checkOnly: Bool = false, addingMappings: Bool = false) async throws {
+                      runtime: RuntimeCoordinator?, services: Services?, checkOnly: Bool = false, addingMappings: Bool = false,
+                      trusted: Bool) async throws -> [SeedProblem] {
         var problems: [SeedProblem] = []
+        var warnings: [SeedProblem] = []
         var plans: [Plan] = []
         var texts: [String: String] = [:]
         var knownProjects = try database.allProjects()
         for (file, read) in documents {
-            let before = problems.count
+            let (before, warningsBefore) = (problems.count, warnings.count)
             var text: String?
-            defer { if let text { locate(&problems[before...], in: text) } }
+            defer {
+                if let text {
+                    locate(&problems[before...], in: text)
+                    locate(&warnings[warningsBefore...], in: text)
+                }
+            }
             do {
-                text = try read.get()
-                texts[file] = text
-                if let root = try Yams.compose(yaml: text ?? "") { problems += unknownKeys(root, file: file) }
-                let document = try YAMLDecoder().decode(SeedDocument.self, from: text ?? "")
+                let read = try read.get()
+                guard read.utf8.count <= maxDocumentBytes else { throw SeedError(problems: [tooLarge(file)]) }
+                text = read
+                texts[file] = read
+                let parsed: (SeedDocument, [SeedProblem])? = try parse(read, file: file) { root in
+                    if !trusted {
+                        let refused = untrustedFields(root, file: file)
+                        if !refused.isEmpty { problems += refused; return nil }
+                    }
+                    return (try YAMLDecoder().decode(SeedDocument.self, from: root), unknownKeys(root, file: file))
+                }
+                guard let parsed else { continue }
+                let (document, unknown) = parsed
+                problems += unknown
+                warnings += escapingPaths(document, file: file)
                 var plan = Plan(file: file)
                 problems += planIdentity(document, into: &plan, knownProjects: &knownProjects)
                 problems += planNamespaces(document.namespaces ?? [], into: &plan, knownProjects: knownProjects)
@@ -135,6 +265,8 @@ public enum SeedLoader {
                 problems += checkApplications(document, file: file)
                 plan.document = document
                 plans.append(plan)
+            } catch let error as SeedError {
+                problems += error.problems
             } catch let error as DecodingError {
                 problems.append(SeedProblem(file: file, field: fieldPath(error), message: describe(error)))
             } catch let error as YamlError {
@@ -145,15 +277,15 @@ public enum SeedLoader {
         }
         // The trial run: the same writes on a scratch copy, to find what only applying shows (references, API rules).
         // Without fixtures (the embedded default) there is nothing to try, and no reason to copy the store.
-        var trial = plans.isEmpty ? [] : try await tryOut(plans, on: database, clock: services?.clock ?? SystemClock())
+        var trial = plans.isEmpty ? [] : try await tryOut(plans, on: database, clock: services?.clock ?? SystemClock(), settings: namespaces.settings)
         for (file, text) in texts {
             let indices = trial.indices.filter { trial[$0].file == file }
             guard let first = indices.first, let last = indices.last else { continue }
             locate(&trial[first...last], in: text)
         }
         problems += trial
-        if !problems.isEmpty { throw SeedError(problems: problems) }
-        if checkOnly { return }
+        if !problems.isEmpty { throw SeedError(problems: problems, warnings: warnings) }
+        if checkOnly { return warnings }
 
         if addingMappings {
             runtime?.addMappings(images: plans.flatMap(\.images), runtimes: plans.flatMap(\.runtimes))
@@ -161,17 +293,80 @@ public enum SeedLoader {
             runtime?.setMappings(images: plans.flatMap(\.images), runtimes: plans.flatMap(\.runtimes))
         }
         problems = await write(plans, to: database, namespaces: namespaces, services: services, writeTokenFiles: true)
-        if !problems.isEmpty { throw SeedError(problems: problems) }
+        if !problems.isEmpty { throw SeedError(problems: problems, warnings: warnings) }
+        return warnings
+    }
+
+    /// Why a posted fixture may not carry a field, and what to send instead.
+    static let untrustedReason = "refused in a fixture posted to /_mock/seed unless the server was started with --trust-posted-seeds"
+
+    /// The fields of a document that act on this machine rather than describe data (catalog C03): command mappings
+    /// (`images:`, `runtimes:`, their `working_directory`) run programs, `code` and `key_file` read any file or folder
+    /// (and hand it back through `GET /_mock/state`), `token_file` writes anywhere. Anyone who can reach the port can
+    /// post a fixture, so these are only taken from the operator's own. Inline content (`code_base64`, `key_pem`) is
+    /// data and stays allowed. Read on the node tree, so that a field is refused whatever its type.
+    static func untrustedFields(_ root: Node, file: String) -> [SeedProblem] {
+        var problems: [SeedProblem] = []
+        func refuse(_ field: String, _ what: String) {
+            problems.append(SeedProblem(file: file, field: field, message: "\(what): \(untrustedReason)"))
+        }
+        guard let map = root.mapping else { return [] }
+        for section in ["images", "runtimes"] {
+            for (i, entry) in (map[section]?.sequence.map(Array.init) ?? []).enumerated() {
+                refuse("\(section)[\(i)].command", "a command mapping runs a program on the mock's machine")
+                if entry.mapping?["working_directory"] != nil {
+                    refuse("\(section)[\(i)].working_directory", "a working directory names a folder of the mock's machine")
+                }
+            }
+        }
+        for (i, entry) in (map["namespaces"]?.sequence.map(Array.init) ?? []).enumerated() where entry.mapping?["key_file"] != nil {
+            refuse("namespaces[\(i)].key_file", "a key file is read from the mock's machine (give the PEM inline as key_pem)")
+        }
+        for (i, entry) in (map["functions"]?.sequence.map(Array.init) ?? []).enumerated() where entry.mapping?["code"] != nil {
+            refuse("functions[\(i)].code", "code names a file or folder of the mock's machine (give the zip inline as code_base64)")
+        }
+        if map["token_file"] != nil {
+            refuse("token_file", "a token file is written on the mock's machine")
+        }
+        return problems
+    }
+
+    /// Warnings for the paths of a document that leave its folder: absolute, or climbing out with `..` (catalog C04).
+    /// The operator's fixtures may do so, but a fixture from elsewhere that reads `../../.ssh/id_rsa` or writes
+    /// `/etc/…` deserves a look before it is loaded: `scw-mock seed check` prints these.
+    static func escapingPaths(_ doc: SeedDocument, file: String) -> [SeedProblem] {
+        var paths: [(field: String, path: String)] = []
+        for (section, list) in [("images", doc.images ?? []), ("runtimes", doc.runtimes ?? [])] {
+            for (i, m) in list.enumerated() { if let d = m.working_directory { paths.append(("\(section)[\(i)].working_directory", d)) } }
+        }
+        for (i, n) in (doc.namespaces ?? []).enumerated() { if let k = n.key_file { paths.append(("namespaces[\(i)].key_file", k)) } }
+        for (i, entry) in (doc.functions ?? []).enumerated() { if let c = field(entry, "code") { paths.append(("functions[\(i)].code", c)) } }
+        if let t = doc.token_file { paths.append(("token_file", t)) }
+        return paths.filter { leavesFolder($0.path) }.map {
+            SeedProblem(file: file, field: $0.field, message: "the path \($0.path) leads out of the fixture's folder")
+        }
+    }
+
+    /// Whether a path written in a fixture is absolute or climbs above the fixture's folder (`a/../../b`).
+    static func leavesFolder(_ path: String) -> Bool {
+        if path.hasPrefix("/") || path.hasPrefix("~") { return true }
+        var depth = 0
+        for part in path.split(separator: "/") where part != "." {
+            depth += part == ".." ? -1 : 1
+            if depth < 0 { return true }
+        }
+        return false
     }
 
     /// Applies the plans to a scratch in-memory copy of `database` through services of their own (no processes, no
     /// token files, keys of 2048 bits) and returns the problems found.
-    static func tryOut(_ plans: [Plan], on database: AppDatabase, clock: any WallClock) async throws -> [SeedProblem] {
+    static func tryOut(_ plans: [Plan], on database: AppDatabase, clock: any WallClock, settings base: EngineSettings = EngineSettings()) async throws -> [SeedProblem] {
         let scratch = try AppDatabase.open(path: ":memory:")
         try scratch.restore(try database.copy())
         let forge = KeyForge(database: scratch, bits: 2048, poolTarget: 0, logger: Logger(label: "seed-trial"))
         let keys = KeyRing(database: scratch, forge: forge)
-        let settings = EngineSettings()
+        // The same quotas as the real store (a fixture over them is refused before anything is written) and hash cost.
+        let settings = EngineSettings(quotas: base.quotas, secretHashCost: base.secretHashCost)
         let ids = RandomIDSource()
         let services = Services(
             containers: ContainerService(database: scratch, clock: clock, ids: ids, settings: settings),
@@ -203,7 +398,8 @@ public enum SeedLoader {
                 guard let project = try? database.project(id: n.project) else { continue }
                 let principal = Principal(accessKey: "seed", organizationID: project.organizationID, projectIDs: nil, defaultProjectID: project.id)
                 do {
-                    _ = try await namespaces.create(kind: n.kind, region: n.region, draft: n.draft, by: principal, fixedID: n.fixedID, key: n.key)
+                    _ = try await namespaces.create(kind: n.kind, region: n.region, draft: n.draft, by: principal, fixedID: n.fixedID, key: n.key,
+                                                    keyOnFirstUse: true)
                 } catch {
                     problems += Self.problems(error, file: plan.file, at: n.field)
                 }
@@ -368,7 +564,9 @@ public enum SeedLoader {
 
     /// Adds line numbers to problems found in a fixture's `text`, by walking its YAML node tree along each field path.
     static func locate(_ problems: inout ArraySlice<SeedProblem>, in text: String) {
-        guard !problems.isEmpty, let root = try? Yams.compose(yaml: text) else { return }
+        // A document refused for its size is not parsed again to find lines.
+        guard !problems.isEmpty, separatorCount(text, limit: maxNodes) <= maxNodes,
+              let root = try? Yams.compose(yaml: text) else { return }
         for i in problems.indices where problems[i].line == nil {
             var node = root
             var line = node.mark?.line
@@ -431,6 +629,7 @@ public enum SeedLoader {
         switch error {
         case ScwError.invalidArguments(let problems): return problems.map { "\($0.argumentName): \($0.helpMessage)" }.joined(separator: "; ")
         case ScwError.alreadyExists(_, let name): return "name \(name) is already used"
+        case ScwError.quotasExceeded(let resource, let quota, _): return "quota exceeded: at most \(quota) \(resource) (see --quota-multiplier)"
         case let error as DecodingError: return describe(error)
         default: return "\(error)"
         }

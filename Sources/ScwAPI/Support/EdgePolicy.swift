@@ -1,0 +1,54 @@
+import HTTPTypes
+import ScwDomain
+
+/// Who may talk to the API and to `/_mock` at all, decided before any route runs (the local-server attacks of the
+/// reliability catalog: web pages, rebound DNS names). The trust line: the operator (flags, `--seed` files) is trusted;
+/// every request is not. Three checks, in this order:
+/// 1. `Host` must name this server (`AllowedHosts`): a rebound name (`Host: rebind.attacker.example`) is refused, so a
+///    page that re-resolved its own name to 127.0.0.1 reads and changes nothing.
+/// 2. A browser's cross-site request is refused: an `Origin` that is not an allowed host, or, without `Origin`,
+///    `Sec-Fetch-Site: cross-site` (a navigation or an `<img>` GET). Clients that are not browsers (SDKs, Terraform,
+///    Ansible, curl) send neither and are not affected. No CORS header is ever granted, so a page cannot read answers.
+/// 3. With `--control-token`, every `/_mock` route requires `X-Mock-Token`, except health (readiness probes), the
+///    gateway's `/_mock/invoke` (the application's own privacy applies) and the pre-signed upload and download URLs
+///    (their `token=` is the credential, handed out by the authenticated API).
+/// Calls for a container's or function's own host go to the gateway instead and are not checked here: applications
+/// serve browsers, cross-site included, as they do on Scaleway.
+public struct EdgePolicy: Sendable {
+    /// The names that mean this server.
+    public let hosts: AllowedHosts
+    /// The `--control-token` value (compared in constant time).
+    let controlToken: String?
+
+    /// Creates the policy.
+    public init(hosts: AllowedHosts = AllowedHosts(), controlToken: String? = nil) {
+        self.hosts = hosts
+        self.controlToken = controlToken
+    }
+
+    static let secFetchSite = HTTPField.Name("Sec-Fetch-Site")!
+    static let mockToken = HTTPField.Name("X-Mock-Token")!
+
+    /// Why a request for the API or `/_mock` is refused, or nil when it may go on.
+    func refusal(path: String, authority: String?, fields: HTTPFields) -> ErrorRenderer.EdgeRefusal? {
+        if !hosts.allows(authority: authority) { return .hostNotAllowed(authority ?? "") }
+        let origins = fields[values: .origin]
+        if !origins.isEmpty {
+            for origin in origins where !hosts.allows(origin: origin) { return .crossSite("Origin: \(origin)") }
+        } else if fields[values: Self.secFetchSite].contains(where: { $0.lowercased() == "cross-site" }) {
+            return .crossSite("Sec-Fetch-Site: cross-site")
+        }
+        if let controlToken, Self.needsControlToken(path) {
+            let given = fields[values: Self.mockToken]
+            guard given.count == 1, ConstantTime.equals(given[0], controlToken) else { return .controlTokenRequired }
+        }
+        return nil
+    }
+
+    /// The `/_mock` routes behind `--control-token`: all but health, the gateway's invoke route and the pre-signed URLs.
+    static func needsControlToken(_ path: String) -> Bool {
+        guard path == "/_mock" || path.hasPrefix("/_mock/") else { return false }
+        return path != "/_mock/health" && !path.hasPrefix("/_mock/invoke/") && !path.hasPrefix("/_mock/uploads/")
+            && !path.hasPrefix("/_mock/downloads/")
+    }
+}

@@ -1,0 +1,88 @@
+/// The host names that name this server (the API, `/_mock` and the pre-signed URLs): the DNS-rebinding defence, decided
+/// as webpack-dev-server and Vite decide it. A web page can make a browser send requests to 127.0.0.1 only under a
+/// name it controls (`Host: rebind.attacker.example` after the name re-resolves to 127.0.0.1), so a request is for
+/// this server only when its `Host` is:
+/// - a loopback name: `localhost` or a subdomain of it (RFC 6761 reserves `.localhost` for loopback);
+/// - an IP literal, v4 or v6: a page cannot make a browser send an IP literal it did not connect to (Vite and
+///   webpack-dev-server allow every IP for the same reason), so `127.0.0.1`, the bound address and a CI service's
+///   container address all work;
+/// - the name the server was told to bind (`--host`);
+/// - a name the operator added (`--allowed-host`, `SCW_MOCK_ALLOWED_HOSTS`); one with a leading dot also allows every
+///   subdomain (`.example.test`).
+/// Everything else is either a container's or function's own host (routed to it by the gateway) or refused.
+public struct AllowedHosts: Sendable, Equatable {
+    /// Exact names, lower-cased.
+    public let names: Set<String>
+    /// Suffixes (with their leading dot) whose subdomains are allowed, lower-cased.
+    public let suffixes: [String]
+
+    /// The defaults plus the bound host and the operator's names.
+    public init(boundHost: String = "127.0.0.1", extra: [String] = []) {
+        var names: Set<String> = ["localhost"]
+        var suffixes: [String] = [".localhost"]
+        for raw in [boundHost] + extra {
+            let name = raw.lowercased().trimmingTrailingDot
+            if name.hasPrefix(".") {
+                suffixes.append(name)
+                names.insert(String(name.dropFirst()))
+            } else if !name.isEmpty {
+                names.insert(name)
+            }
+        }
+        self.names = names
+        self.suffixes = suffixes
+    }
+
+    /// Whether `host` (a name or an IP literal, without port or brackets) names this server.
+    public func allows(host: String) -> Bool {
+        let host = host.lowercased().trimmingTrailingDot
+        if names.contains(host) || Self.isIPLiteral(host) { return true }
+        return suffixes.contains { host.hasSuffix($0) }
+    }
+
+    /// Whether an HTTP `Host` or authority value (`name`, `name:port`, `[v6]:port`) names this server. No `Host` at all
+    /// (an HTTP/1.0 client) is allowed: no browser sends a request without one.
+    public func allows(authority: String?) -> Bool {
+        guard let authority, !authority.isEmpty else { return true }
+        guard let host = Self.hostName(authority) else { return false }
+        return allows(host: host)
+    }
+
+    /// Whether an `Origin` header value (`scheme://host[:port]`) names this server. `null` (sandboxed frames, files,
+    /// redirects across sites) never does.
+    public func allows(origin: String) -> Bool {
+        guard let schemeEnd = origin.range(of: "://") else { return false }
+        let authority = origin[schemeEnd.upperBound...]
+        guard !authority.isEmpty, !authority.contains("/"), !authority.contains("@"), let host = Self.hostName(String(authority)) else { return false }
+        return allows(host: host)
+    }
+
+    /// The host of an authority, without port and brackets; nil when it is malformed.
+    public static func hostName(_ authority: String) -> String? {
+        if authority.hasPrefix("[") {
+            guard let close = authority.firstIndex(of: "]") else { return nil }
+            let rest = authority[authority.index(after: close)...]
+            guard rest.isEmpty || (rest.hasPrefix(":") && rest.dropFirst().allSatisfy(\.isNumber)) else { return nil }
+            return String(authority[authority.index(after: authority.startIndex)..<close])
+        }
+        let parts = authority.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false)
+        guard let name = parts.first, !name.isEmpty else { return nil }
+        if parts.count == 2, !parts[1].allSatisfy(\.isNumber) { return nil }
+        return String(name)
+    }
+
+    /// An IPv4 dotted quad or an IPv6 address (hex digits, colons, and an optional embedded IPv4 or zone).
+    public static func isIPLiteral(_ host: String) -> Bool {
+        let quads = host.split(separator: ".", omittingEmptySubsequences: false)
+        if quads.count == 4, quads.allSatisfy({ q in (1...3).contains(q.count) && q.allSatisfy { ("0"..."9").contains($0) } && (Int(q) ?? 256) <= 255 }) {
+            return true
+        }
+        guard host.contains(":") else { return false }
+        let address = host.split(separator: "%", maxSplits: 1).first ?? ""
+        return !address.isEmpty && address.allSatisfy { $0.isASCII && ($0.isHexDigit || $0 == ":" || $0 == ".") }
+    }
+}
+
+extension String {
+    fileprivate var trimmingTrailingDot: String { hasSuffix(".") ? String(dropLast()) : self }
+}
