@@ -607,3 +607,38 @@ def processes_with(app_id: str) -> list[int]:
         if needle in env and state not in ("Z", "X"):
             found.append(int(entry.name))
     return found
+
+
+def keyed_request(base_url: str, method: str, path: str, key: Optional[str], timeout: float = 60, **kw) -> requests.Response:
+    """One call with `X-Auth-Token: key` (none when key is falsy) added to the caller's headers: the `call` of the
+    suites that run their own server."""
+    headers = kw.pop("headers", {})
+    if key:
+        headers["X-Auth-Token"] = key
+    return requests.request(method, base_url + path, headers=headers, timeout=timeout, **kw)
+
+
+def proc_stat(pid: int) -> Optional[tuple[str, int]]:
+    """(state, ppid) of a pid, or None when it is gone."""
+    try:
+        text = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    rest = text[text.rfind(")") + 2:].split()
+    return rest[0], int(rest[1])
+
+
+def alive(pid: int) -> bool:
+    """Whether a pid is a live process (not gone, not a zombie)."""
+    st = proc_stat(pid)
+    return st is not None and st[0] not in ("Z", "X")
+
+
+def wait_until(predicate, deadline, interval=0.05):
+    """Polls until predicate() is truthy; returns its last value."""
+    end = time.monotonic() + deadline
+    while True:
+        value = predicate()
+        if value or time.monotonic() >= end:
+            return value
+        time.sleep(interval)

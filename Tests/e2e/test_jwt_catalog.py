@@ -133,10 +133,7 @@ class Mock:
         return rc
 
     def call(self, method, path, key=KEY, **kw):
-        headers = kw.pop("headers", {})
-        if key:
-            headers["X-Auth-Token"] = key
-        return requests.request(method, self.url + path, headers=headers, timeout=60, **kw)
+        return support.keyed_request(self.url, method, path, key, **kw)
 
     def clock_offset(self) -> float:
         return float(self.call("GET", "/_mock/clock", key=None).json()["offset_seconds"])

@@ -121,19 +121,8 @@ while True:
 
 # --- /proc helpers ---------------------------------------------------------------------------------------------------
 
-def proc_stat(pid):
-    """(state, ppid) of a pid, or None when it is gone."""
-    try:
-        text = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return None
-    rest = text[text.rfind(")") + 2:].split()
-    return rest[0], int(rest[1])
-
-
-def alive(pid):
-    st = proc_stat(pid)
-    return st is not None and st[0] not in ("Z", "X")
+proc_stat = support.proc_stat
+alive = support.alive
 
 
 processes_with = support.processes_with
@@ -182,14 +171,7 @@ def env_of(pid):
     return dict(item.split(b"=", 1) for item in raw.split(b"\0") if b"=" in item)
 
 
-def wait_until(predicate, deadline, interval=0.05):
-    """Polls until predicate() is truthy; returns its last value."""
-    end = time.monotonic() + deadline
-    while True:
-        value = predicate()
-        if value or time.monotonic() >= end:
-            return value
-        time.sleep(interval)
+wait_until = support.wait_until
 
 
 def rss_kib(pid):
@@ -239,10 +221,7 @@ class Server:
         return "\n".join(fatal[:4] or lines[-n:])
 
     def call(self, method, path, key=KEY, timeout=30, **kw):
-        headers = kw.pop("headers", {})
-        if key:
-            headers["X-Auth-Token"] = key
-        return requests.request(method, self.url + path, headers=headers, timeout=timeout, **kw)
+        return support.keyed_request(self.url, method, path, key, timeout=timeout, **kw)
 
     def namespace(self, name, **body):
         r = self.call("POST", f"{C1}/namespaces", json={"name": name, **body})

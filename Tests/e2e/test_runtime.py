@@ -39,10 +39,7 @@ class Mock:
         self.url = m.group(1)
 
     def call(self, method, path, key=KEY, **kw):
-        headers = kw.pop("headers", {})
-        if key:
-            headers["X-Auth-Token"] = key
-        return requests.request(method, self.url + path, headers=headers, timeout=30, **kw)
+        return support.keyed_request(self.url, method, path, key, timeout=30, **kw)
 
     def namespace(self, name, **body):
         return self.call("POST", f"{C1}/namespaces", json={"name": name, **body}).json()["id"]

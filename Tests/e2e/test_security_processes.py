@@ -37,28 +37,11 @@ SCRIPT = (
 )
 
 
-def proc_stat(pid):
-    """(state, ppid) of a pid, or None when it is gone."""
-    try:
-        text = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return None
-    rest = text[text.rfind(")") + 2:].split()
-    return rest[0], int(rest[1])
+proc_stat = support.proc_stat
+alive = support.alive
 
 
-def alive(pid):
-    st = proc_stat(pid)
-    return st is not None and st[0] not in ("Z", "X")
-
-
-def wait_until(predicate, deadline, interval=0.05):
-    end = time.monotonic() + deadline
-    while True:
-        value = predicate()
-        if value or time.monotonic() >= end:
-            return value
-        time.sleep(interval)
+wait_until = support.wait_until
 
 
 def watchdog_of(server_pid):

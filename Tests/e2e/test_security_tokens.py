@@ -89,10 +89,7 @@ class Mock:
         return rc
 
     def call(self, method, path, key=KEY, **kw):
-        headers = kw.pop("headers", {})
-        if key:
-            headers["X-Auth-Token"] = key
-        return requests.request(method, self.url + path, headers=headers, timeout=60, **kw)
+        return support.keyed_request(self.url, method, path, key, **kw)
 
     def invoke(self, token, app=PRIVATE) -> requests.Response:
         return requests.get(f"{self.url}/_mock/invoke/{app}/", headers={"X-Auth-Token": token}, timeout=30)
