@@ -35,6 +35,7 @@ public struct AllowedHosts: Sendable, Equatable {
 
     /// Whether `host` (a name or an IP literal, without port or brackets) names this server.
     public func allows(host: String) -> Bool {
+        if names.contains(host) { return true }  // the common case: already lower-case, no trailing dot
         let host = host.lowercased().trimmingTrailingDot
         if names.contains(host) || Self.isIPLiteral(host) { return true }
         return suffixes.contains { host.hasSuffix($0) }
@@ -57,18 +58,23 @@ public struct AllowedHosts: Sendable, Equatable {
         return allows(host: host)
     }
 
-    /// The host of an authority, without port and brackets; nil when it is malformed.
+    /// The host of an authority, without port and brackets; nil when it is malformed. (On every request: no
+    /// intermediate arrays.)
     public static func hostName(_ authority: String) -> String? {
         if authority.hasPrefix("[") {
             guard let close = authority.firstIndex(of: "]") else { return nil }
             let rest = authority[authority.index(after: close)...]
-            guard rest.isEmpty || (rest.hasPrefix(":") && rest.dropFirst().allSatisfy(\.isNumber)) else { return nil }
+            guard rest.isEmpty || (rest.hasPrefix(":") && isPort(rest.dropFirst())) else { return nil }
             return String(authority[authority.index(after: authority.startIndex)..<close])
         }
-        let parts = authority.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false)
-        guard let name = parts.first, !name.isEmpty else { return nil }
-        if parts.count == 2, !parts[1].allSatisfy(\.isNumber) { return nil }
-        return String(name)
+        guard let colon = authority.firstIndex(of: ":") else { return authority }
+        guard colon != authority.startIndex, isPort(authority[authority.index(after: colon)...]) else { return nil }
+        return String(authority[..<colon])
+    }
+
+    /// ASCII digits only (empty is fine: `host:` is a valid authority).
+    private static func isPort(_ text: Substring) -> Bool {
+        text.utf8.allSatisfy { $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }
     }
 
     /// An IPv4 dotted quad or an IPv6 address (hex digits, colons, and an optional embedded IPv4 or zone).

@@ -4,7 +4,8 @@ import ScwDomain
 /// Who may talk to the API and to `/_mock` at all, decided before any route runs (the local-server attacks of the
 /// reliability catalog: web pages, rebound DNS names). The trust line: the operator (flags, `--seed` files) is trusted;
 /// every request is not. Three checks, in this order:
-/// 1. `Host` must name this server (`AllowedHosts`): a rebound name (`Host: rebind.attacker.example`) is refused, so a
+/// 1. `Host` must name this server (`AllowedHosts`, checked by `GatewayRouting.route`, which sends the hosts of
+///    applications to the gateway instead): a rebound name (`Host: rebind.attacker.example`) is refused, so a
 ///    page that re-resolved its own name to 127.0.0.1 reads and changes nothing.
 /// 2. A browser's cross-site request is refused: an `Origin` that is not an allowed host, or, without `Origin`,
 ///    `Sec-Fetch-Site: cross-site` (a navigation or an `<img>` GET). Clients that are not browsers (SDKs, Terraform,
@@ -29,19 +30,25 @@ public struct EdgePolicy: Sendable {
     static let secFetchSite = HTTPField.Name("Sec-Fetch-Site")!
     static let mockToken = HTTPField.Name("X-Mock-Token")!
 
-    /// Why a request for the API or `/_mock` is refused, or nil when it may go on.
-    func refusal(path: String, authority: String?, fields: HTTPFields) -> ErrorRenderer.EdgeRefusal? {
-        if !hosts.allows(authority: authority) { return .hostNotAllowed(authority ?? "") }
-        let origins = fields[values: .origin]
-        if !origins.isEmpty {
-            for origin in origins where !hosts.allows(origin: origin) { return .crossSite("Origin: \(origin)") }
-        } else if fields[values: Self.secFetchSite].contains(where: { $0.lowercased() == "cross-site" }) {
-            return .crossSite("Sec-Fetch-Site: cross-site")
+    /// Why a request for the API or `/_mock` whose `Host` is allowed (`hosts`, checked by the routing) is refused, or
+    /// nil when it may go on. One pass over the headers, without allocating: this runs on every API call.
+    func refusal(path: String, fields: HTTPFields) -> ErrorRenderer.EdgeRefusal? {
+        var sawOrigin = false, crossSite = false, mockTokens = 0, mockTokenMatches = false
+        for field in fields {
+            switch field.name {
+            case .origin:
+                sawOrigin = true
+                if !hosts.allows(origin: field.value) { return .crossSite("Origin: \(field.value)") }
+            case Self.secFetchSite:
+                if field.value.lowercased() == "cross-site" { crossSite = true }
+            case Self.mockToken:
+                mockTokens += 1
+                if let controlToken { mockTokenMatches = ConstantTime.equals(field.value, controlToken) }
+            default: break
+            }
         }
-        if let controlToken, Self.needsControlToken(path) {
-            let given = fields[values: Self.mockToken]
-            guard given.count == 1, ConstantTime.equals(given[0], controlToken) else { return .controlTokenRequired }
-        }
+        if crossSite && !sawOrigin { return .crossSite("Sec-Fetch-Site: cross-site") }
+        if controlToken != nil, Self.needsControlToken(path), !(mockTokens == 1 && mockTokenMatches) { return .controlTokenRequired }
         return nil
     }
 

@@ -36,7 +36,9 @@ public struct GatewayRouting: Sendable {
     /// A call whose `Host` is an allowed name of this server (`EdgePolicy`) is for the API or `/_mock` (among them
     /// `/_mock/invoke/{id}/<path>`, for that application), never for a workload, whatever custom domain a tenant
     /// created; a call whose `Host` is a container's or function's domain name (or one of its custom domains) is for
-    /// that application; anything else is refused (DNS rebinding).
+    /// that application; anything else is refused (DNS rebinding). `.api` is not the last word: `InvocationGateway`
+    /// then applies the rest of the policy (cross-site, control token) before the router; it is checked here only for
+    /// `/_mock/invoke`, which the fast path answers itself. (Each request pays for the header checks once.)
     func route(path: String, authority: String?, fields: HTTPFields) -> Route {
         if !edge.hosts.allows(authority: authority) {
             if let host = Self.hostName(authority), Self.isApplicationHost(host), let found = try? gateway.target(host: host) {
@@ -44,8 +46,8 @@ public struct GatewayRouting: Sendable {
             }
             return .refused(.hostNotAllowed(authority ?? ""))
         }
-        if let refusal = edge.refusal(path: path, authority: authority, fields: fields) { return .refused(refusal) }
         if path.hasPrefix("/_mock/invoke/") {
+            if let refusal = edge.refusal(path: path, fields: fields) { return .refused(refusal) }
             let rest = path.dropFirst("/_mock/invoke/".count)
             let id = rest.prefix { $0 != "/" }
             var forwardPath = String(rest.dropFirst(id.count))
@@ -126,13 +128,10 @@ public struct InvocationGateway: RouterMiddleware {
     public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let target: GatewayService.Target, forwardPath: String
         switch routing.route(path: request.uri.path, authority: request.head.authority, fields: request.headers) {
-        case .api: return try await next(request, context)
-        case .refused(let refusal):
-            // Refused before the API: the answer still carries what Scaleway's gateway puts on every answer.
-            var response = Self.error(refusal)
-            for (name, value) in EdgeHeaders.security { response.headers[name] = value }
-            response.headers[values: EdgeHeaders.requestIDName] = [EdgeHeaders.requestID()]
-            return response
+        case .api:
+            guard let refusal = routing.edge.refusal(path: request.uri.path, fields: request.headers) else { return try await next(request, context) }
+            return Self.refusal(refusal)
+        case .refused(let refusal): return Self.refusal(refusal)
         case .unknown(let id): return Self.error(.unknownApplication(id: id))
         case .application(let found, let path): (target, forwardPath) = (found, path)
         }
@@ -165,6 +164,14 @@ public struct InvocationGateway: RouterMiddleware {
         } catch {
             return Self.error(.closed(kind: target.kind.rawValue, detail: "\(error)"))
         }
+    }
+
+    /// Refused before the API (`EdgePolicy`): the answer still carries what Scaleway's gateway puts on every answer.
+    static func refusal(_ refusal: ErrorRenderer.EdgeRefusal) -> Response {
+        var response = error(refusal)
+        for (name, value) in EdgeHeaders.security { response.headers[name] = value }
+        response.headers[values: EdgeHeaders.requestIDName] = [EdgeHeaders.requestID()]
+        return response
     }
 
     static func error(_ refusal: ErrorRenderer.EdgeRefusal) -> Response {
