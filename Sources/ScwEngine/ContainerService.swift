@@ -30,11 +30,10 @@ public struct ContainerService: Sendable {
         await runtime.deploy(container: c.id)
     }
 
-    /// v1beta1 refuses a private network unless the namespace has VPC integration (recorded 400, 2025).
-    public static let vpcMessage = "Application can't be attached to private network, vpc integration must be activated on its parent namespace"
-
-    /// Creates a container in a container namespace; `deploy` starts its first deploy at once.
-    public func create(namespaceID: NamespaceID, name: String, patch: ContainerPatch, deploy: Bool, requireVPCIntegration: Bool,
+    /// Creates a container in a container namespace; `deploy` starts its first deploy at once. A `private_network_id` is
+    /// accepted whatever the namespace's `vpc_integration_activated` (2026 recordings: the 2025 400 "vpc integration
+    /// must be activated on its parent namespace" is no longer sent, by either API version or the functions API).
+    public func create(namespaceID: NamespaceID, name: String, patch: ContainerPatch, deploy: Bool,
                        region: Region, by principal: Principal, fixedID: ContainerID? = nil) async throws(ScwError) -> Container {
         guard let ns = try database.namespace(id: namespaceID), ns.kind == .container, ns.region == region else {
             throw .notFound(.namespace, id: namespaceID.rawValue)
@@ -50,9 +49,6 @@ public struct ContainerService: Sendable {
         problems += specProblems
         problems += SecretsUpdate.problems(patch.secrets)
         if !problems.isEmpty { throw .invalidArguments(problems) }
-        if requireVPCIntegration, spec.privateNetworkID != nil, !ns.vpcIntegrationActivated {
-            throw .badRequest(Self.vpcMessage)
-        }
         // Refuse a taken name before the slow hashing (the insert checks again in its transaction).
         if try database.applicationID(named: name, in: ns.id) != nil { throw .alreadyExists(.container, name: name) }
         let secrets = SecretsUpdate.apply(patch.secrets, to: [], fresh: await SecretsUpdate.hash(patch.secrets, profile: patch.hashProfile, cost: settings.secretHashCost))
@@ -89,7 +85,7 @@ public struct ContainerService: Sendable {
     }
 
     /// Applies a PATCH: every PATCH redeploys the container, description- or tags-only ones too (spec sections 3a, 4d, 9).
-    public func update(_ id: ContainerID, patch: ContainerPatch, requireVPCIntegration: Bool, region: Region,
+    public func update(_ id: ContainerID, patch: ContainerPatch, region: Region,
                        by principal: Principal) async throws(ScwError) -> Container {
         let secretIssues = SecretsUpdate.problems(patch.secrets)
         if !secretIssues.isEmpty { throw .invalidArguments(secretIssues) }
@@ -107,9 +103,6 @@ public struct ContainerService: Sendable {
             let spec = patch.applied(to: c.spec, creating: false)
             let problems = ContainerRules.problems(spec, in: ns)
             if !problems.isEmpty { throw ScwError.invalidArguments(problems) }
-            if requireVPCIntegration, patch.privateNetworkID != nil, spec.privateNetworkID != nil, !ns.vpcIntegrationActivated {
-                throw ScwError.badRequest(Self.vpcMessage)
-            }
             let transition = ApplicationLifecycle.apply(.configurationChanged, to: c.phase)
             if transition.refused { throw ScwError.transientState(.container, id: id.rawValue, currentState: c.phase.rawValue) }
             let secrets = SecretsUpdate.apply(patch.secrets, to: c.secrets, fresh: fresh)

@@ -54,7 +54,6 @@ public struct FunctionService: Sendable {
         problems += FunctionPatch.problems(spec, in: ns)
         problems += SecretsUpdate.problems(patch.secrets)
         if !problems.isEmpty { throw .invalidArguments(problems) }
-        if spec.privateNetworkID != nil, !ns.vpcIntegrationActivated { throw .badRequest(ContainerService.vpcMessage) }
         if try database.applicationID(named: name, in: ns.id) != nil { throw .alreadyExists(.function, name: name) }
         let secrets = SecretsUpdate.apply(patch.secrets, to: [], fresh: await SecretsUpdate.hash(patch.secrets, profile: .legacy, cost: settings.secretHashCost))
         let now = clock.now()
@@ -105,9 +104,6 @@ public struct FunctionService: Sendable {
             let spec = patch.applied(to: f.spec)
             let problems = FunctionPatch.problems(spec, in: ns)
             if !problems.isEmpty { throw ScwError.invalidArguments(problems) }
-            if patch.privateNetworkID != nil, spec.privateNetworkID != nil, !ns.vpcIntegrationActivated {
-                throw ScwError.badRequest(ContainerService.vpcMessage)
-            }
             let transition = ApplicationLifecycle.apply(.configurationChanged, to: f.phase)
             if transition.refused { throw ScwError.transientState(.function, id: id.rawValue, currentState: f.phase.rawValue) }
             let secrets = SecretsUpdate.apply(patch.secrets, to: f.secrets, fresh: fresh)

@@ -79,9 +79,6 @@ import Testing
                 {"namespace_id":"\(ns)","name":"x","image":"a b","min_scale":6,"max_scale":5,"memory_limit_bytes":127000000,"mvcpu_limit":6001,"port":65536}
                 """))
             try expectGolden("c1-container-error-required", try await client.call(.post, "\(Self.c1)/containers", json: "{}"))
-            try expectGolden("c1b-container-error-vpc", try await client.call(.post, "\(Self.c1b)/containers", json: """
-                {"namespace_id":"\(ns)","name":"vpc","private_network_id":"11111111-2222-4333-8444-555555555555"}
-                """))
             try expectGolden("c1b-container-error-enum", try await client.call(.post, "\(Self.c1b)/containers",
                                                                               json: #"{"namespace_id":"\#(ns)","name":"e","privacy":"secret"}"#))
             try expectGolden("c1b-container-error-function-namespace", try await client.call(.post, "\(Self.c1b)/containers",

@@ -40,9 +40,6 @@ from support import (
 APIS = ("cb", "c1")
 CB_NOT_FOUND = {"message": "Container was not found"}
 DUPLICATE = {"message": "Container already exist"}
-VPC_MESSAGE = {
-    "message": "Application can't be attached to private network, vpc integration must be activated on its parent namespace"
-}
 IMAGE = "nginx:1.29.4-alpine"
 TRANSIENT = {"cb": "pending", "c1": "updating"}
 
@@ -538,14 +535,18 @@ def test_v1_https_flag_spellings(server, ns):
     assert get(server, "c1", c["id"])["https_connections_only"] is True
 
 
-def test_v1beta1_private_network_needs_vpc_integration(server, ns, vpc_ns):
-    network = str(uuid.uuid4())
-    r = server.post(c_path("cb"), {"namespace_id": ns["id"], "name": uniq("pn")[:20], "private_network_id": network})
-    assert (r.status_code, r.json()) == (400, VPC_MESSAGE)
-    c = create(server, "cb", ns["id"])
-    r = server.patch(c_path("cb", c["id"]), {"private_network_id": network})
-    assert (r.status_code, r.json()) == (400, VPC_MESSAGE)
-    assert get(server, "cb", c["id"])["private_network_id"] is None
+def test_private_network_is_accepted_without_vpc_integration(server, sdk, ns, vpc_ns):
+    # Recorded 2026: `private_network_id` is accepted on create and PATCH whatever the namespace's
+    # `vpc_integration_activated` (the 2025 400 "vpc integration must be activated on its parent namespace" is gone).
+    assert server.get(ns_path("cb", ns_id=ns["id"])).json()["vpc_integration_activated"] is False
+    network, other = str(uuid.uuid4()), str(uuid.uuid4())
+    created = sdk.cb.create_container(namespace_id=ns["id"], name=uniq("pn")[:20], private_network_id=network)
+    assert created.private_network_id == network
+    assert sdk.cb.update_container(container_id=created.id, private_network_id=other).private_network_id == other
+    v1 = sdk.c1.create_container(namespace_id=ns["id"], name=uniq("pn1")[:20], image=IMAGE, private_network_id=network)
+    assert v1.private_network_id == network
+    assert sdk.c1.update_container(container_id=v1.id, private_network_id=other).private_network_id == other
+    assert get(server, "cb", v1.id)["private_network_id"] == other
 
     attached = create(server, "cb", vpc_ns["id"], {"private_network_id": network})
     assert attached["private_network_id"] == network

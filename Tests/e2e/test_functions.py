@@ -736,3 +736,14 @@ def test_secret_merge_keeps_the_limit(server, fn_ns):
     assert r.status_code == 400, r.text
     assert [d["argument_name"] for d in r.json()["details"]] == ["secret_environment_variables"], r.text
     assert len(fn_get(server, created["id"])["secret_environment_variables"]) == 60
+
+
+def test_private_network_is_accepted_without_vpc_integration(server, sdk, fn_ns):
+    # Recorded 2026: functions take `private_network_id` on create and PATCH in a namespace whose
+    # `vpc_integration_activated` is false (the 2025 400 "vpc integration must be activated" is no longer sent).
+    assert sdk.fn.get_namespace(namespace_id=fn_ns["id"]).vpc_integration_activated is False
+    network, other = str(uuid.uuid4()), str(uuid.uuid4())
+    created = sdk.fn.create_function(namespace_id=fn_ns["id"], name=uniq("pn")[:20], runtime="python311", private_network_id=network)
+    assert created.private_network_id == network
+    assert sdk.fn.update_function(function_id=created.id, private_network_id=other).private_network_id == other
+    assert sdk.fn.get_function(function_id=created.id).private_network_id == other

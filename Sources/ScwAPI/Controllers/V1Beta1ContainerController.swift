@@ -36,8 +36,7 @@ struct V1Beta1ContainerController {
         let principal = try context.requirePrincipal()
         let container = try await V1Beta1.renamingArguments {
             // Recorded 2026-04: a POST that names an image starts deploying at once (pending); without one it stays created.
-            try await service.create(namespaceID: namespaceID, name: name, patch: try body.patch(), deploy: body.registry_image != nil,
-                                     requireVPCIntegration: true, region: region, by: principal)
+            try await service.create(namespaceID: namespaceID, name: name, patch: try body.patch(), deploy: body.registry_image != nil, region: region, by: principal)
         }
         return .init(container, written: true)
     }
@@ -52,7 +51,7 @@ struct V1Beta1ContainerController {
         let principal = try context.requirePrincipal()
         let body = try await WireJSON.decodeBody(V1Beta1.CreateContainerRequest.self, from: request, context: context)
         let container = try await V1Beta1.renamingArguments {
-            try await service.update(id, patch: try body.patch(), requireVPCIntegration: true, region: region, by: principal)
+            try await service.update(id, patch: try body.patch(), region: region, by: principal)
         }
         return .init(container, written: true)
     }

@@ -35,7 +35,7 @@ struct V1ContainerController {
             throw HTTPError(.internalServerError)
         }
         let container = try await service.create(
-            namespaceID: namespaceID, name: name, patch: try body.patch(patching: false), deploy: true, requireVPCIntegration: false,
+            namespaceID: namespaceID, name: name, patch: try body.patch(patching: false), deploy: true,
             region: try context.region(), by: try context.requirePrincipal())
         return .init(container)
     }
@@ -48,7 +48,7 @@ struct V1ContainerController {
         let id: ContainerID = try context.id("container_id")
         let region = try context.region()
         let body = try await WireJSON.decodeBody(V1.ContainerRequest.self, from: request, context: context)
-        return .init(try await service.update(id, patch: try body.patch(patching: true), requireVPCIntegration: false, region: region,
+        return .init(try await service.update(id, patch: try body.patch(patching: true), region: region,
                                               by: try context.requirePrincipal()))
     }
 

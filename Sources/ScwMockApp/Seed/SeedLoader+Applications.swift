@@ -124,8 +124,7 @@ extension SeedLoader {
             if (try? database.applicationID(named: name, in: ns.id)) != nil { continue }
             do {
                 _ = try await services.containers.create(
-                    namespaceID: ns.id, name: name, patch: try FixtureWire.containerPatch(entry), deploy: flag(entry, "deploy") ?? true,
-                    requireVPCIntegration: false, region: ns.region, by: principal(for: ns), fixedID: fixed)
+                    namespaceID: ns.id, name: name, patch: try FixtureWire.containerPatch(entry), deploy: flag(entry, "deploy") ?? true, region: ns.region, by: principal(for: ns), fixedID: fixed)
             } catch { problems += Self.problems(error, file: file, at: at) }
         }
         for (i, entry) in (doc.functions ?? []).enumerated() {
