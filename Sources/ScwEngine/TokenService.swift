@@ -31,14 +31,19 @@ public struct TokenService: Sendable {
     public struct Request: Sendable {
         public var namespaceID: NamespaceID?
         public var applicationID: String?
+        /// The product `applicationID` is an id of; nil: the API's own. Only the legacy `issue-jwt` names the other
+        /// product's applications (its spec form takes `container_id` and `function_id` on either API).
+        public var applicationAPI: TokenAPI?
         public var description: String?
         /// Raw `expires_at` text (RFC 3339, any offset).
         public var expiresAt: String?
 
         /// Creates a request.
-        public init(namespaceID: NamespaceID?, applicationID: String?, description: String?, expiresAt: String?) {
+        public init(namespaceID: NamespaceID?, applicationID: String?, description: String?, expiresAt: String?,
+                    applicationAPI: TokenAPI? = nil) {
             self.namespaceID = namespaceID
             self.applicationID = applicationID
+            self.applicationAPI = applicationAPI
             self.description = description
             self.expiresAt = expiresAt
         }
@@ -53,13 +58,19 @@ public struct TokenService: Sendable {
     /// docs); its id is recorded apart (issue 12) because the gateway accepts only ids the store knows. With the id
     /// of a stored token (fixtures re-signing their tokens for the token file), nothing more is recorded: that
     /// token's record is what the gateway reads, and deleting it revokes the re-signed JWT too.
+    ///
+    /// Unlike the tokens API, either API's `issue-jwt` resolves the namespaces, containers and functions of both
+    /// products: Scaleway's "Restricting access to a container" page issues a token for a *containers* namespace
+    /// through `/functions/v1beta1/…/issue-jwt`. The token belongs to the product of what it names (its record, the
+    /// `container_id`/`function_id` field of the answer), whichever API issued it.
     public func issueLegacy(api: TokenAPI, region: Region, request: Request, by principal: Principal, fixedID: TokenID? = nil) async throws(ScwError) -> IssuedToken {
         try await issue(api: api, region: region, request: request, by: principal, store: false, fixedID: fixedID)
     }
 
     private func issue(api: TokenAPI, region: Region, request: Request, by principal: Principal, store: Bool,
                        fixedID: TokenID? = nil) async throws(ScwError) -> IssuedToken {
-        let appArgument = api == .containers ? "container_id" : "function_id"
+        let appAPI = store ? api : (request.applicationAPI ?? api)
+        let appArgument = appAPI == .containers ? "container_id" : "function_id"
         guard (request.namespaceID == nil) != (request.applicationID == nil) else {
             throw .invalid(request.namespaceID == nil ? "namespace_id" : appArgument, .constraint,
                            "exactly one of namespace_id and \(appArgument) must be set")
@@ -85,24 +96,28 @@ public struct TokenService: Sendable {
         let namespace: Namespace
         let scope: TokenScope
         if let nsID = request.namespaceID {
-            guard let ns = try database.namespace(id: nsID), ns.kind == (api == .containers ? .container : .function), ns.region == region else {
+            // The tokens API sees only its own product's namespaces; the legacy route both (see `issueLegacy`).
+            guard let ns = try database.namespace(id: nsID), store == false || ns.kind == (api == .containers ? .container : .function),
+                  ns.region == region else {
                 throw .notFound(.namespace, id: nsID.rawValue)
             }
             namespace = ns
             scope = .namespace(nsID)
-        } else if api == .containers, let raw = request.applicationID, let cid = ContainerID(raw),
+        } else if appAPI == .containers, let raw = request.applicationID, let cid = ContainerID(raw),
                   let container = try database.container(id: cid), container.region == region,
                   let ns = try database.namespace(id: container.namespaceID) {
             namespace = ns
             scope = .application(cid.rawValue)
-        } else if api == .functions, let raw = request.applicationID, let fid = FunctionID(raw),
+        } else if appAPI == .functions, let raw = request.applicationID, let fid = FunctionID(raw),
                   let function = try database.function(id: fid), function.region == region,
                   let ns = try database.namespace(id: function.namespaceID) {
             namespace = ns
             scope = .application(fid.rawValue)
         } else {
-            throw .notFound(api.applicationKind, id: request.applicationID ?? "")
+            throw .notFound(appAPI.applicationKind, id: request.applicationID ?? "")
         }
+        // The product the token belongs to: the API's own for the tokens API; for `issue-jwt`, that of what it names.
+        let product: TokenAPI = store ? api : (namespace.kind == .container ? .containers : .functions)
         guard principal.may(access: namespace.projectID, of: namespace.organizationID) else {
             throw .permissionsDenied([PermissionDetail(action: "write", resource: "token")])
         }
@@ -118,14 +133,14 @@ public struct TokenService: Sendable {
         }
         let signed: Result<String, any Error> = await offload { Result { try TokenSigner.sign(claims, with: key) } }
         guard let jwt = try? signed.get() else { throw .unavailable("signing failed") }
-        let token = Token(id: id, api: api, region: region, namespaceID: namespace.id, scope: scope, projectID: namespace.projectID,
+        let token = Token(id: id, api: product, region: region, namespaceID: namespace.id, scope: scope, projectID: namespace.projectID,
                           organizationID: namespace.organizationID, description: description, expiresAt: expiry, createdAt: now,
                           settlesAt: store ? now.adding(nanoseconds: settings.transitionDelayNanoseconds) : now)
         if store {
             try database.createToken(token)
-        } else if try database.token(id: id, api: api) == nil {
+        } else if try database.token(id: id, api: product) == nil {
             let application: String? = if case .application(let app) = scope { app } else { nil }
-            try database.recordLegacyToken(jti: id, api: api, namespaceID: namespace.id, applicationID: application, expiresAt: expiry,
+            try database.recordLegacyToken(jti: id, api: product, namespaceID: namespace.id, applicationID: application, expiresAt: expiry,
                                            createdAt: now)
         }
         return IssuedToken(token: token, jwt: jwt, publicKeyPEM: key.publicPKCS1PEM)

@@ -128,6 +128,43 @@ import Testing
         }
     }
 
+    /// Scaleway's "Restricting access to a container" page issues a containers namespace's token through
+    /// `/functions/v1beta1/…/issue-jwt`: either API's legacy route resolves both products' ids (issue 14), while the
+    /// tokens API stays per product.
+    @Test func legacyIssueJWTResolvesBothProducts() async throws {
+        try await withApp { client, clock in
+            let cns = try await client.call(.post, "\(Self.c1b)/namespaces", json: #"{"name":"page-c"}"#).json["id"] as! String
+            let cid = try await client.call(.post, "\(Self.c1b)/containers", json: #"{"namespace_id":"\#(cns)","name":"web"}"#).json["id"] as! String
+            let fns = try await client.call(.post, "\(Self.f1b)/namespaces", json: #"{"name":"page-f"}"#).json["id"] as! String
+            let fid = try await client.call(.post, "\(Self.f1b)/functions", json: #"{"namespace_id":"\#(fns)","name":"fn","runtime":"node22"}"#)
+                .json["id"] as! String
+            let cases: [(String, String, TokenTarget, String?, String?)] = [
+                (Self.f1b, "namespace_id=\(cns)&expires_at=2026-06-22T00%3A00%3A00Z", TokenTarget(namespaceID: cns, applicationID: nil), nil, nil),
+                (Self.c1b, "namespace_id=\(fns)", TokenTarget(namespaceID: fns, applicationID: nil), nil, nil),
+                (Self.f1b, "container_id=\(cid)", TokenTarget(namespaceID: cns, applicationID: cid), cid, nil),
+                (Self.c1b, "function_id=\(fid)", TokenTarget(namespaceID: fns, applicationID: fid), nil, fid),
+            ]
+            for (prefix, query, target, containerID, functionID) in cases {
+                let response = try await client.call(.get, "\(prefix)/issue-jwt?\(query)")
+                #expect(response.status == .ok, "\(prefix) \(query): \(response.text)")
+                let body = response.json
+                // The answer names what the token is for, in its own product's field.
+                #expect(body["container_id"] as? String == containerID && body["function_id"] as? String == functionID, "\(query)")
+                #expect(body["namespace_id"] as? String == (target.applicationID == nil ? target.namespaceID : nil), "\(query)")
+                let key = try NamespacePublicKey(pem: body["public_key"] as! String)
+                _ = try TokenVerifier(publicKey: key).verify(body["token"] as! String, for: target, nowNanoseconds: clock.now().nanoseconds)
+            }
+            // Exactly one scope, every id a UUID, unknown ids 404 in their own product's words.
+            #expect(try await client.call(.get, "\(Self.c1b)/issue-jwt?container_id=\(cid)&function_id=\(fid)").status == .badRequest)
+            #expect(try await client.call(.get, "\(Self.c1b)/issue-jwt?function_id=nope").status == .badRequest)
+            let unknown = try await client.call(.get, "\(Self.c1b)/issue-jwt?function_id=\(cid)")
+            #expect(unknown.status == .notFound && unknown.json["message"] as? String == "Function was not found")
+            // The tokens API does not cross products.
+            #expect(try await client.call(.post, "\(Self.f1b)/tokens", json: #"{"namespace_id":"\#(cns)"}"#).status == .notFound)
+            #expect(try await client.call(.get, "\(Self.c1b)/tokens").json["total_count"] as? Int == 0)
+        }
+    }
+
     @Test func namespaceCreatedWithAnEmptyPoolBecomesReadyOnceItsKeyExists() async throws {
         try await withApp(keyPool: 0) { client, _ in
             let created = try await client.call(.post, "\(Self.c1)/namespaces", json: #"{"name":"cold"}"#).json

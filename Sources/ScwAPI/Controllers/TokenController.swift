@@ -36,12 +36,23 @@ struct TokenController {
     }
 
     @Sendable func issueJWT(_ request: Request, context: ScwRequestContext) async throws -> EditedResponse<V1Beta1.Token> {
-        // The 2021 docs' query form; the serverless framework plugin sent `expiration_date`.
+        // The 2021 docs' query form; the serverless framework plugin sent `expiration_date`. Either API takes
+        // `namespace_id`, `container_id` or `function_id` of both products (spec section 12): Scaleway's "Restricting
+        // access to a container" page issues a containers namespace's token through the functions API.
+        var application: (id: String, api: TokenAPI)?
+        for (argument, product) in [(applicationArgument, api), (api == .containers ? ("function_id", .functions) : ("container_id", .containers))] {
+            guard let raw = request.query(argument) else { continue }
+            let id = try validatedApplicationID(raw, argument: argument)
+            if application != nil {
+                throw ScwError.invalid(argument, .constraint, "exactly one of namespace_id, container_id and function_id must be set")
+            }
+            application = (id, product)
+        }
         let issued = try await service.issueLegacy(
             api: api, region: try context.region(),
-            request: .init(namespaceID: try request.queryID("namespace_id"),
-                           applicationID: try request.query(applicationArgument).map { try validatedApplicationID($0) },
-                           description: nil, expiresAt: request.query("expires_at") ?? request.query("expiration_date")),
+            request: .init(namespaceID: try request.queryID("namespace_id"), applicationID: application?.id,
+                           description: nil, expiresAt: request.query("expires_at") ?? request.query("expiration_date"),
+                           applicationAPI: application?.api),
             by: try context.requirePrincipal())
         return Self.dated(.init(issued.token, disclosure: .issued(jwt: issued.jwt, publicKey: issued.publicKeyPEM), status: "ready"),
                           at: issued.token.createdAt)
@@ -82,8 +93,9 @@ struct TokenController {
         return .init(token, disclosure: .deleted, status: "deleting")
     }
 
-    private func validatedApplicationID(_ raw: String) throws -> String {
-        guard let id = Identifier<Never>(raw) else { throw ScwError.invalid(applicationArgument, .format, "\(applicationArgument) must be a UUID") }
+    private func validatedApplicationID(_ raw: String, argument: String? = nil) throws -> String {
+        let argument = argument ?? applicationArgument
+        guard let id = Identifier<Never>(raw) else { throw ScwError.invalid(argument, .format, "\(argument) must be a UUID") }
         return id.rawValue
     }
 }

@@ -334,7 +334,8 @@ enum OpenAPISchemas {
             queries["GET \(prefix)/domains"] = [argument(app, uuid, required: true)] + paging(Array(hostnameOrders.keys))
             queries["GET \(prefix)/triggers"] = [argument(app, uuid), argument("namespace_id", uuid)] + paging(Array(creationOrders.keys))
             queries["GET \(prefix)/tokens"] = [argument(app, uuid), argument("namespace_id", uuid)] + paging(Array(creationOrders.keys))
-            queries["GET \(prefix)/issue-jwt"] = [argument(app, uuid), argument("namespace_id", uuid),
+            // Either API's issue-jwt names applications of both products (spec section 12).
+            queries["GET \(prefix)/issue-jwt"] = [argument("container_id", uuid), argument("function_id", uuid), argument("namespace_id", uuid),
                                                   argument("expires_at", .string(format: "date-time")),
                                                   argument("expiration_date", .string(format: "date-time"))]
         }
