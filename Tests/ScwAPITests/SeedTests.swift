@@ -305,6 +305,54 @@ import Testing
         #expect(check.warnings.map(\.line) == [2, 5])
     }
 
+    /// A folder seeded with `token_file: tokens.json` starts again (the written file is no fixture), and checks clean.
+    @Test func aFolderWithItsOwnTokenFileStartsAgainAndChecksClean() async throws {
+        let dir = try Self.world()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let db = dir.appendingPathComponent("state.sqlite").path
+        var config = worldConfig(dir, database: db)
+        config.seedPaths = [dir.path]
+        for _ in 0..<2 {
+            let app = try await buildApplication(config)
+            try await app.test(.router) { client in
+                let tokens = try await Self.ids(client).filter { $0.hasPrefix("tokens:") }
+                #expect(tokens.count == 1)
+            }
+            #expect(FileManager.default.fileExists(atPath: dir.appendingPathComponent("tokens.json").path))
+        }
+        let check = try await checkSeeds(paths: [dir.path])
+        #expect(check.files == 1)
+        #expect(check.warnings.isEmpty)
+    }
+
+    /// A token file that no fixture names any more is left out with a warning; a stray JSON file is refused in one line.
+    @Test func leftoverTokenFileWarnsAndStrayJSONIsRefusedWithHowToExcludeIt() async throws {
+        let dir = try Self.world("namespaces:\n  - {name: world}\n")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let leftover = dir.appendingPathComponent("old-tokens.json")
+        try #"{"5eed0000-0000-4000-8000-0000000000aa": "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln"}"#
+            .write(to: leftover, atomically: true, encoding: .utf8)
+        let check = try await checkSeeds(paths: [dir.path])
+        #expect(check.files == 1)
+        #expect(check.warnings.map(\.file) == [leftover.path])
+        #expect(check.warnings.first?.message.contains("no fixture names") == true)
+
+        let stray = dir.appendingPathComponent("package.json")
+        try #"{"name": "app", "version": "1.0.0", "dependencies": {}}"#.write(to: stray, atomically: true, encoding: .utf8)
+        do {
+            _ = try await checkSeeds(paths: [dir.path])
+            Issue.record("a stray JSON file was accepted")
+        } catch let error as SeedError {
+            #expect(error.problems.count == 1)
+            #expect(error.problems.first?.file == stray.path)
+            #expect(error.problems.first?.message.hasPrefix("not a fixture") == true)
+            #expect(error.problems.first?.message.contains("pass the fixture files by name") == true)
+            #expect(error.warnings.map(\.file) == [leftover.path])
+        }
+        // Named, the fixture alone is read.
+        #expect(try await checkSeeds(paths: [dir.appendingPathComponent("world.yaml").path]).files == 1)
+    }
+
     @Test func seedCheckWritesNothing() async throws {
         let dir = try Self.world()
         defer { try? FileManager.default.removeItem(at: dir) }

@@ -88,9 +88,16 @@ public enum SeedLoader {
         var field: String
     }
 
-    /// The fixture files under `paths` (a folder contributes its `.yaml`, `.yml` and `.json` files, sorted).
+    /// The fixture files under `paths` (a folder contributes its `.yaml`, `.yml` and `.json` files, sorted), without the
+    /// files the mock writes itself (see `fixtureDocuments`).
     static func files(in paths: [String]) throws(SeedError) -> [String] {
-        var result: [String] = []
+        try fixtureDocuments(in: paths).documents.map(\.0)
+    }
+
+    /// The candidate files under `paths`: the files named, and a folder's `.yaml`, `.yml` and `.json` files, sorted
+    /// (`listed`: found in a folder rather than named).
+    static func candidates(in paths: [String]) throws(SeedError) -> [(file: String, listed: Bool)] {
+        var result: [(file: String, listed: Bool)] = []
         for path in paths {
             var isDirectory: ObjCBool = false
             guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
@@ -101,12 +108,94 @@ public enum SeedLoader {
                 // A folder may hold the format's JSON Schema (`seed/schema.json`): it is not a fixture.
                 result += names.filter { [".yaml", ".yml", ".json"].contains(where: $0.hasSuffix) }
                     .filter { $0 != "schema.json" && !$0.hasSuffix(".schema.json") }
-                    .map { (path as NSString).appendingPathComponent($0) }
+                    .map { ((path as NSString).appendingPathComponent($0), true) }
             } else {
-                result.append(path)
+                result.append((path, false))
             }
         }
         return result
+    }
+
+    /// The fixture documents under `paths`, read, without the files the mock writes: a folder holding a fixture with
+    /// `token_file: tokens.json` (the README's own pattern) gets that file at the first start, and reading it back as a
+    /// fixture at the next one would stop the server. A file that a fixture of the set names as its `token_file` is
+    /// left out; one that has the shape of a token file although no fixture names it any more (the fixture was edited)
+    /// is left out with a warning. `listed`: the files found in a folder rather than named (see `notAFixture`).
+    static func fixtureDocuments(in paths: [String]) throws(SeedError)
+        -> (documents: [(String, Result<String, any Error>)], listed: Set<String>, warnings: [SeedProblem]) {
+        let found = try candidates(in: paths)
+        let read = found.map { candidate in (candidate, Result<String, any Error> { try readDocument(candidate.file) }) }
+        let written = Set(read.compactMap { candidate, text in
+            (try? text.get()).flatMap { tokenFile(of: $0, file: candidate.file) }
+        })
+        var documents: [(String, Result<String, any Error>)] = []
+        var listed: Set<String> = []
+        var warnings: [SeedProblem] = []
+        for (candidate, text) in read {
+            if written.contains(standardized(candidate.file)) {
+                if !candidate.listed {
+                    warnings.append(SeedProblem(file: candidate.file, field: "-",
+                                                message: "a fixture writes this file as its token_file: not read as a fixture"))
+                }
+                continue
+            }
+            if let text = try? text.get(), isTokenFile(text) {
+                warnings.append(SeedProblem(
+                    file: candidate.file, field: "-",
+                    message: "a token file (token ids to JWTs) that no fixture names as its token_file: not read as a fixture"))
+                continue
+            }
+            documents.append((candidate.file, text))
+            if candidate.listed { listed.insert(candidate.file) }
+        }
+        return (documents, listed, warnings)
+    }
+
+    /// A path made comparable: absolute, `.`, `..` and repeated slashes removed.
+    static func standardized(_ path: String) -> String {
+        let absolute = path.hasPrefix("/") ? path : (FileManager.default.currentDirectoryPath as NSString).appendingPathComponent(path)
+        return (absolute as NSString).standardizingPath
+    }
+
+    /// Where the fixture `text` writes its token file (standardized, resolved as `applyApplications` writes it:
+    /// relative to the fixture's folder), if it has a `token_file`. Only a document that mentions it is parsed here.
+    static func tokenFile(of text: String, file: String) -> String? {
+        guard text.contains("token_file"),
+              let path = try? parse(text, file: file, { $0.mapping?["token_file"]?.string }), !path.isEmpty else { return nil }
+        return standardized(path.hasPrefix("/") ? path : ((file as NSString).deletingLastPathComponent as NSString).appendingPathComponent(path))
+    }
+
+    /// Whether `text` is a token file as `token_file` writes it: a non-empty JSON object mapping token ids (UUIDs) to
+    /// JWTs (three base64url segments). A fixture's first key is never a UUID, so other documents are not parsed here.
+    static func isTokenFile(_ text: String) -> Bool {
+        let head = text.drop { $0.isWhitespace }
+        guard head.hasPrefix("{"), let quote = head.dropFirst().drop(while: { $0.isWhitespace }).first, quote == "\"",
+              Identifier<Never>(String(head.dropFirst().drop(while: { $0.isWhitespace }).dropFirst().prefix(36))) != nil,
+              let object = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any], !object.isEmpty
+        else { return false }
+        let base64url = Set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
+        return object.allSatisfy { id, value in
+            guard Identifier<Never>(id) != nil, let jwt = value as? String else { return false }
+            let segments = jwt.split(separator: ".", omittingEmptySubsequences: false)
+            return segments.count == 3 && segments.allSatisfy { !$0.isEmpty && $0.allSatisfy(base64url.contains) }
+        }
+    }
+
+    /// The problem of a document found in a folder that is no fixture at all (a `package.json`, a CI workflow): its top
+    /// level is a list, or a mapping with none of the format's keys. One line that says so and how to keep it out,
+    /// instead of one per unknown key.
+    static func notAFixture(_ root: Node, file: String) -> SeedProblem? {
+        let sections = knownKeys[""] ?? []
+        let what: String
+        switch root {
+        case .sequence: what = "its top level is a list"
+        case .mapping(let map) where !map.isEmpty && !map.keys.contains(where: { $0.string.map(sections.contains) ?? false }):
+            what = "none of its top-level keys is a fixture section (\(sections.joined(separator: ", ")))"
+        default: return nil
+        }
+        let folder = (file as NSString).deletingLastPathComponent
+        return SeedProblem(file: file, field: "-", message: "not a fixture: \(what); every .yaml, .yml and .json file of the folder "
+            + "\(folder) is read as one: move it out of the folder, or pass the fixture files by name")
     }
 
     /// The largest fixture document read, in bytes: a bigger one is refused before it is parsed (catalog C05). The body
@@ -126,11 +215,9 @@ public enum SeedLoader {
     @discardableResult
     public static func apply(paths: [String], to database: AppDatabase, namespaces: NamespaceService, runtime: RuntimeCoordinator? = nil,
                              services: Services? = nil, checkOnly: Bool = false) async throws -> [SeedProblem] {
-        let documents = try files(in: paths).map { file in
-            (file, Result<String, any Error> { try readDocument(file) })
-        }
+        let (documents, listed, skipped) = try fixtureDocuments(in: paths)
         return try await apply(documents: documents, to: database, namespaces: namespaces, runtime: runtime, services: services,
-                               checkOnly: checkOnly, trusted: true)
+                               checkOnly: checkOnly, trusted: true, listed: listed, warnings: skipped)
     }
 
     /// A fixture file's text, read no further than `maxDocumentBytes` (a huge file, or a device that never ends, is
@@ -223,13 +310,15 @@ public enum SeedLoader {
     /// written when there is none, so a bad fixture changes nothing. `addingMappings`: the image and runtime mappings
     /// are added to the current ones (run time) instead of replacing them (start). `trusted`: the documents may name
     /// commands and local files (the operator's `--seed`, or `--trust-posted-seeds`); otherwise a document that does is
-    /// refused whole, before any of its paths is read (`untrustedFields`). Returns the warnings.
+    /// refused whole, before any of its paths is read (`untrustedFields`). `listed`: the documents found in a folder,
+    /// refused with one line when they are no fixture at all (`notAFixture`). `warnings`: found before (files left out).
+    /// Returns the warnings.
     @discardableResult
     static func apply(documents: [(String, Result<String, any Error>)], to database: AppDatabase, namespaces: NamespaceService,
                       runtime: RuntimeCoordinator?, services: Services?, checkOnly: Bool = false, addingMappings: Bool = false,
-                      trusted: Bool) async throws -> [SeedProblem] {
+                      trusted: Bool, listed: Set<String> = [], warnings skipped: [SeedProblem] = []) async throws -> [SeedProblem] {
         var problems: [SeedProblem] = []
-        var warnings: [SeedProblem] = []
+        var warnings = skipped
         var plans: [Plan] = []
         var texts: [String: String] = [:]
         var knownProjects = try database.allProjects()
@@ -252,6 +341,7 @@ public enum SeedLoader {
                         let refused = untrustedFields(root, file: file)
                         if !refused.isEmpty { problems += refused; return nil }
                     }
+                    if listed.contains(file), let problem = notAFixture(root, file: file) { problems.append(problem); return nil }
                     return (try YAMLDecoder().decode(SeedDocument.self, from: root), unknownKeys(root, file: file))
                 }
                 guard let parsed else { continue }
