@@ -568,6 +568,9 @@ def test_a_daemon_that_survived_server_and_watchdog_is_removed_at_the_next_start
     m = Mock(tmp_path)
     cid = start_daemon_container(m, "rt-leftover")
     watchdog = watchdog_of(m.proc.pid)
+    # Frozen first, so that it cannot see its workload die and restart it (a restart would start a new watchdog,
+    # which would sweep the daemon when the server is killed below).
+    os.kill(m.proc.pid, signal.SIGSTOP)
     os.kill(watchdog, signal.SIGKILL)
     for pid in processes_with(cid):
         if b"run-child" in Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0"):
