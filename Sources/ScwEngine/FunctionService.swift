@@ -234,9 +234,15 @@ public final class ServerAddress: Sendable {
     /// `http://host:port`; the wildcard addresses (`0.0.0.0`, `::`) are shown as `127.0.0.1`, as the export line does.
     public var baseURL: String { base.withLock { $0 } }
 
+    /// The host clients use for a bound host: the wildcard addresses (`0.0.0.0`, `::`) are shown as `127.0.0.1`
+    /// (the export line, the ready file and the pre-signed URLs all show this).
+    public static func shownHost(_ host: String) -> String {
+        host == "0.0.0.0" || host == "::" || host.isEmpty ? "127.0.0.1" : host
+    }
+
     /// Records the bound host and port.
     public func set(host: String, port: Int) {
-        let shown = host == "0.0.0.0" || host == "::" || host.isEmpty ? "127.0.0.1" : host
+        let shown = Self.shownHost(host)
         let bracketed = shown.contains(":") && !shown.hasPrefix("[") ? "[\(shown)]" : shown
         base.withLock { $0 = "http://\(bracketed):\(port)" }
     }

@@ -99,7 +99,7 @@ public func buildApplication(
             functions.address.set(host: configuration.host, port: port)  // pre-signed URLs point here, whatever Host says
             if let readyFile = configuration.readyFile {
                 // Written atomically (temporary file + rename) so a reader never sees half a URL.
-                let shown = configuration.host == "0.0.0.0" || configuration.host == "::" ? "127.0.0.1" : configuration.host
+                let shown = ServerAddress.shownHost(configuration.host)
                 try? Data("http://\(shown):\(port)\n".utf8).write(to: URL(fileURLWithPath: readyFile), options: .atomic)
             }
             await onServerRunning(port)
@@ -250,7 +250,7 @@ func selfExecutable() -> String {
 
 /// The line printed at start that points clients at the mock.
 public func exportLine(host: String, port: Int) -> String {
-    let shownHost = host == "0.0.0.0" || host == "::" ? "127.0.0.1" : host
+    let shownHost = ServerAddress.shownHost(host)
     return "export SCW_API_URL=http://\(shownHost):\(port) SCW_ACCESS_KEY=\(WellKnownIdentity.accessKey) "
         + "SCW_SECRET_KEY=\(WellKnownIdentity.secretKey) SCW_DEFAULT_PROJECT_ID=\(WellKnownIdentity.projectID.rawValue) "
         + "SCW_DEFAULT_REGION=fr-par"

@@ -135,11 +135,7 @@ extension AppDatabase {
     /// Stores an uploaded archive if `token` grants exactly this upload (one use); returns false otherwise.
     public func storeUpload(token: String, function: FunctionID, archive: Data, now: Timestamp) throws(ScwError) -> Bool {
         try write { db in
-            guard let row = try Row.fetchOne(db, sql: """
-                SELECT content_length, expires_at FROM function_url_grant WHERE token = ? AND function_id = ? AND purpose = 'upload'
-                """, arguments: [token, function.rawValue]),
-                  (row["expires_at"] as Int64) > now.nanoseconds, (row["content_length"] as Int) == archive.count
-            else { return false }
+            guard try Self.uploadGrantSize(db, token: token, function: function, now: now) == archive.count else { return false }
             try db.execute(sql: "DELETE FROM function_url_grant WHERE token = ?", arguments: [token])
             try db.execute(sql: "INSERT OR REPLACE INTO function_code (function_id, archive, uploaded_at) VALUES (?, ?, ?)",
                            arguments: [function.rawValue, archive, now.nanoseconds])
@@ -150,12 +146,15 @@ extension AppDatabase {
 
     /// The size an unexpired upload grant allows for a function; nil when `token` grants no upload to it.
     public func uploadGrantSize(token: String, function: FunctionID, now: Timestamp) throws(ScwError) -> Int? {
-        try read { db in
-            guard let row = try Row.fetchOne(db, sql: """
-                SELECT content_length, expires_at FROM function_url_grant WHERE token = ? AND function_id = ? AND purpose = 'upload'
-                """, arguments: [token, function.rawValue]), (row["expires_at"] as Int64) > now.nanoseconds else { return nil }
-            return row["content_length"] as Int
-        }
+        try read { db in try Self.uploadGrantSize(db, token: token, function: function, now: now) }
+    }
+
+    /// The one reading of an upload grant: the size it allows, nil when `token` grants no unexpired upload to `function`.
+    static func uploadGrantSize(_ db: Database, token: String, function: FunctionID, now: Timestamp) throws -> Int? {
+        guard let row = try Row.fetchOne(db, sql: """
+            SELECT content_length, expires_at FROM function_url_grant WHERE token = ? AND function_id = ? AND purpose = 'upload'
+            """, arguments: [token, function.rawValue]), (row["expires_at"] as Int64) > now.nanoseconds else { return nil }
+        return row["content_length"] as Int
     }
 
     /// Stores an uploaded archive that was received into the file at `path` (`size` bytes), if `token` grants exactly
@@ -163,11 +162,7 @@ extension AppDatabase {
     /// blob writes), so the archive is never held in memory.
     public func storeUpload(token: String, function: FunctionID, file path: String, size: Int, now: Timestamp) throws(ScwError) -> Bool {
         try write { db in
-            guard let row = try Row.fetchOne(db, sql: """
-                SELECT content_length, expires_at FROM function_url_grant WHERE token = ? AND function_id = ? AND purpose = 'upload'
-                """, arguments: [token, function.rawValue]),
-                  (row["expires_at"] as Int64) > now.nanoseconds, (row["content_length"] as Int) == size
-            else { return false }
+            guard try Self.uploadGrantSize(db, token: token, function: function, now: now) == size else { return false }
             guard let input = FileHandle(forReadingAtPath: path) else { throw ScwError.unavailable("the received upload could not be read back from disk") }
             defer { try? input.close() }
             try db.execute(sql: "DELETE FROM function_url_grant WHERE token = ?", arguments: [token])
