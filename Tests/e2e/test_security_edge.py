@@ -123,6 +123,29 @@ def test_cross_site_reads_and_null_origin_are_refused(server):
     assert "Access-Control-Allow-Origin" not in r.headers
 
 
+def test_no_mock_get_changes_state(server_factory):
+    # A cross-site GET needs no preflight (an <img src>), and it is refused anyway; but even an allowed GET to /_mock
+    # reads only: every GET route of the OpenAPI document, with real ids, leaves the exported state as it was.
+    srv = server_factory()
+    ns = srv.post(f"{C1}/namespaces", {"name": uniq("get"), "project_id": DEFAULT_PROJECT}).json()
+    srv.wait_ready("c1", ns["id"])
+    c = srv.post(f"{C1}/containers", {"namespace_id": ns["id"], "name": uniq("g"), "image": "nginx:latest"}).json()
+    before = srv.get("/_mock/state", token=None).json()
+    paths = srv.get("/_mock/openapi.json", token=None).json()["paths"]
+    called = 0
+    for path, operations in paths.items():
+        if "get" not in operations or not path.startswith("/_mock/") or path.startswith("/_mock/invoke/"):
+            continue
+        concrete = (path.replace("{namespace_id}", ns["id"]).replace("{application_id}", c["id"])
+                    .replace("{function_id}", c["id"]))
+        assert "{" not in concrete, concrete
+        r = srv.get(concrete, token=None)
+        assert r.status_code < 500, (concrete, r.status_code)
+        called += 1
+    assert called >= 8
+    assert srv.get("/_mock/state", token=None).json() == before
+
+
 def test_same_site_pages_sdk_and_curl_keep_working(server):
     # A page served by this host, and the browser's own navigation, are fine.
     for headers in [{"Origin": f"http://localhost:{server.port}"}, {"Origin": f"http://127.0.0.1:{server.port}"},
