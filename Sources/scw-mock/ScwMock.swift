@@ -251,6 +251,10 @@ struct Watchdog: ParsableCommand {
 ///   exit with the program's status (re-raising the signal that killed it, so that the server sees what it saw).
 /// Only SIGKILL of this process itself escapes that, which is why the server and the watchdog send SIGTERM first and
 /// wait for it longer than its grace period.
+///
+/// The server starts this command with swift-subprocess (process group, output streams, teardown sequence), which has
+/// no parent-death signal, no child subreaper and no hook between fork and exec: those are set up here and in the C
+/// shim (`CProcessShim`).
 struct RunChild: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "run-child", abstract: "Internal: runs one workload process.",
                                                     shouldDisplay: false)

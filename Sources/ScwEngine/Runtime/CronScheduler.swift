@@ -115,34 +115,19 @@ public actor CronScheduler {
             await runtime.note(app, "cron \(trigger.id) (\(trigger.name)) not delivered: the application is not running")
             return
         }
-        let status = Self.deliver(port: port, method: trigger.httpMethod.uppercased(), path: trigger.httpPath, headers: headers, body: body)
+        let status = await Self.deliver(port: port, method: trigger.httpMethod.uppercased(), path: trigger.httpPath, headers: headers, body: body)
         await runtime.note(app, "cron \(trigger.id) (\(trigger.name)) fired: \(trigger.httpMethod.uppercased()) \(trigger.httpPath) → \(status.map(String.init) ?? "no answer")")
     }
 
-    /// Sends one HTTP/1.0 request to the process and returns its status code.
-    static func deliver(port: Int, method: String, path: String, headers: [String: String], body: String) -> Int? {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { return nil }
-        defer { close(fd) }
-        var timeout = timeval(tv_sec: 5, tv_usec: 0)
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = UInt16(port).bigEndian
-        let connected = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
-        guard connected == 0 else { return nil }
+    /// Sends one HTTP/1.0 request to the process (on SwiftNIO's event loops, waiting at most 5 s for the answer) and
+    /// returns its status code. Header lines carrying CR or LF are left out.
+    static func deliver(port: Int, method: String, path: String, headers: [String: String], body: String) async -> Int? {
         let payload = Array(body.utf8)
-        var head = "\(method) \(path) HTTP/1.0\r\nHost: 127.0.0.1:\(port)\r\nContent-Length: \(payload.count)\r\nUser-Agent: scw-mock-cron\r\n"
-        if headers["Content-Type"] == nil && headers["content-type"] == nil { head += "Content-Type: application/json\r\n" }
+        var lines: [(String, String)] = [("Content-Length", String(payload.count)), ("User-Agent", "scw-mock-cron")]
+        if headers["Content-Type"] == nil && headers["content-type"] == nil { lines.append(("Content-Type", "application/json")) }
         for (name, value) in headers where !name.contains("\r") && !value.contains("\r") && !name.contains("\n") && !value.contains("\n") {
-            head += "\(name): \(value)\r\n"
+            lines.append((name, value))
         }
-        let request = Array((head + "\r\n").utf8) + payload
-        guard send(fd, request, request.count, 0) == request.count else { return nil }
-        var buffer = [UInt8](repeating: 0, count: 64)
-        let n = recv(fd, &buffer, buffer.count, 0)
-        guard n >= 12 else { return nil }
-        return Int(String(decoding: buffer[0..<n], as: UTF8.self).split(separator: " ").dropFirst().first ?? "")
+        return await LoopbackClient.status(port: port, method: method, path: path, headers: lines, body: payload, timeout: .seconds(5))
     }
 }

@@ -26,6 +26,11 @@ public final class LogBuffer: Sendable {
 
     /// Appends raw bytes read from `stream` (`stdout`/`stderr`), splitting them into lines.
     public func append(_ data: Data, stream: String, time: String) {
+        data.withUnsafeBytes { append($0, stream: stream, time: time) }
+    }
+
+    /// Appends raw bytes read from `stream` (`stdout`/`stderr`), splitting them into lines.
+    public func append(_ data: UnsafeRawBufferPointer, stream: String, time: String) {
         state.withLock { s in
             var pending = s.partial[stream] ?? []
             for byte in data {

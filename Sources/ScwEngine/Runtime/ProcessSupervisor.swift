@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Subprocess
 import Synchronization
 
 /// What to run for one container or function.
@@ -37,23 +38,23 @@ public enum WorkloadEvent: Sendable, Equatable {
     case failed(String)
 }
 
-/// Launches and supervises local processes (issue 6): each gets a free port in `PORT`, its own process group, a
-/// parent-death signal (`setpriv --pdeathsig KILL`) so that it cannot outlive the mock even after a SIGKILL, and a
-/// marker variable used to sweep double-forked descendants. Ready = accepts TCP connections on its port. A ready
-/// process that crashes is restarted with back-off; repeated crashes end in `failed`.
+/// Launches and supervises local processes: each gets a free port in `PORT`, its own process group, a parent-death
+/// signal (through `run-child`, or `setpriv --pdeathsig KILL`) so that it cannot outlive the mock even after a
+/// SIGKILL, and a marker variable used to sweep double-forked descendants. Processes are started with swift-subprocess
+/// (`ChildProcess`): their output is read as async streams and their exits awaited, with no thread per process.
+/// Ready = accepts TCP connections on its port (checked on SwiftNIO's event loops, the `/proc` ownership check off the
+/// cooperative pool). A ready process that crashes is restarted with back-off; repeated crashes end in `failed`.
 public actor ProcessSupervisor {
     final class Instance: @unchecked Sendable {
-        let process: Process
+        let child: ChildProcess
         let port: Int
         let marker: String
         let logs: LogBuffer
         let generation: Int
         var ready = false
         var stopping = false
-        /// Output pipes still open (drained at end of file).
-        let openPipes = Atomic<Int>(2)
-        init(process: Process, port: Int, marker: String, logs: LogBuffer, generation: Int) {
-            self.process = process
+        init(child: ChildProcess, port: Int, marker: String, logs: LogBuffer, generation: Int) {
+            self.child = child
             self.port = port
             self.marker = marker
             self.logs = logs
@@ -102,7 +103,8 @@ public actor ProcessSupervisor {
     /// How much longer than its grace period the server and the watchdog wait for a launcher before they SIGKILL it:
     /// a launcher killed first would leave the descendants that cleared their environment (no marker) to init.
     public static let launcherMarginSeconds = 1.5
-    private var watchdog: (process: Process, writer: Int32)?
+    /// The watchdog process (nil while it is being started) and the write end of its pipe.
+    private var watchdog: (process: ChildProcess?, writer: Int32)?
     /// Markers this supervisor issued and has not swept yet (kept in the marker file by `sweepLeftovers`).
     private var issuedMarkers: Set<String> = []
 
@@ -190,11 +192,11 @@ public actor ProcessSupervisor {
     /// Kills the running process of `id` as a crash would (SIGKILL); the usual restart policy applies.
     /// Returns false when nothing runs. Under a launcher the program (the launcher's children) is killed, not the
     /// launcher: the launcher then removes what the program left and exits as it did.
-    public func crash(_ id: String) -> Bool {
-        guard let instance = current[id], instance.process.isRunning else { return false }
+    public func crash(_ id: String) async -> Bool {
+        guard let instance = current[id], instance.child.isRunning else { return false }
         instance.logs.note("crash injected by /_mock", time: now())
-        let pid = instance.process.processIdentifier
-        let children = launcherCommand == nil ? [] : Self.processTable().filter { $0.parent == pid }.map(\.pid)
+        let pid = instance.child.pid
+        let children = launcherCommand == nil ? [] : await offload { Self.processTable().filter { $0.parent == pid }.map(\.pid) }
         if children.isEmpty {
             kill(pid, SIGKILL)
         } else {
@@ -265,7 +267,7 @@ public actor ProcessSupervisor {
         logs[spec.id] = buffer
         let instance: Instance
         do {
-            instance = try start(spec, generation: gen, logs: buffer)
+            instance = try await start(spec, generation: gen, logs: buffer)
         } catch let error as LaunchError {
             buffer.note("launch failed: \(error.message)", time: now())
             specs[spec.id] = nil
@@ -275,17 +277,17 @@ public actor ProcessSupervisor {
             await onEvent(spec.id, .failed("launch failed: \(error)"))
             return
         }
-        buffer.note("started pid \(instance.process.processIdentifier) on port \(instance.port)", time: now())
+        buffer.note("started pid \(instance.child.pid) on port \(instance.port)", time: now())
         let deadline = ContinuousClock.now + .milliseconds(Int(spec.readyTimeoutSeconds * 1000))
         while true {
             if specs[spec.id] != spec || stopped {
                 await terminate(instance)
                 return
             }
-            if !instance.process.isRunning {
-                await Self.outputDrained(instance)
+            if let code = instance.child.terminationStatus {
+                // The status is set once the output has been read to its end: the message quotes its last lines.
                 let detail = instance.logs.lastErrorLines(5).joined(separator: "\n")
-                let message = "process exited with code \(instance.process.terminationStatus) before listening on PORT \(instance.port)"
+                let message = "process exited with code \(code) before listening on PORT \(instance.port)"
                     + (detail.isEmpty ? "" : ": \(detail)")
                 buffer.note(message, time: now())
                 await sweep(marker: instance.marker)
@@ -295,8 +297,7 @@ public actor ProcessSupervisor {
                 }
                 return
             }
-            if Self.accepts(port: instance.port), Self.listenerIsOurs(port: instance.port, marker: instance.marker),
-               spec.httpProbePath.map({ Self.probe(port: instance.port, path: $0) }) ?? true { break }
+            if await Self.isReady(port: instance.port, marker: instance.marker, httpProbePath: spec.httpProbePath) { break }
             if ContinuousClock.now >= deadline {
                 let message = spec.httpProbePath.map { "did not answer HTTP requests on PORT \(instance.port) and path \($0) within \(Int(spec.readyTimeoutSeconds))s" }
                     ?? "did not listen on PORT \(instance.port) within \(Int(spec.readyTimeoutSeconds))s"
@@ -322,13 +323,12 @@ public actor ProcessSupervisor {
     private func exited(_ id: String, generation gen: Int) async {
         guard let instance = current[id], instance.generation == gen, !instance.stopping, let spec = specs[id], !stopped else { return }
         current[id] = nil
-        let code = instance.process.terminationStatus
+        let code = instance.child.terminationStatus ?? -1
         let recent = (crashes[id] ?? []).filter { ContinuousClock.now - $0 < .seconds(60) } + [ContinuousClock.now]
         crashes[id] = recent
         instance.logs.note("process exited with code \(code)", time: now())
         await sweep(marker: instance.marker)
         if recent.count > 3 {
-            await Self.outputDrained(instance)
             let detail = instance.logs.lastErrorLines(5).joined(separator: "\n")
             await onEvent(id, .failed("crashed \(recent.count) times within 60s; last exit code \(code)" + (detail.isEmpty ? "" : ": \(detail)")))
             specs[id] = nil
@@ -342,13 +342,13 @@ public actor ProcessSupervisor {
 
     struct LaunchError: Error { var message: String }
 
-    private func start(_ spec: WorkloadSpec, generation gen: Int, logs buffer: LogBuffer) throws -> Instance {
+    private func start(_ spec: WorkloadSpec, generation gen: Int, logs buffer: LogBuffer) async throws -> Instance {
         guard let program = spec.command.first else { throw LaunchError(message: "no command to run") }
         guard let executable = Self.resolve(program) else { throw LaunchError(message: "command not found: \(program)") }
         let port = try Self.freePort()
         let marker = UUID().uuidString.lowercased()
         issuedMarkers.insert(marker)
-        tellWatchdog(marker)
+        await tellWatchdog(marker)
         if let markerFile, let handle = FileHandle(forWritingAtPath: markerFile) ?? {
             _ = FileManager.default.createFile(atPath: markerFile, contents: nil)
             return FileHandle(forWritingAtPath: markerFile)
@@ -365,99 +365,72 @@ public actor ProcessSupervisor {
         if sizes.reduce(0, +) > 2 * 1024 * 1024 || sizes.contains(where: { $0 > 128 * 1024 }) {
             throw LaunchError(message: "environment too large to exec (\(sizes.reduce(0, +)) bytes; Linux allows 2 MiB, 128 KiB per variable)")
         }
-        let process = Process()
+        let executablePath: String, arguments: [String]
         if let launcher = launcherCommand, let launcherPath = launcher.first {
-            process.executableURL = URL(fileURLWithPath: launcherPath)
-            process.arguments = Array(launcher.dropFirst()) + [executable] + spec.command.dropFirst()
+            // swift-subprocess has no parent-death signal, no child subreaper and no pre-exec hook: `run-child` (and
+            // its C shim) sets those up and starts the program itself, so the library launches `run-child`.
+            executablePath = launcherPath
+            arguments = launcher.dropFirst() + [executable] + spec.command.dropFirst()
         } else if FileManager.default.isExecutableFile(atPath: "/usr/bin/setpriv") {
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/setpriv")
-            process.arguments = ["--pdeathsig", "KILL", "--", executable] + spec.command.dropFirst()
+            executablePath = "/usr/bin/setpriv"
+            arguments = ["--pdeathsig", "KILL", "--", executable] + spec.command.dropFirst()
         } else {
-            process.executableURL = URL(fileURLWithPath: executable)
-            process.arguments = Array(spec.command.dropFirst())
+            executablePath = executable
+            arguments = Array(spec.command.dropFirst())
         }
-        process.environment = environment
-        if let dir = spec.workingDirectory { process.currentDirectoryURL = URL(fileURLWithPath: dir) }
-        // stdout and stderr: pipes whose read ends this process owns, drained by one thread each and closed at end
-        // of file (Foundation's Pipe handles with readability handlers were never closed: 2 fds leaked per launch).
-        var outFDs: [Int32] = [-1, -1], errFDs: [Int32] = [-1, -1]
-        // Close-on-exec everywhere (processes are only started from this actor, so no other launch can slip in
-        // between pipe and fcntl); the child's stdout and stderr are dup2'd copies, which do not inherit the flag.
-        guard pipe(&outFDs) == 0 else { throw LaunchError(message: "no pipe available: \(String(cString: strerror(errno)))") }
-        guard pipe(&errFDs) == 0 else {
-            close(outFDs[0]); close(outFDs[1])
-            throw LaunchError(message: "no pipe available: \(String(cString: strerror(errno)))")
-        }
-        for fd in outFDs + errFDs { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
-        process.standardOutput = FileHandle(fileDescriptor: outFDs[1], closeOnDealloc: false)
-        process.standardError = FileHandle(fileDescriptor: errFDs[1], closeOnDealloc: false)
-        process.standardInput = FileHandle.nullDevice
         let id = spec.id
-        process.terminationHandler = { [weak self] _ in
-            guard let self else { return }
-            Task { await self.exited(id, generation: gen) }
-        }
+        let child: ChildProcess
         do {
-            try process.run()
-        } catch {
-            for fd in outFDs + errFDs { close(fd) }
-            throw LaunchError(message: "cannot start \(program): \(error.localizedDescription)")
-        }
-        // The child has its copies; the mock keeps only the read ends, so end of file comes when the child is gone.
-        close(outFDs[1])
-        close(errFDs[1])
-        let instance = Instance(process: process, port: port, marker: marker, logs: buffer, generation: gen)
-        Self.drain(outFDs[0], into: buffer, stream: "stdout", clock: now) { instance.openPipes.subtract(1, ordering: .releasing) }
-        Self.drain(errFDs[0], into: buffer, stream: "stderr", clock: now) { instance.openPipes.subtract(1, ordering: .releasing) }
-        return instance
-    }
-
-    /// Reads `fd` until end of file on a thread of its own, appending to the log buffer (bounded there), then closes
-    /// it. Reading never stops while the process writes, so a flood of output cannot block it.
-    static func drain(_ fd: Int32, into buffer: LogBuffer, stream: String, clock: @escaping @Sendable () -> String,
-                      done: @escaping @Sendable () -> Void) {
-        let thread = Thread {
-            var chunk = [UInt8](repeating: 0, count: 65536)
-            while true {
-                let count = read(fd, &chunk, chunk.count)
-                if count > 0 {
-                    buffer.append(Data(chunk[0..<count]), stream: stream, time: clock())
-                } else if count < 0 && errno == EINTR {
-                    continue
-                } else {
-                    break
-                }
+            child = try await ChildProcess.start(
+                executable: executablePath, arguments: arguments, environment: environment,
+                workingDirectory: spec.workingDirectory, teardown: teardownSteps, logs: buffer, clock: now
+            ) { [weak self] _ in
+                await self?.exited(id, generation: gen)
             }
-            close(fd)
-            done()
+        } catch {
+            throw LaunchError(message: "cannot start \(program): \(error)")
         }
-        thread.name = "scw-mock \(stream)"
-        thread.stackSize = 256 * 1024
-        thread.start()
+        return Instance(child: child, port: port, marker: marker, logs: buffer, generation: gen)
     }
 
-    /// Waits (briefly: a descendant may keep the pipes open) until what an exited process wrote has been read, so that
-    /// an error message quotes its last lines.
-    static func outputDrained(_ instance: Instance) async {
-        let deadline = ContinuousClock.now + .milliseconds(500)
-        while instance.openPipes.load(ordering: .acquiring) > 0 && ContinuousClock.now < deadline {
-            try? await Task.sleep(for: .milliseconds(5))
-        }
+    /// How a process is stopped. Under a launcher: SIGTERM to the launcher alone (it passes it on to every
+    /// descendant, once, and SIGKILLs them after its grace period), which gets its grace period and a margin before it
+    /// is SIGKILLed; otherwise SIGTERM to the whole group, SIGKILL to the group after the grace period.
+    var teardownSteps: [TeardownStep] {
+        let owned = launcherCommand != nil
+        let wait = owned ? max(graceSeconds, Self.launcherGraceSeconds) + Self.launcherMarginSeconds : graceSeconds
+        return [.send(signal: .terminate, toProcessGroup: !owned, allowedDurationToNextStep: .milliseconds(Int(wait * 1000)))]
     }
 
-    /// SIGTERM to the process group, SIGKILL after the grace period, then a sweep of double-forked descendants. Under a
-    /// launcher, SIGTERM goes to the launcher alone (it passes it on to every descendant, once, and SIGKILLs them
-    /// after its grace period), and the launcher gets its grace period and a margin before the group is SIGKILLed.
+    /// Whether the process on `port` is ready: it accepts connections, the listener is the workload's own (not a
+    /// program that took the port first), and the HTTP probe, if any, answers below 400.
+    static func isReady(port: Int, marker: String, httpProbePath: String?) async -> Bool {
+        guard await LoopbackClient.accepts(port: port) else { return false }
+        guard await offload({ listenerIsOurs(port: port, marker: marker) }) else { return false }
+        guard let path = httpProbePath else { return true }
+        return await probe(port: port, path: path)
+    }
+
+    /// Runs the teardown sequence (`teardownSteps`), then SIGKILLs the stragglers left in the group and sweeps
+    /// double-forked descendants.
     private func terminate(_ instance: Instance) async {
         instance.stopping = true
-        let pid = instance.process.processIdentifier
-        if instance.process.isRunning {
-            let owned = launcherCommand != nil
-            kill(owned ? pid : -pid, SIGTERM)
-            let wait = owned ? max(graceSeconds, Self.launcherGraceSeconds) + Self.launcherMarginSeconds : graceSeconds
-            let deadline = ContinuousClock.now + .milliseconds(Int(wait * 1000))
-            while instance.process.isRunning && ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(10)) }
-            if instance.process.isRunning { kill(-pid, SIGKILL) }
+        let child = instance.child
+        let pid = child.pid
+        if child.isRunning {
+            if child.requestTeardown(teardownSteps) {
+                await child.waitForExit(timeout: .seconds(30))
+            } else {
+                // The process closed its output but still runs: no teardown can be served by its run, signal it here.
+                let owned = launcherCommand != nil
+                kill(owned ? pid : -pid, SIGTERM)
+                let wait = owned ? max(graceSeconds, Self.launcherGraceSeconds) + Self.launcherMarginSeconds : graceSeconds
+                if !(await child.waitForExit(timeout: .milliseconds(Int(wait * 1000)))) {
+                    kill(-pid, SIGKILL)
+                    kill(pid, SIGKILL)
+                    await child.waitForExit(timeout: .seconds(5))
+                }
+            }
         }
         kill(-pid, SIGKILL)  // stragglers left in the group
         await sweep(marker: instance.marker)
@@ -471,17 +444,19 @@ public actor ProcessSupervisor {
     public func sweepLeftovers() async {
         guard let markerFile, let text = try? String(contentsOfFile: markerFile, encoding: .utf8) else { return }
         let leftovers = Set(text.split(separator: "\n").map(String.init).filter { !$0.isEmpty && !issuedMarkers.contains($0) })
-        let launchers = Self.askLaunchersToStop(markers: leftovers)
+        let launchers = await offload { Self.askLaunchersToStop(markers: leftovers) }
         let deadline = ContinuousClock.now + .milliseconds(Int((Self.launcherGraceSeconds + Self.launcherMarginSeconds) * 1000))
-        while launchers.contains(where: Self.isLive) && ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(20)) }
-        Self.sweep(markers: leftovers)
+        while await offload({ launchers.contains(where: Self.isLive) }) && ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        _ = await offload { Self.sweep(markers: leftovers) }
         let kept = issuedMarkers.sorted().map { $0 + "\n" }.joined()
         try? Data(kept.utf8).write(to: URL(fileURLWithPath: markerFile))
     }
 
     /// Kills every process whose environment carries `marker` (children that left the process group).
     private func sweep(marker: String) async {
-        Self.sweep(markers: [marker])
+        _ = await offload { Self.sweep(markers: [marker]) }
         issuedMarkers.remove(marker)
     }
 
@@ -562,32 +537,33 @@ public actor ProcessSupervisor {
     }
 
     /// Sends a new marker to the watchdog, starting it first (or again, if it died, with the markers still live).
-    private func tellWatchdog(_ marker: String) {
+    private func tellWatchdog(_ marker: String) async {
         guard let watchdogCommand, let program = watchdogCommand.first else { return }
-        if let running = watchdog, !running.process.isRunning {
+        if let running = watchdog, let process = running.process, !process.isRunning {
             close(running.writer)
             watchdog = nil
         }
-        if watchdog == nil {
-            var fds: [Int32] = [0, 0]
-            guard pipe(&fds) == 0 else { return }
-            // The write end stays in the mock only: no child may hold it, or the watchdog would never see it close.
-            _ = fcntl(fds[1], F_SETFD, FD_CLOEXEC)
-            signal(SIGPIPE, SIG_IGN)
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: program)
-            process.arguments = Array(watchdogCommand.dropFirst())
-            process.standardInput = FileHandle(fileDescriptor: fds[0], closeOnDealloc: true)
-            process.standardOutput = FileHandle.nullDevice
-            do { try process.run() } catch {
-                logger.warning("cannot start the process watchdog: \(error)")
-                close(fds[0]); close(fds[1])
-                return
-            }
-            watchdog = (process, fds[1])
-            for instance in current.values { sendToWatchdog(instance.marker) }
-        }
+        guard watchdog == nil else { return sendToWatchdog(marker) }
+        var fds: [Int32] = [0, 0]
+        guard pipe(&fds) == 0 else { return }
+        // The write end stays in the mock only: no child may hold it, or the watchdog would never see it close.
+        for fd in fds { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
+        signal(SIGPIPE, SIG_IGN)
+        let writer = fds[1]
+        // Markers written before the watchdog runs wait in the pipe.
+        watchdog = (nil, writer)
+        for instance in current.values { sendToWatchdog(instance.marker) }
         sendToWatchdog(marker)
+        do {
+            let process = try await ChildProcess.start(
+                executable: program, arguments: Array(watchdogCommand.dropFirst()), environment: ProcessInfo.processInfo.environment,
+                workingDirectory: nil, teardown: [], standardInput: fds[0], logs: LogBuffer(capacity: 100), clock: now) { _ in }
+            if watchdog?.writer == writer { watchdog?.process = process }
+        } catch {
+            logger.warning("cannot start the process watchdog: \(error)")
+            if watchdog?.writer == writer { watchdog = nil }
+            close(writer)
+        }
     }
 
     private func sendToWatchdog(_ marker: String) {
@@ -634,39 +610,11 @@ public actor ProcessSupervisor {
         }
     }
 
-    /// Whether something accepts TCP connections on 127.0.0.1:`port`.
-    static func accepts(port: Int) -> Bool {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { return false }
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = UInt16(port).bigEndian
-        return withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } } == 0
-    }
-
-    /// Whether `GET path` on 127.0.0.1:`port` answers with a status below 400 (the HTTP probe).
-    static func probe(port: Int, path: String) -> Bool {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { return false }
-        defer { close(fd) }
-        var timeout = timeval(tv_sec: 1, tv_usec: 0)
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = UInt16(port).bigEndian
-        let connected = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
-        guard connected == 0 else { return false }
-        let request = Array("GET \(path) HTTP/1.0\r\nHost: 127.0.0.1:\(port)\r\nUser-Agent: scw-mock-probe\r\n\r\n".utf8)
-        guard send(fd, request, request.count, 0) == request.count else { return false }
-        var buffer = [UInt8](repeating: 0, count: 64)
-        let n = recv(fd, &buffer, buffer.count, 0)
-        guard n >= 12 else { return false }
-        let statusLine = String(decoding: buffer[0..<n], as: UTF8.self)
-        guard statusLine.hasPrefix("HTTP/"), let code = Int(statusLine.split(separator: " ").dropFirst().first ?? "") else { return false }
-        return code < 400
+    /// Whether `GET path` on 127.0.0.1:`port` answers with a status below 400 within a second (the HTTP probe).
+    static func probe(port: Int, path: String) async -> Bool {
+        let status = await LoopbackClient.status(port: port, method: "GET", path: path, headers: [("User-Agent", "scw-mock-probe")],
+                                                 timeout: .seconds(1))
+        return status.map { $0 < 400 } ?? false
     }
 
     /// An executable path: as given when it contains `/`, else looked up in `PATH`.
