@@ -18,11 +18,12 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
-        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.35.2"),
         // Function archives: zipped (fixtures' `code:` folders) and unpacked with limits, in process.
         .package(url: "https://github.com/weichsel/ZIPFoundation.git", from: "0.9.20"),
+        // Workload processes: launched with their own process group, output read as async streams, torn down in steps.
+        .package(url: "https://github.com/swiftlang/swift-subprocess.git", from: "1.0.2"),
     ],
     targets: [
         // Debian's libargon2 (libargon2-dev): Argon2id PHC strings for secret environment variables.
@@ -54,13 +55,16 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "ZIPFoundation", package: "ZIPFoundation"),
+                .product(name: "Subprocess", package: "swift-subprocess"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ]
         ),
         .target(
             name: "ScwAPI",
             dependencies: [
                 "ScwDomain", "ScwEngine", "ScwKeys",
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -96,10 +100,22 @@ let package = Package(
         .testTarget(name: "ScwKeysTests", dependencies: ["ScwKeys"]),
         .testTarget(name: "ScwStoreTests", dependencies: ["ScwStore", "ScwDomain"]),
         .testTarget(
+            name: "ScwEngineTests",
+            dependencies: [
+                "ScwEngine",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Subprocess", package: "swift-subprocess"),
+            ]
+        ),
+        .testTarget(
             name: "ScwAPITests",
             dependencies: [
-                "ScwMockApp", "ScwAPI", "ScwDomain", "ScwKeys", "ScwEngine",
+                "ScwMockApp", "ScwAPI", "ScwDomain", "ScwKeys", "ScwEngine", "ScwStore",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
             ],
             exclude: ["Golden"]
         ),

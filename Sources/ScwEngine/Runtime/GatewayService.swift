@@ -11,7 +11,7 @@ public enum PrivateAuthMode: String, Sendable, CaseIterable {
     case container
 }
 
-/// Finds the container or function a call is for and decides whether the caller may reach it (issue 6).
+/// Finds the container or function a call is for and decides whether the caller may reach it.
 public struct GatewayService: Sendable {
     let database: AppDatabase
     let keys: KeyRing
@@ -20,23 +20,27 @@ public struct GatewayService: Sendable {
     public let runtime: RuntimeCoordinator
     public let mode: PrivateAuthMode
     /// Lookups by id and by host, valid while the store's generation is unchanged (any write clears them).
-    private let routes = RouteCache()
+    private let routes = GenerationCache<Target?>()
+    /// What the store knows of token ids (issued, revoked, unknown), kept in step with it the same way: a call with
+    /// a token reads memory, and the store once per token id after a write.
+    private let standings = GenerationCache<TokenStanding>()
 
-    final class RouteCache: Sendable {
+    /// Values read from the store, valid while its generation is unchanged (any committed write empties it).
+    final class GenerationCache<Value: Sendable>: Sendable {
         struct State {
             var generation = -1
-            var byKey: [String: Target?] = [:]
+            var byKey: [String: Value] = [:]
         }
         let state = Mutex(State())
 
-        func lookup(_ key: String, generation: Int) -> Target?? {
+        func lookup(_ key: String, generation: Int) -> Value? {
             state.withLock { $0.generation == generation ? $0.byKey[key] : nil }
         }
 
-        func store(_ key: String, _ target: Target?, generation: Int) {
+        func store(_ key: String, _ value: Value, generation: Int) {
             state.withLock { state in
                 if state.generation != generation || state.byKey.count >= 10_000 { state = State(generation: generation) }
-                state.byKey[key] = .some(target)
+                state.byKey[key] = value
             }
         }
     }
@@ -74,10 +78,8 @@ public struct GatewayService: Sendable {
     /// The application with this id.
     public func target(id raw: String) throws(ScwError) -> Target? {
         try cached("id:" + raw) { () throws(ScwError) in
-            guard let cid = ContainerID(raw) else { return nil }
-            if let c = try database.container(id: cid) { return Self.target(c) }
-            if let f = try database.function(id: FunctionID(trusted: cid.rawValue)) { return Self.target(f) }
-            return nil
+            guard ContainerID(raw) != nil, let ref = try database.applicationRef(id: raw) else { return nil }
+            return try target(ref)
         }
     }
 
@@ -90,23 +92,30 @@ public struct GatewayService: Sendable {
         return found
     }
 
-    static func target(_ c: Container) -> Target {
-        Target(id: c.id.rawValue, kind: .container, namespaceID: c.namespaceID, projectID: c.projectID, organizationID: c.organizationID,
-               privacy: c.spec.privacy, timeoutSeconds: c.spec.timeoutSeconds)
+    /// What the store knows of a token id, from memory while nothing was written since it was read. A store failure
+    /// is not kept (and refuses the call).
+    func standing(jti: String) -> TokenStanding {
+        Self.standing(jti: jti, cache: standings, generation: database.generation) { [database] jti throws(ScwError) in
+            try database.tokenStanding(jti: jti)
+        }
     }
 
-    static func target(_ f: Function) -> Target {
-        Target(id: f.id.rawValue, kind: .function, namespaceID: f.namespaceID, projectID: f.projectID, organizationID: f.organizationID,
-               privacy: f.spec.privacy, timeoutSeconds: f.spec.timeoutSeconds)
+    /// `standing(jti:)`, with the store's generation read before the load (a write during it makes the entry stale).
+    static func standing(jti: String, cache: GenerationCache<TokenStanding>, generation: Int,
+                         load: (String) throws(ScwError) -> TokenStanding) -> TokenStanding {
+        if let hit = cache.lookup(jti, generation: generation) { return hit }
+        guard let found = try? load(jti) else { return .unknown }
+        cache.store(jti, found, generation: generation)
+        return found
+    }
+
+    static func target(_ app: some Application) -> Target {
+        Target(id: app.id.rawValue, kind: type(of: app).kind, namespaceID: app.namespaceID, projectID: app.projectID,
+               organizationID: app.organizationID, privacy: app.spec.privacy, timeoutSeconds: app.spec.timeoutSeconds)
     }
 
     private func target(_ ref: ApplicationRef) throws(ScwError) -> Target? {
-        switch ref {
-        case .container(let id):
-            return try database.container(id: id).map(Self.target)
-        case .function(let id):
-            return try database.function(id: id).map(Self.target)
-        }
+        try database.application(ref).map { Self.target($0) }
     }
 
     /// nil when the call may go through, else why not. A private application accepts a token of its namespace or
@@ -151,11 +160,10 @@ public struct GatewayService: Sendable {
         do {
             let claims = try TokenVerifier(publicKey: key.publicKey)
                 .verify(token, for: TokenTarget(namespaceID: target.namespaceID.rawValue, applicationID: target.id), nowNanoseconds: clock.now().nanoseconds)
-            // Issue 12: a sound signature is not enough. The token must be one the store issued (tokens API, fixtures
+            // A sound signature is not enough. The token must be one the store issued (tokens API, fixtures
             // or issue-jwt) for this namespace and not revoked, so forged tokens, tokens minted by hand with an
-            // exported key, and tokens minted after the state a reset went back to are refused. One statement of
-            // primary-key lookups; a store failure refuses.
-            switch (try? database.tokenStanding(jti: claims.jti)) ?? .unknown {
+            // exported key, and tokens minted after the state a reset went back to are refused.
+            switch standing(jti: claims.jti) {
             case .known(let namespaceID) where namespaceID == target.namespaceID: return nil
             case .revoked: return TokenFailure.revoked.description
             case .known, .unknown: return "token unknown: it was not issued by this mock's tokens API (or was issued before the last reset)"

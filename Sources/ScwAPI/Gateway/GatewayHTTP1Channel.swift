@@ -1,0 +1,63 @@
+import HTTPTypes
+import HummingbirdCore
+import Logging
+import NIOCore
+import NIOHTTP1
+import NIOHTTPTypes
+import NIOHTTPTypesHTTP1
+import ScwEngine
+
+/// Hummingbird's HTTP/1 channel with the gateway (`GatewayHandler`) added after the connection-state handler, so that
+/// idle timeouts and graceful shutdown see the calls it answers.
+public struct GatewayHTTP1Channel: HTTPChannelHandler {
+    public typealias Value = NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>
+    public let responder: HTTPChannelHandler.Responder
+    let configuration: HTTP1Channel.Configuration
+    let routing: GatewayRouting
+    let pool = UpstreamPool()
+    let budget = ConnectionBudget()
+    let serverName: String?
+
+    /// Creates the channel.
+    public init(responder: @escaping HTTPChannelHandler.Responder, configuration: HTTP1Channel.Configuration, gateway: GatewayService,
+                edge: EdgePolicy = EdgePolicy(), serverName: String?) {
+        self.responder = responder
+        self.configuration = configuration
+        self.routing = GatewayRouting(gateway: gateway, edge: edge)
+        self.serverName = serverName
+    }
+
+    public func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
+        channel.eventLoop.makeCompletedFuture {
+            var limits = NIOHTTPDecoderLimitConfiguration()
+            limits.maxHeaderFieldSize = configuration.httpDecoder.maxHeaderFieldSize
+            limits.maxHeaderListSize = configuration.httpDecoder.maxHeaderListSize
+            limits.maxHeaderFieldCount = configuration.httpDecoder.maxHeaderFieldCount
+            try channel.pipeline.syncOperations.configureHTTPServerPipeline(
+                // Pipelining assistance holds a pipelined request until the response before it has ended, which the
+                // gateway needs (Hummingbird alone reads requests one by one from its async channel instead).
+                withPipeliningAssistance: true, withErrorHandling: false, withOutboundHeaderValidation: false,
+                withEncoderConfiguration: .init(), withDecoderLimitConfiguration: limits)
+            let routing = self.routing
+            try channel.pipeline.syncOperations.addHandler(ConnectionGuard(
+                timeout: configuration.idleTimeout ?? .seconds(60), maxBodyBytes: WireJSON.maxBodyBytes, budget: budget,
+                isGatewayCall: { path, authority in
+                    switch routing.route(path: path, authority: authority, fields: HTTPFields()) {
+                    case .application, .unknown: return true
+                    case .api, .refused: return false
+                    }
+                }))
+            try channel.pipeline.syncOperations.addHandler(HTTP1ToHTTPServerCodec(secure: false))
+            try channel.pipeline.syncOperations.addHandler(
+                HTTPConnectionStateHandler(idleTimeout: configuration.idleTimeout.map { .init($0) }, logger: logger))
+            try channel.pipeline.syncOperations.addHandler(GatewayHandler(decider: routing, pool: pool, serverName: serverName))
+            // After the gateway: only Hummingbird's responses pass through it.
+            try channel.pipeline.syncOperations.addHandler(ExplicitDateHandler())
+            return try NIOAsyncChannel(wrappingChannelSynchronously: channel, configuration: .init(isOutboundHalfClosureEnabled: true))
+        }
+    }
+
+    public func handle(value asyncChannel: NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>, logger: Logger) async {
+        await handleHTTP(asyncChannel: asyncChannel, logger: logger)
+    }
+}

@@ -1,0 +1,165 @@
+import HTTPTypes
+import NIOCore
+import NIOHTTP1
+import ScwEngine
+
+/// Where a call goes, and how its headers change on the way. The connection's `GatewayHandler` asks it about every
+/// request (`decide`), `ConnectionGuard` asks whether a request is a gateway call, and `InvocationGateway` refuses what
+/// the edge policy refuses before the API.
+public struct GatewayRouting: Sendable {
+    let gateway: GatewayService
+    let edge: EdgePolicy
+    /// How long a call waits for a process that is still starting (then 503).
+    let readyWaitSeconds: Double
+
+    /// Creates the routing.
+    public init(gateway: GatewayService, edge: EdgePolicy = EdgePolicy(), readyWaitSeconds: Double = 10) {
+        self.gateway = gateway
+        self.edge = edge
+        self.readyWaitSeconds = readyWaitSeconds
+    }
+
+    enum Route {
+        /// Not a gateway call: the API serves it.
+        case api
+        /// `/_mock/invoke/{id}` naming no container or function.
+        case unknown(String)
+        /// A call for this application, to be sent to `forwardPath` on its process.
+        case application(GatewayService.Target, forwardPath: String)
+        /// Refused before anything runs (`EdgePolicy`: host not allowed, cross-site, control token).
+        case refused(ErrorRenderer.EdgeRefusal)
+    }
+
+    /// A call whose `Host` is an allowed name of this server (`EdgePolicy`) is for the API or `/_mock` (among them
+    /// `/_mock/invoke/{id}/<path>`, for that application), never for a workload, whatever custom domain a tenant
+    /// created; a call whose `Host` is a container's or function's domain name (or one of its custom domains) is for
+    /// that application; anything else is refused (DNS rebinding). `.api` is not the last word: `InvocationGateway`
+    /// then applies the rest of the policy (cross-site, control token) before the router; it is checked here only for
+    /// `/_mock/invoke`, which the gateway answers itself. (Each request pays for the header checks once.)
+    func route(path: String, authority: String?, fields: HTTPFields) -> Route {
+        if !edge.hosts.allows(authority: authority) {
+            if let host = Self.hostName(authority), Self.isApplicationHost(host), let found = try? gateway.target(host: host) {
+                return .application(found, forwardPath: path)
+            }
+            return .refused(.hostNotAllowed(authority ?? ""))
+        }
+        if path.utf8.starts(with: Self.invokePrefix) {
+            if let refusal = edge.refusal(path: path, fields: fields) { return .refused(refusal) }
+            // On every call: UTF-8 offsets, not characters.
+            let utf8 = path.utf8
+            let start = utf8.index(utf8.startIndex, offsetBy: Self.invokePrefix.count)
+            let end = utf8[start...].firstIndex(of: UInt8(ascii: "/")) ?? utf8.endIndex
+            let id = String(path[start..<end])
+            let forwardPath = end == utf8.endIndex ? "/" : String(path[end...])
+            guard let found = try? gateway.target(id: id) else { return .unknown(id) }
+            return .application(found, forwardPath: forwardPath)
+        }
+        return .api
+    }
+
+    private static let invokePrefix = Array("/_mock/invoke/".utf8)
+
+    /// The host name a request was sent to, without the port.
+    static func hostName(_ authority: String?) -> String? {
+        guard let authority, !authority.hasPrefix("[") else { return nil }
+        return authority.split(separator: ":").first.map { $0.lowercased() }
+    }
+
+    /// Whether a host can name an application (not an IP literal or localhost, which always mean the API).
+    static func isApplicationHost(_ host: String) -> Bool {
+        host != "localhost" && host.contains(".") && !host.allSatisfy { $0.isNumber || $0 == "." }
+    }
+
+    /// Headers that describe one hop, never forwarded. `expect` is not answered by the gateway, so it is not passed on.
+    static let hopByHop: Set<String> = ["connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade", "te", "trailer", "host",
+                                        "content-length", "expect"]
+
+    /// The request headers the process receives: the caller's, minus hop-by-hop ones (and, under `--private-auth
+    /// edge`, minus the credential of a private application: it stops at the gateway), plus what Scaleway's edge adds
+    /// (containers docs): who called, over what, and the request id.
+    func upstreamHeaders(_ fields: HTTPFields, target: GatewayService.Target, remoteIP: String?, authority: String?, requestID: String) -> HTTPHeaders {
+        let stripToken = target.privacy == .private && gateway.mode == .edge
+        var headers = HTTPHeaders()
+        headers.reserveCapacity(fields.count + 5)
+        for field in fields where !Self.hopByHop.contains(field.name.canonicalName) && !Self.added.contains(field.name) {
+            if stripToken && field.name == Self.authToken { continue }
+            headers.add(name: field.name.rawName, value: field.value)
+        }
+        headers.add(name: "X-Forwarded-For", value: remoteIP ?? "127.0.0.1")
+        headers.add(name: "X-Forwarded-Proto", value: "http")
+        headers.add(name: "X-Request-Id", value: requestID)
+        if let authority { headers.add(name: "X-Forwarded-Host", value: authority) }
+        return headers
+    }
+
+    static let authToken = HTTPField.Name("X-Auth-Token")!
+    static let requestIDName = HTTPField.Name("X-Request-Id")!
+    /// The headers the gateway sets itself (a caller's own are replaced).
+    private static let added: Set<HTTPField.Name> = [HTTPField.Name("X-Forwarded-For")!, HTTPField.Name("X-Forwarded-Proto")!, requestIDName,
+                                                     HTTPField.Name("X-Forwarded-Host")!]
+
+    /// The response headers the caller receives: the process's, minus hop-by-hop ones (its `Content-Length` stays:
+    /// the body passes unchanged) and those the gateway sets (`Server`, `Date`), plus the request id.
+    static func responseHeaders(_ fields: HTTPHeaders, requestID: String) -> HTTPFields {
+        var headers = HTTPFields()
+        headers.reserveCapacity(fields.count + 3)
+        for (rawName, value) in fields {
+            guard let name = HTTPField.Name(rawName), !replacedInResponses.contains(name) else { continue }
+            if name == .contentLength || !hopByHop.contains(name.canonicalName) { headers.append(HTTPField(name: name, value: value)) }
+        }
+        headers.append(HTTPField(name: requestIDName, value: requestID))
+        return headers
+    }
+
+    private static let replacedInResponses: Set<HTTPField.Name> = [requestIDName, .server, .date]
+}
+
+extension GatewayRouting: GatewayDecider {
+    /// What the gateway does with a request: the API's and refused ones pass on to Hummingbird; a call for an
+    /// application is answered at once when it can be (unknown id, access denied, a ready process), else after
+    /// `resolve` has waited for what is missing (a process starting or scaled to zero, a namespace key not loaded).
+    func decide(_ request: HTTPRequest, remoteIP: String?, ids: inout RequestIDs) -> GatewayDecision {
+        let raw = request.path ?? "/"
+        let question = raw.utf8.firstIndex(of: UInt8(ascii: "?"))
+        let path = question.map { String(raw[..<$0]) } ?? raw
+        let target: GatewayService.Target, forwardPath: String
+        switch route(path: path, authority: request.authority, fields: request.headerFields) {
+        case .api, .refused: return .pass  // the API, or refused by InvocationGateway with the API's headers
+        case .unknown(let id): return .refuse(.unknownApplication(id: id))
+        case .application(let found, let path): (target, forwardPath) = (found, path)
+        }
+        let tokens = request.headerFields[values: Self.authToken]
+        let access = gateway.access(for: target, tokenHeaders: tokens, key: target.privacy == .private ? gateway.cachedKey(for: target) : nil)
+        if case .denied(let reason) = access { return .refuse(.denied(reason: reason)) }
+
+        let requestID: String = ids.next()
+        var headers = upstreamHeaders(request.headerFields, target: target, remoteIP: remoteIP, authority: request.authority, requestID: requestID)
+        // The body goes as it came: with its length, chunked, or not at all. A GET must not grow an empty chunked body
+        // on the way: a process that answers without reading it (Python's http.server does) closes a socket with
+        // unread bytes, the kernel resets it, and the reset can cut the response short.
+        let length = request.headerFields[.contentLength]
+        let chunked = request.headerFields[.transferEncoding] != nil
+        let replayable = !chunked && (length == nil || length == "0")
+        if replayable && ![.get, .head, .options, .delete, .trace].contains(request.method) {
+            headers.add(name: "Content-Length", value: "0")
+        } else if let length {
+            headers.add(name: "Content-Length", value: length)
+        } else if chunked {
+            headers.add(name: "Transfer-Encoding", value: "chunked")
+        }
+        let query = question.map { String(raw[$0...]) } ?? ""
+        let head = HTTPRequestHead(version: .http1_1, method: HTTPMethod(request.method), uri: forwardPath + query, headers: headers)
+        let call = GatewayCall(head: head, requestID: requestID, kind: target.kind.rawValue, timeoutSeconds: target.timeoutSeconds,
+                               replayable: replayable)
+
+        if access == .allowed, let port = gateway.runtime.readyPort(of: target.id) { return .proxy(call, port: port) }
+        let gateway = self.gateway, wait = readyWaitSeconds, checkToken = access == .needsKey
+        return .wait(call) {
+            if checkToken, let reason = await gateway.denial(for: target, tokenHeaders: tokens) { return .refused(.denied(reason: reason)) }
+            guard let port = await gateway.runtime.port(of: target.id, timeout: wait) else {
+                return .refused(.notRunning(kind: target.kind.rawValue, id: target.id))
+            }
+            return .port(port)
+        }
+    }
+}
