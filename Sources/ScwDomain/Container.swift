@@ -10,7 +10,7 @@ public enum ContainerProtocol: String, Sendable, Codable, CaseIterable { case ht
 /// Scaleway's sandbox generation.
 public enum Sandbox: String, Sendable, Codable, CaseIterable { case v1, v2 }
 
-/// How the platform scales a container: exactly one threshold (spec section 4c).
+/// How the platform scales a container: exactly one threshold.
 public enum ScalingOption: Sendable, Equatable, Codable {
     case concurrentRequests(Int)
     case cpuUsage(Int)
@@ -68,7 +68,7 @@ public struct ContainerSpec: Sendable, Equatable, Codable {
     public var command: [String]
     public var args: [String]
 
-    /// The server-side defaults recorded in 2025-26 (spec sections 4c, 4d), for a container named `name` in `namespace`.
+    /// The server-side defaults recorded in 2025-26, for a container named `name` in `namespace`.
     public static func defaults(name: String, namespace: Namespace) -> ContainerSpec {
         ContainerSpec(
             description: "", environmentVariables: [:], minScale: 0, maxScale: 5, memoryLimitBytes: 2_048_000_000, mvcpuLimit: 1000,
@@ -80,7 +80,7 @@ public struct ContainerSpec: Sendable, Equatable, Codable {
 }
 
 /// The lifecycle phase of a container or function ("application"); each API renders it in its own words
-/// (spec sections 4c, 4d, 4e, 9).
+///.
 public enum ApplicationPhase: String, Sendable, Codable, CaseIterable {
     /// v1beta1 only: created without a deploy.
     case created
@@ -94,67 +94,55 @@ public enum ApplicationPhase: String, Sendable, Codable, CaseIterable {
     public var isDeploying: Bool { self == .creating || self == .updating }
 }
 
-/// A serverless container.
+/// A serverless container: the fields every application has (`core`), and its settings.
 public struct Container: Sendable, Equatable {
     public var id: ContainerID
-    public var namespaceID: NamespaceID
-    public var name: String
-    public var region: Region
-    public var projectID: ProjectID
-    public var organizationID: OrganizationID
+    public var core: ApplicationCore
     public var spec: ContainerSpec
-    public var secrets: [HashedSecret]
-    public var phase: ApplicationPhase
-    /// When the deploy in progress settles.
-    public var settlesAt: Timestamp
-    public var errorMessage: String?
-    public var readyAt: Timestamp?
-    /// The generated host, `<prefix>-<name>.functions.fnc.<region>.scw.cloud` (spec section 5).
-    public var domainName: String
-    public var createdAt: Timestamp
-    public var updatedAt: Timestamp
-    /// Plain secret values, kept only to hand them to the launched process (never rendered by any API).
-    public var secretValues: [String: String] = [:]
 
     /// Creates a container value.
-    public init(id: ContainerID, namespaceID: NamespaceID, name: String, region: Region, projectID: ProjectID, organizationID: OrganizationID,
-                spec: ContainerSpec, secrets: [HashedSecret], phase: ApplicationPhase, settlesAt: Timestamp, errorMessage: String?,
-                readyAt: Timestamp?, domainName: String, createdAt: Timestamp, updatedAt: Timestamp) {
+    public init(id: ContainerID, core: ApplicationCore, spec: ContainerSpec) {
         self.id = id
-        self.namespaceID = namespaceID
-        self.name = name
-        self.region = region
-        self.projectID = projectID
-        self.organizationID = organizationID
+        self.core = core
         self.spec = spec
-        self.secrets = secrets
-        self.phase = phase
-        self.settlesAt = settlesAt
-        self.errorMessage = errorMessage
-        self.readyAt = readyAt
-        self.domainName = domainName
-        self.createdAt = createdAt
-        self.updatedAt = updatedAt
-    }
-
-    /// The container as a reader sees it at `now`: a deploy whose time has come has settled (until workloads run for
-    /// real, it succeeds), and `ready_at` / `updated_at` move to the settlement instant.
-    public func observed(at now: Timestamp) -> Container {
-        guard phase.isDeploying, settlesAt <= now else { return self }
-        var copy = self
-        let transition = ApplicationLifecycle.apply(.deploySucceeded, to: phase)
-        copy.phase = transition.phase
-        copy.errorMessage = nil
-        copy.readyAt = settlesAt
-        copy.updatedAt = max(updatedAt, settlesAt)
-        return copy
     }
 
     /// `https://` + the domain name: v1's `public_endpoint`.
     public var publicEndpoint: String { "https://\(domainName)" }
 }
 
-/// The container and function status machine as a value (spec section 9): v1beta1 created → pending → ready/error,
+extension ContainerSpec: ApplicationSpec {}
+extension ContainerPatch: ApplicationPatch {}
+
+extension Container: Application {
+    public static var kind: ResourceKind { .container }
+    public static var namespaceKind: NamespaceKind { .container }
+    public static func ref(_ id: ContainerID) -> ApplicationRef { .container(id) }
+
+    /// A container's deploy succeeds until its process says otherwise.
+    public var deployOutcome: String? { nil }
+
+    public static func defaults(name: String, namespace: Namespace, patch: ContainerPatch) -> ContainerSpec {
+        .defaults(name: name, namespace: namespace)
+    }
+
+    public static func problems(_ spec: ContainerSpec, in namespace: Namespace) -> [ArgumentProblem] {
+        ContainerRules.problems(spec, in: namespace)
+    }
+
+    /// The default image is made from the name: a bad name is reported once, as the name's problem.
+    public static func createProblems(name: String, patch: ContainerPatch, spec: ContainerSpec, in namespace: Namespace) -> [ArgumentProblem] {
+        let nameProblems = ContainerRules.nameProblem(name).map { [$0] } ?? []
+        var specProblems = ContainerRules.problems(spec, in: namespace)
+        if !nameProblems.isEmpty, patch.image == nil { specProblems.removeAll { $0.argumentName == "image" } }
+        return nameProblems + specProblems
+    }
+
+    /// v1 always deploys at create; v1beta1 when an image is given.
+    public static func creationEvent(deploy: Bool) -> ApplicationLifecycle.Event { deploy ? .createdAndDeployed : .createdOnly }
+}
+
+/// The container and function status machine as a value: v1beta1 created → pending → ready/error,
 /// every PATCH and deploy back to pending; v1 creating/updating → ready/error; deleting → gone.
 public enum ApplicationLifecycle {
     /// Things that happen to a container.
@@ -165,7 +153,7 @@ public enum ApplicationLifecycle {
         case createdOnly
         /// `deploy` (v1beta1) or `redeploy` (v1).
         case deployRequested
-        /// Any container PATCH: it redeploys (spec 3a "every PATCH redeploys → pending", 4d/9 v1 PATCH → updating), even of
+        /// Any container PATCH: it redeploys (v1beta1: every PATCH redeploys → `pending`; v1: PATCH → `updating`), even of
         /// description or tags only, restarting a deploy in progress.
         case configurationChanged
         /// A change that leaves the status alone (not used by containers: every PATCH redeploys them).

@@ -46,7 +46,7 @@ public struct ContainerPatch: Sendable {
     public var args: [String]?
     public var secrets: SecretChange = .unchanged
     public var hashProfile: SecretHashProfile = .legacy
-    /// v1beta1's deprecated `redeploy: true` (every PATCH redeploys anyway, spec sections 3a, 9).
+    /// v1beta1's deprecated `redeploy: true` (every PATCH redeploys anyway).
     public var forceRedeploy = false
 
     /// An empty patch.
@@ -54,22 +54,16 @@ public struct ContainerPatch: Sendable {
 
     /// Applies the patch to `spec`. On creation, a memory size given without a CPU limit derives the CPU the way
     /// Scaleway does (128 MB → 70 mvCPU, 256 → 140: 70 mvCPU per 128 MB). v1beta1's `max_concurrency` and the
-    /// `concurrent_requests_threshold` scaling option are one setting (spec 4c records them equal, 7 maps one to the
+    /// `concurrent_requests_threshold` scaling option are one setting (recorded equal on Scaleway, each one mapped to the
     /// other): setting either alone sets both, unless the container scales on CPU or memory usage (an out-of-range value
     /// is left to fail its own check).
     public func applied(to spec: ContainerSpec, creating: Bool) -> ContainerSpec {
-        var s = spec
-        if let v = description { s.description = v }
-        if let v = environmentVariables { s.environmentVariables = v }
-        if let v = minScale { s.minScale = v }
-        if let v = maxScale { s.maxScale = v }
+        var s = appliedShared(to: spec)
         if let v = memoryLimitBytes {
             s.memoryLimitBytes = v
             if creating && mvcpuLimit == nil { s.mvcpuLimit = Int((v / 1_000_000 * 70 + 64) / 128) }
         }
         if let v = mvcpuLimit { s.mvcpuLimit = v }
-        if let v = timeoutSeconds { s.timeoutSeconds = v }
-        if let v = privacy { s.privacy = v }
         if let v = image { s.image = v }
         if let v = maxConcurrency {
             s.maxConcurrency = v
@@ -79,8 +73,6 @@ public struct ContainerPatch: Sendable {
         }
         if let v = self.protocol { s.protocol = v }
         if let v = port { s.port = v }
-        if let v = httpsOnly { s.httpsOnly = v }
-        if let v = sandbox { s.sandbox = v }
         if let v = localStorageLimitBytes { s.localStorageLimitBytes = v }
         if let v = scalingOption {
             s.scalingOption = v
@@ -88,8 +80,6 @@ public struct ContainerPatch: Sendable {
         }
         if let v = livenessProbe { s.livenessProbe = v.applied(to: s.livenessProbe) }
         if let v = startupProbe { s.startupProbe = v.applied(to: s.startupProbe ?? .defaultLiveness) }
-        if let v = tags { s.tags = v }
-        if let v = privateNetworkID { s.privateNetworkID = v.isEmpty ? nil : v }
         if let v = command { s.command = v }
         if let v = args { s.args = v }
         return s
@@ -108,9 +98,9 @@ public enum ContainerRules {
     public static let concurrencyRange = 1...80
 
     /// Checks a container name (same alphabet as namespaces).
-    public static func nameProblem(_ name: String) -> ArgumentProblem? {
+    public static func nameProblem(_ name: String, kind: ResourceKind = .container) -> ArgumentProblem? {
         if var problem = NamespaceRules.nameProblem(name) {
-            problem.helpMessage = problem.helpMessage.replacingOccurrences(of: "namespace name", with: "container name")
+            problem.helpMessage = problem.helpMessage.replacingOccurrences(of: "namespace name", with: "\(kind.rawValue) name")
             return problem
         }
         guard name.count <= maxNameLength else {
@@ -121,13 +111,10 @@ public enum ContainerRules {
 
     /// Every problem with `spec` for a container in `namespace` with `secretCount` secrets.
     public static func problems(_ spec: ContainerSpec, in namespace: Namespace) -> [ArgumentProblem] {
-        var p: [ArgumentProblem] = []
+        var p = ApplicationRules.scaleProblems(spec)
         func bad(_ argument: String, _ help: String, _ reason: ArgumentProblem.Reason = .constraint) {
             p.append(ArgumentProblem(argumentName: argument, reason: reason, helpMessage: help))
         }
-        if spec.minScale < 0 || spec.minScale > 50 { bad("min_scale", "min_scale must be between 0 and 50") }
-        if spec.maxScale < 1 || spec.maxScale > 50 { bad("max_scale", "max_scale must be between 1 and 50") }
-        if spec.minScale > spec.maxScale { bad("min_scale", "min_scale must not exceed max_scale") }
         let memoryMB = spec.memoryLimitBytes / 1_000_000
         if spec.memoryLimitBytes % 1_000_000 != 0 || memoryMB < 128 || memoryMB > 16384 {
             bad("memory_limit_bytes", "memory must be a whole number of MB between 128 and 16384")
@@ -155,18 +142,12 @@ public enum ContainerRules {
             if probe.timeoutSeconds < 1 || probe.timeoutSeconds > 3600 { bad("\(name).timeout", "must be between 1s and 3600s") }
             if case .http(let path) = probe.check, !path.hasPrefix("/") || path.utf8.contains(0) { bad("\(name).http.path", "must start with /", .format) }
         }
-        p += NamespaceRules.metadataProblems(description: spec.description, tags: spec.tags)
-        p += NamespaceRules.environmentProblems(spec.environmentVariables)
-        if spec.environmentVariables.count + namespace.environmentVariables.count > NamespaceRules.maxVariables,
-           spec.environmentVariables.count <= NamespaceRules.maxVariables {
-            bad("environment_variables", "at most \(NamespaceRules.maxVariables) environment variables are allowed, counting the namespace's")
-        }
+        p += ApplicationRules.metadataAndEnvironmentProblems(spec, in: namespace)
         for (name, list) in [("command", spec.command), ("args", spec.args)] {
             if list.count > 1000 { bad(name, "at most 1000 entries") }
             if list.contains(where: { $0.utf8.contains(0) || $0.count > 4096 }) { bad(name, "entries must be at most 4096 characters, without NUL", .format) }
         }
-        if let network = spec.privateNetworkID, Identifier<Never>(network) == nil { bad("private_network_id", "private_network_id must be a UUID", .format) }
-        return p
+        return p + ApplicationRules.networkProblems(spec)
     }
 
     /// Why an image reference is malformed, or nil: `[host[:port]/]path[:tag][@sha256:digest]`, lower-case path.

@@ -3,7 +3,7 @@ public enum FunctionTag {}
 /// Id of a function.
 public typealias FunctionID = Identifier<FunctionTag>
 
-/// Everything a client configures on a function (spec section 4e).
+/// Everything a client configures on a function.
 public struct FunctionSpec: Sendable, Equatable, Codable {
     public var description: String
     public var environmentVariables: [String: String]
@@ -29,73 +29,68 @@ public struct FunctionSpec: Sendable, Equatable, Codable {
     }
 }
 
-/// A serverless function.
+/// A serverless function: the fields every application has (`core`), its settings, and whether code was uploaded.
 public struct Function: Sendable, Equatable {
     public var id: FunctionID
-    public var namespaceID: NamespaceID
-    public var name: String
-    public var region: Region
-    public var projectID: ProjectID
-    public var organizationID: OrganizationID
+    public var core: ApplicationCore
     public var spec: FunctionSpec
-    public var secrets: [HashedSecret]
-    public var phase: ApplicationPhase
-    public var settlesAt: Timestamp
-    /// While deploying: the error the deploy will end with, decided when it started (nil = it succeeds).
-    public var errorMessage: String?
-    public var readyAt: Timestamp?
-    public var domainName: String
-    /// Whether a code archive has been uploaded (a deploy without one ends in `error`, spec section 4e).
+    /// Whether a code archive has been uploaded (a deploy without one ends in `error`).
     public var hasCode: Bool
-    public var createdAt: Timestamp
-    public var updatedAt: Timestamp
-    /// Plain secret values, kept only to hand them to the launched process (never rendered by any API).
-    public var secretValues: [String: String] = [:]
 
     /// Creates a function value.
-    public init(id: FunctionID, namespaceID: NamespaceID, name: String, region: Region, projectID: ProjectID, organizationID: OrganizationID,
-                spec: FunctionSpec, secrets: [HashedSecret], phase: ApplicationPhase, settlesAt: Timestamp, errorMessage: String?,
-                readyAt: Timestamp?, domainName: String, hasCode: Bool, createdAt: Timestamp, updatedAt: Timestamp) {
+    public init(id: FunctionID, core: ApplicationCore, spec: FunctionSpec, hasCode: Bool) {
         self.id = id
-        self.namespaceID = namespaceID
-        self.name = name
-        self.region = region
-        self.projectID = projectID
-        self.organizationID = organizationID
+        self.core = core
         self.spec = spec
-        self.secrets = secrets
-        self.phase = phase
-        self.settlesAt = settlesAt
-        self.errorMessage = errorMessage
-        self.readyAt = readyAt
-        self.domainName = domainName
         self.hasCode = hasCode
-        self.createdAt = createdAt
-        self.updatedAt = updatedAt
     }
 
     /// The message Scaleway reports when a function is deployed without uploaded code.
     public static let noCodeMessage = "internal error"
 
-    /// The outcome a deploy starting now will have: "internal error" without uploaded code (spec section 4e). Stored in
-    /// `errorMessage` when the deploy starts, so that uploading code afterwards does not change that deploy's result.
+    /// The outcome a deploy starting now will have: "internal error" without uploaded code (Scaleway's answer to a
+    /// deploy of a function whose archive was never uploaded). Stored in `errorMessage` when the deploy starts, so
+    /// that uploading code afterwards does not change that deploy's result.
     public var deployOutcome: String? { hasCode ? nil : Self.noCodeMessage }
-
-    /// The function as a reader sees it at `now`: a deploy whose time has come ends as decided when it started
-    /// (`errorMessage`), succeeding only with code (spec section 4e).
-    public func observed(at now: Timestamp) -> Function {
-        guard phase.isDeploying, settlesAt <= now else { return self }
-        var copy = self
-        let succeeded = hasCode && errorMessage == nil
-        copy.phase = ApplicationLifecycle.apply(succeeded ? .deploySucceeded : .deployFailed, to: phase).phase
-        copy.errorMessage = succeeded ? nil : errorMessage ?? Self.noCodeMessage
-        if succeeded { copy.readyAt = settlesAt }
-        copy.updatedAt = max(updatedAt, settlesAt)
-        return copy
-    }
 }
 
-/// One entry of `GET …/runtimes` (spec section 4e: `{name, language, version, default_handler, code_sample, status,
+extension FunctionSpec: ApplicationSpec {}
+
+extension Function: Application {
+    public static var kind: ResourceKind { .function }
+    public static var namespaceKind: NamespaceKind { .function }
+    public static func ref(_ id: FunctionID) -> ApplicationRef { .function(id) }
+
+    /// A new function has no code yet.
+    public init(id: FunctionID, core: ApplicationCore, spec: FunctionSpec) {
+        self.init(id: id, core: core, spec: spec, hasCode: false)
+    }
+
+    /// A stored function.
+    public init(id: FunctionID, namespaceID: NamespaceID, name: String, region: Region, projectID: ProjectID, organizationID: OrganizationID,
+                spec: FunctionSpec, secrets: [HashedSecret], phase: ApplicationPhase, settlesAt: Timestamp, errorMessage: String?,
+                readyAt: Timestamp?, domainName: String, hasCode: Bool, createdAt: Timestamp, updatedAt: Timestamp) {
+        self.init(id: id, namespaceID: namespaceID, name: name, region: region, projectID: projectID, organizationID: organizationID,
+                  spec: spec, secrets: secrets, phase: phase, settlesAt: settlesAt, errorMessage: errorMessage, readyAt: readyAt,
+                  domainName: domainName, createdAt: createdAt, updatedAt: updatedAt)
+        self.hasCode = hasCode
+    }
+
+    /// A function is created for a runtime; its handler defaults to the runtime's.
+    public static func defaults(name: String, namespace: Namespace, patch: FunctionPatch) throws(ScwError) -> FunctionSpec {
+        guard let runtime = patch.runtime else { throw .invalid("runtime", .required, "runtime is required") }
+        return .defaults(runtime: runtime)
+    }
+
+    public static func problems(_ spec: FunctionSpec, in namespace: Namespace) -> [ArgumentProblem] {
+        FunctionPatch.problems(spec, in: namespace)
+    }
+
+    /// A function is never deployed by its create: it stays `created` until `deploy` or a PATCH.
+    public static func creationEvent(deploy: Bool) -> ApplicationLifecycle.Event { .createdOnly }
+}
+
+/// One entry of `GET …/runtimes` (`{name, language, version, default_handler, code_sample, status,
 /// status_message, extension, implementation, logo_url}`).
 public struct FunctionRuntime: Sendable, Equatable {
     public var name: String
@@ -157,7 +152,7 @@ public enum FunctionRuntimes {
 }
 
 /// What a client asks to set on a function; nil = not given.
-public struct FunctionPatch: Sendable {
+public struct FunctionPatch: Sendable, ApplicationPatch {
     public var description: String?
     public var environmentVariables: [String: String]?
     public var minScale: Int?
@@ -173,17 +168,15 @@ public struct FunctionPatch: Sendable {
     public var tags: [String]?
     public var privateNetworkID: String?
     public var secrets: SecretChange = .unchanged
+    /// The functions API shows one Argon2id parameter set.
+    public var hashProfile: SecretHashProfile { .legacy }
 
     /// An empty patch.
     public init() {}
 
-    /// Applies the patch; memory without CPU derives the CPU (70 mvCPU per 128 MB, as recorded).
-    public func applied(to spec: FunctionSpec) -> FunctionSpec {
-        var s = spec
-        if let v = description { s.description = v }
-        if let v = environmentVariables { s.environmentVariables = v }
-        if let v = minScale { s.minScale = v }
-        if let v = maxScale { s.maxScale = v }
+    /// Applies the patch; memory without CPU derives the CPU (70 mvCPU per 128 MB, as recorded), on create and PATCH.
+    public func applied(to spec: FunctionSpec, creating: Bool = false) -> FunctionSpec {
+        var s = appliedShared(to: spec)
         if let v = memoryLimitMB {
             s.memoryLimitMB = v
             if cpuLimit == nil { s.cpuLimit = (v * 70 + 64) / 128 }
@@ -196,36 +189,20 @@ public struct FunctionPatch: Sendable {
             s.runtime = v
         }
         if let v = handler { s.handler = v }
-        if let v = privacy { s.privacy = v }
-        if let v = timeoutSeconds { s.timeoutSeconds = v }
-        if let v = httpsOnly { s.httpsOnly = v }
-        if let v = sandbox { s.sandbox = v }
-        if let v = tags { s.tags = v }
-        if let v = privateNetworkID { s.privateNetworkID = v.isEmpty ? nil : v }
         return s
     }
 
     /// Problems with a function's settings (same limits as containers where they apply; 4096 MB and 15 minutes at most).
     public static func problems(_ spec: FunctionSpec, in namespace: Namespace) -> [ArgumentProblem] {
-        var p: [ArgumentProblem] = []
+        var p = ApplicationRules.scaleProblems(spec)
         func bad(_ argument: String, _ help: String, _ reason: ArgumentProblem.Reason = .constraint) {
             p.append(ArgumentProblem(argumentName: argument, reason: reason, helpMessage: help))
         }
-        if spec.minScale < 0 || spec.minScale > 50 { bad("min_scale", "min_scale must be between 0 and 50") }
-        if spec.maxScale < 1 || spec.maxScale > 50 { bad("max_scale", "max_scale must be between 1 and 50") }
-        if spec.minScale > spec.maxScale { bad("min_scale", "min_scale must not exceed max_scale") }
         if spec.memoryLimitMB < 128 || spec.memoryLimitMB > 4096 { bad("memory_limit", "memory_limit must be between 128 and 4096 MB") }
         if spec.cpuLimit < 70 || spec.cpuLimit > 6000 { bad("cpu_limit", "cpu must be between 70 and 6000 mvCPU") }
         if FunctionRuntimes.find(spec.runtime) == nil { bad("runtime", "runtime must be one of the runtimes GET …/runtimes lists", .format) }
         if spec.handler.isEmpty || spec.handler.count > 255 || spec.handler.utf8.contains(0) { bad("handler", "handler must be 1 to 255 characters") }
         if spec.timeoutSeconds < 1 || spec.timeoutSeconds > 900 { bad("timeout", "timeout must be between 1s and 900s") }
-        p += NamespaceRules.metadataProblems(description: spec.description, tags: spec.tags)
-        p += NamespaceRules.environmentProblems(spec.environmentVariables)
-        if spec.environmentVariables.count + namespace.environmentVariables.count > NamespaceRules.maxVariables,
-           spec.environmentVariables.count <= NamespaceRules.maxVariables {
-            bad("environment_variables", "at most \(NamespaceRules.maxVariables) environment variables are allowed, counting the namespace's")
-        }
-        if let network = spec.privateNetworkID, Identifier<Never>(network) == nil { bad("private_network_id", "private_network_id must be a UUID", .format) }
-        return p
+        return p + ApplicationRules.metadataAndEnvironmentProblems(spec, in: namespace) + ApplicationRules.networkProblems(spec)
     }
 }

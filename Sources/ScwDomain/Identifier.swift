@@ -48,7 +48,7 @@ public typealias RegistryNamespaceID = Identifier<RegistryNamespaceTag>
 public protocol IDSource: Sendable {
     /// A new random (version 4) UUID.
     func next() -> UUID
-    /// Eight random characters of `[a-z0-9]` (the endpoint suffix of function namespaces, spec section 5).
+    /// Eight random characters of `[a-z0-9]` (the endpoint suffix of function namespaces).
     func nextSuffix() -> String
 }
 

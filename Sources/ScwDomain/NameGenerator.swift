@@ -1,5 +1,5 @@
 /// Docker-style random names (`<adjective>-<scientist>`), as the Scaleway SDKs generate them when a name is omitted
-/// (spec section 2: `cns-…` for container namespaces, `ns-…` for function namespaces, `fn-…` for functions).
+/// (as Scaleway names them: `cns-…` for container namespaces, `ns-…` for function namespaces, `fn-…` for functions).
 public enum NameGenerator {
     /// A random name with `prefix`, e.g. `cns-vigilant-borg`.
     public static func make(prefix: String, using rng: inout some RandomNumberGenerator) -> String {
@@ -57,7 +57,7 @@ public enum NameGenerator {
         "zhukovsky",
     ]
 
-    /// Eight random characters of `[a-z0-9]`, the endpoint suffix of function namespaces (spec section 5).
+    /// Eight random characters of `[a-z0-9]`, the endpoint suffix of function namespaces.
     public static func endpointSuffix(using rng: inout some RandomNumberGenerator) -> String {
         let alphabet = Array("abcdefghijklmnopqrstuvwxyz0123456789")
         return String((0..<8).map { _ in alphabet.randomElement(using: &rng)! })

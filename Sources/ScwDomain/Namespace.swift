@@ -5,10 +5,41 @@ public enum NamespaceKind: String, Sendable, Codable {
 
     /// The resource word used in error bodies.
     public var resource: ResourceKind { .namespace }
+
+    /// The product's plural word, as in quota names (`serverless_containers_namespaces`) and API paths.
+    public var product: String { "\(rawValue)s" }
+
+    /// Everything that differs between the two products below the wire, in one place.
+    private var facts: (applicationKind: ResourceKind, api: TokenAPI, namePrefix: String, suffixFromID: Bool,
+                        ref: @Sendable (String) -> ApplicationRef) {
+        switch self {
+        case .container: (.container, .containers, "cns", true, { .container(ContainerID(trusted: $0)) })
+        case .function: (.function, .functions, "ns", false, { .function(FunctionID(trusted: $0)) })
+        }
+    }
+
+    /// The word for the applications these namespaces hold (`Container was not found`).
+    public var applicationKind: ResourceKind { facts.applicationKind }
+
+    /// The v1beta1 API whose tokens and legacy `issue-jwt` serve this product.
+    public var api: TokenAPI { facts.api }
+
+    /// A reference to one of these applications by its (validated) id.
+    public func ref(_ id: String) -> ApplicationRef { facts.ref(id) }
+
+    /// The prefix of a generated namespace name (`cns-…` for containers, `ns-…` for functions, as the console makes them).
+    public var generatedNamePrefix: String { facts.namePrefix }
+
+    /// Whether the endpoint suffix is the id's first 8 hex characters (container namespaces since 2026-04) rather than
+    /// a generated one (function namespaces).
+    public var endpointSuffixFromID: Bool { facts.suffixFromID }
+
+    /// The request argument that names one of these applications (`container_id`, `function_id`).
+    public var applicationArgument: String { "\(rawValue)_id" }
 }
 
 /// The lifecycle phase of namespaces, crons, domains and triggers. Each API renders it in its own vocabulary
-/// (v1beta1 and functions say `pending` for both `creating` and `updating`; spec sections 4a, 4b, 4f-4j, 9).
+/// (v1beta1 and functions say `pending` for both `creating` and `updating`).
 public enum ResourcePhase: String, Sendable, Codable, CaseIterable {
     case creating, updating, ready, error, deleting
 
@@ -49,14 +80,14 @@ public struct Namespace: Sendable, Equatable {
     public var tags: [String]
     /// Id of the registry namespace v1beta1 shows once ready.
     public var registryNamespaceID: RegistryNamespaceID
-    /// The 8 characters after the name in generated endpoints (spec section 5).
+    /// The 8 characters after the name in generated endpoints.
     public var endpointSuffix: String
     public var vpcIntegrationActivated: Bool
     public var errorMessage: String?
     public var createdAt: Timestamp
     public var updatedAt: Timestamp
-    /// Whether the namespace's RSA key exists, or is made on first use (fixtures' namespaces, issue 12); creation only
-    /// settles once it is true (issue 3).
+    /// Whether the namespace's RSA key exists, or is made on first use (fixtures' namespaces); creation only
+    /// settles once it is true.
     public var keyReady: Bool
     /// Plain secret values, kept only to hand them to launched processes (never rendered by any API).
     public var secretValues: [String: String] = [:]
@@ -98,7 +129,7 @@ public struct Namespace: Sendable, Equatable {
         return copy
     }
 
-    /// The generated-endpoint prefix: name lower-cased, non `[a-z0-9]` removed, cut to 20, then the suffix (spec section 5).
+    /// The generated-endpoint prefix: name lower-cased, non `[a-z0-9]` removed, cut to 20, then the suffix.
     public var endpointPrefix: String {
         let cleaned = name.lowercased().unicodeScalars.filter { ("a"..."z").contains($0) || ("0"..."9").contains($0) }
         return String(String.UnicodeScalarView(cleaned.prefix(20))) + endpointSuffix
@@ -136,7 +167,7 @@ public struct NamespaceDraft: Sendable {
     }
 }
 
-/// How a PATCH changes the secrets; the two API versions differ (spec section 6).
+/// How a PATCH changes the secrets; the two API versions differ.
 public enum SecretChange: Sendable {
     /// Field absent or null: untouched.
     case unchanged

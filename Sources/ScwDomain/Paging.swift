@@ -1,4 +1,4 @@
-/// Sort orders accepted by `order_by` on namespace, container and function lists (spec section 10).
+/// Sort orders accepted by `order_by` on namespace, container and function lists.
 public enum ListOrder: String, Sendable, CaseIterable {
     case createdAtAsc = "created_at_asc"
     case createdAtDesc = "created_at_desc"

@@ -1,5 +1,5 @@
 /// The status machine of namespaces, crons, domains and triggers, as a value: an event goes in, the new phase and the
-/// effects come out. Follows the recorded sequences of spec section 9 (create → creating → ready; configuration
+/// effects come out. Follows the sequences recorded on Scaleway (create → creating → ready; configuration
 /// change → updating → ready; delete → deleting → gone).
 public enum ResourceLifecycle {
     /// Things that happen to a namespace.
@@ -40,7 +40,7 @@ public enum ResourceLifecycle {
         case (.configurationChanged, _):
             return Transition(phase: .updating, effects: [.scheduleSettlement])
         case (.metadataChanged, let p):
-            // Description and tags only: the platform has nothing to redeploy (v1 stays `ready`, spec 4b).
+            // Description and tags only: the platform has nothing to redeploy (v1 stays `ready`).
             return Transition(phase: p, effects: [])
         case (.settled, .creating), (.settled, .updating):
             return Transition(phase: .ready, effects: [])

@@ -2,7 +2,7 @@ import CArgon2
 import Crypto
 import Foundation
 
-/// Argon2id parameter sets Scaleway answers with (spec section 6): containers v1 uses m=65536,t=3,p=64;
+/// Argon2id parameter sets Scaleway answers with: containers v1 uses m=65536,t=3,p=64;
 /// containers v1beta1 and functions use m=65536,t=1,p=2. Either way a 16-byte random salt and a 32-byte hash.
 public enum SecretHashProfile: Sendable {
     case containersV1

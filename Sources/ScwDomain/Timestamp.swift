@@ -1,7 +1,7 @@
 import Foundation
 import Synchronization
 
-/// A point in time with nanosecond precision, rendered in the precisions Scaleway uses (spec section 8).
+/// A point in time with nanosecond precision, rendered in the precisions Scaleway uses.
 public struct Timestamp: Hashable, Sendable, Comparable {
     /// Nanoseconds since the Unix epoch.
     public let nanoseconds: Int64

@@ -4,12 +4,23 @@ public enum TokenTag {}
 public typealias TokenID = Identifier<TokenTag>
 
 /// Which v1beta1 API a token belongs to: tokens are per API (a functions token id is not found on the containers
-/// endpoint; spec section 11 history).
+/// endpoint, as recorded).
 public enum TokenAPI: String, Sendable {
     case containers, functions
 
+    /// The API of a product.
+    public init(_ kind: NamespaceKind) { self = kind.api }
+
+    /// The product this API serves.
+    public var namespaceKind: NamespaceKind {
+        switch self {
+        case .containers: .container
+        case .functions: .function
+        }
+    }
+
     /// The application word of this API.
-    public var applicationKind: ResourceKind { self == .containers ? .container : .function }
+    public var applicationKind: ResourceKind { namespaceKind.applicationKind }
 }
 
 /// What a token grants: a whole namespace, or one container or function.
@@ -32,7 +43,7 @@ public struct Token: Sendable, Equatable {
     public var description: String
     public var expiresAt: Timestamp?
     public var createdAt: Timestamp
-    /// `creating` until then, `ready` after (spec section 4h: ≤ 1 s).
+    /// `creating` until then, `ready` after (within a second on Scaleway).
     public var settlesAt: Timestamp
 
     /// Creates a token value.

@@ -1,6 +1,6 @@
 import Foundation
 
-/// Tag for trigger ids (crons are triggers with a cron source: v1 reads v1beta1 cron ids, spec section 7).
+/// Tag for trigger ids (crons are triggers with a cron source: v1 reads v1beta1 cron ids).
 public enum TriggerTag {}
 /// Id of a trigger or cron.
 public typealias TriggerID = Identifier<TriggerTag>
@@ -14,16 +14,30 @@ public enum ApplicationRef: Sendable, Equatable, Codable {
     case container(ContainerID)
     case function(FunctionID)
 
-    /// The raw id.
-    public var rawValue: String {
+    private var parts: (kind: NamespaceKind, id: String) {
         switch self {
-        case .container(let id): id.rawValue
-        case .function(let id): id.rawValue
+        case .container(let id): (.container, id.rawValue)
+        case .function(let id): (.function, id.rawValue)
         }
     }
+
+    /// The raw id.
+    public var rawValue: String { parts.id }
+
+    /// The id when the reference is to an application of `kind`, else nil: stored and shown as `container_id` and
+    /// `function_id`, one of which is always null.
+    public func id(of kind: NamespaceKind) -> String? { namespaceKind == kind ? rawValue : nil }
+
+    /// The reference a stored or shown `container_id` / `function_id` pair makes (the container's when both are set).
+    public init(containerID: String?, functionID: String?) {
+        self = containerID.map { NamespaceKind.container.ref($0) } ?? NamespaceKind.function.ref(functionID ?? "")
+    }
+
+    /// The namespaces that hold the application referred to.
+    public var namespaceKind: NamespaceKind { parts.kind }
 }
 
-/// Where a trigger's events come from (spec sections 4f, 4i, 4j).
+/// Where a trigger's events come from.
 public enum TriggerSource: Sendable, Equatable, Codable {
     /// A schedule (v1beta1 cron, v1 `cron_config`); `body` is the request body (a v1beta1 cron's `args` as JSON).
     case cron(schedule: String, timezone: String, body: String, headers: [String: String])

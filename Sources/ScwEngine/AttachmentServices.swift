@@ -12,23 +12,17 @@ struct ResolvedApplication {
 extension AppDatabase {
     /// Looks up a container or function in `region` for `principal` (404 in the API's words, 403 outside its projects).
     func resolve(_ ref: ApplicationRef, region: Region, principal: Principal, action: String, resource: String) throws(ScwError) -> ResolvedApplication {
-        let found: (NamespaceID, ProjectID, OrganizationID, Region)?
-        switch ref {
-        case .container(let id): found = try container(id: id).map { ($0.namespaceID, $0.projectID, $0.organizationID, $0.region) }
-        case .function(let id): found = try function(id: id).map { ($0.namespaceID, $0.projectID, $0.organizationID, $0.region) }
+        guard let found = try application(ref), found.region == region else {
+            throw .notFound(ref.namespaceKind.applicationKind, id: ref.rawValue)
         }
-        guard let found, found.3 == region else {
-            if case .function = ref { throw .notFound(.function, id: ref.rawValue) }
-            throw .notFound(.container, id: ref.rawValue)
-        }
-        guard principal.may(access: found.1, of: found.2) else {
+        guard principal.may(access: found.projectID, of: found.organizationID) else {
             throw .permissionsDenied([PermissionDetail(action: action, resource: resource)])
         }
-        return ResolvedApplication(ref: ref, namespaceID: found.0, projectID: found.1, organizationID: found.2)
+        return ResolvedApplication(ref: ref, namespaceID: found.namespaceID, projectID: found.projectID, organizationID: found.organizationID)
     }
 }
 
-/// Crons (v1beta1) and triggers (v1beta1 and v1) of containers and functions (spec sections 4f, 4i, 4j).
+/// Crons (v1beta1) and triggers (v1beta1 and v1) of containers and functions.
 public struct TriggerService: Sendable {
     let database: AppDatabase
     let clock: any WallClock
@@ -88,8 +82,8 @@ public struct TriggerService: Sendable {
     }
 
     /// A trigger as its reader sees it; `kind` picks what the route serves (crons, non-cron triggers, or any).
-    public func get(_ id: TriggerID, cronsOnly: Bool?, ofContainers: Bool, region: Region, by principal: Principal) throws(ScwError) -> Trigger {
-        guard let t = try database.trigger(id: id), Self.matches(t, cronsOnly: cronsOnly, ofContainers: ofContainers, region: region) else {
+    public func get(_ id: TriggerID, cronsOnly: Bool?, product: NamespaceKind, region: Region, by principal: Principal) throws(ScwError) -> Trigger {
+        guard let t = try database.trigger(id: id), Self.matches(t, cronsOnly: cronsOnly, product: product, region: region) else {
             throw .notFound(cronsOnly == true ? .cron : .trigger, id: id.rawValue)
         }
         guard principal.may(access: t.projectID, of: t.organizationID) else {
@@ -112,14 +106,14 @@ public struct TriggerService: Sendable {
     }
 
     /// Applies a version's PATCH semantics (`change`); a change of name, description or tags only stays `ready`, unless
-    /// `redeploys` (v1beta1 crons go `pending` on every PATCH, spec section 4f).
-    public func update(_ id: TriggerID, cronsOnly: Bool?, ofContainers: Bool, region: Region, by principal: Principal, redeploys: Bool = false,
+    /// `redeploys` (v1beta1 crons go `pending` on every PATCH).
+    public func update(_ id: TriggerID, cronsOnly: Bool?, product: NamespaceKind, region: Region, by principal: Principal, redeploys: Bool = false,
                        _ change: @escaping @Sendable (inout Trigger) throws -> Void) throws(ScwError) -> Trigger {
         let now = clock.now()
         let delay = settings.transitionDelayNanoseconds
         let principalCopy = principal
         guard let updated = try database.updateTrigger(id: id, { t in
-            guard Self.matches(t, cronsOnly: cronsOnly, ofContainers: ofContainers, region: region) else {
+            guard Self.matches(t, cronsOnly: cronsOnly, product: product, region: region) else {
                 throw ScwError.notFound(cronsOnly == true ? .cron : .trigger, id: id.rawValue)
             }
             guard principalCopy.may(access: t.projectID, of: t.organizationID) else {
@@ -140,10 +134,10 @@ public struct TriggerService: Sendable {
     }
 
     /// Deletes a trigger; returns it in `deleting`.
-    public func delete(_ id: TriggerID, cronsOnly: Bool?, ofContainers: Bool, region: Region, by principal: Principal) throws(ScwError) -> Trigger {
+    public func delete(_ id: TriggerID, cronsOnly: Bool?, product: NamespaceKind, region: Region, by principal: Principal) throws(ScwError) -> Trigger {
         let principalCopy = principal
         guard let deleted = try database.deleteTrigger(id: id, { t in
-            guard Self.matches(t, cronsOnly: cronsOnly, ofContainers: ofContainers, region: region) else {
+            guard Self.matches(t, cronsOnly: cronsOnly, product: product, region: region) else {
                 throw ScwError.notFound(cronsOnly == true ? .cron : .trigger, id: id.rawValue)
             }
             guard principalCopy.may(access: t.projectID, of: t.organizationID) else {
@@ -156,9 +150,9 @@ public struct TriggerService: Sendable {
         return shown
     }
 
-    static func matches(_ t: Trigger, cronsOnly: Bool?, ofContainers: Bool, region: Region) -> Bool {
+    static func matches(_ t: Trigger, cronsOnly: Bool?, product: NamespaceKind, region: Region) -> Bool {
         guard t.region == region else { return false }
-        if case .container = t.application { guard ofContainers else { return false } } else { guard !ofContainers else { return false } }
+        guard t.application.namespaceKind == product else { return false }
         let isCron = t.source.typeName == "cron"
         if let cronsOnly, cronsOnly != isCron { return false }
         return true
@@ -194,7 +188,7 @@ public struct TriggerService: Sendable {
     }
 }
 
-/// Custom domains of containers and functions (spec section 4g).
+/// Custom domains of containers and functions.
 public struct DomainService: Sendable {
     let database: AppDatabase
     let clock: any WallClock
@@ -229,8 +223,8 @@ public struct DomainService: Sendable {
     }
 
     /// A domain as its reader sees it.
-    public func get(_ id: DomainID, ofContainers: Bool, region: Region, by principal: Principal) throws(ScwError) -> CustomDomain {
-        guard let d = try database.domain(id: id), Self.matches(d, ofContainers: ofContainers, region: region) else {
+    public func get(_ id: DomainID, product: NamespaceKind, region: Region, by principal: Principal) throws(ScwError) -> CustomDomain {
+        guard let d = try database.domain(id: id), Self.matches(d, product: product, region: region) else {
             throw .notFound(.domain, id: id.rawValue)
         }
         guard principal.may(access: d.projectID, of: d.organizationID) else {
@@ -259,7 +253,7 @@ public struct DomainService: Sendable {
         let now = clock.now()
         let principalCopy = principal
         guard let updated = try database.updateDomain(id: id, { d in
-            guard Self.matches(d, ofContainers: true, region: region) else { throw ScwError.notFound(.domain, id: id.rawValue) }
+            guard Self.matches(d, product: .container, region: region) else { throw ScwError.notFound(.domain, id: id.rawValue) }
             guard principalCopy.may(access: d.projectID, of: d.organizationID) else {
                 throw ScwError.permissionsDenied([PermissionDetail(action: "write", resource: "domain")])
             }
@@ -271,10 +265,10 @@ public struct DomainService: Sendable {
     }
 
     /// Detaches a domain; returns it in `deleting`.
-    public func delete(_ id: DomainID, ofContainers: Bool, region: Region, by principal: Principal) throws(ScwError) -> CustomDomain {
+    public func delete(_ id: DomainID, product: NamespaceKind, region: Region, by principal: Principal) throws(ScwError) -> CustomDomain {
         let principalCopy = principal
         guard let deleted = try database.deleteDomain(id: id, { d in
-            guard Self.matches(d, ofContainers: ofContainers, region: region) else { throw ScwError.notFound(.domain, id: id.rawValue) }
+            guard Self.matches(d, product: product, region: region) else { throw ScwError.notFound(.domain, id: id.rawValue) }
             guard principalCopy.may(access: d.projectID, of: d.organizationID) else {
                 throw ScwError.permissionsDenied([PermissionDetail(action: "write", resource: "domain")])
             }
@@ -284,9 +278,8 @@ public struct DomainService: Sendable {
         return shown
     }
 
-    static func matches(_ d: CustomDomain, ofContainers: Bool, region: Region) -> Bool {
+    static func matches(_ d: CustomDomain, product: NamespaceKind, region: Region) -> Bool {
         guard d.region == region else { return false }
-        if case .container = d.application { return ofContainers }
-        return !ofContainers
+        return d.application.namespaceKind == product
     }
 }

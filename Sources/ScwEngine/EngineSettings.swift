@@ -27,7 +27,7 @@ public struct EngineSettings: Sendable {
         self.secretHashCost = secretHashCost
     }
 
-    /// The generated host of an application (spec section 5): `<prefix>-<name>.functions.fnc.<region>.scw.cloud`.
+    /// The generated host of an application: `<prefix>-<name>.functions.fnc.<region>.scw.cloud`.
     public func domainName(prefix: String, name: String, region: Region) -> String {
         "\(prefix)-\(name).\(publicDomain ?? "functions.fnc.\(region.rawValue).scw.cloud")"
     }

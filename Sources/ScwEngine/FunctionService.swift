@@ -3,158 +3,15 @@ import ScwDomain
 import ScwStore
 import Synchronization
 
-/// Use cases on functions (spec sections 3c, 4e): CRUD, deploy, code upload and download through pre-signed URLs.
-public struct FunctionService: Sendable {
-    let database: AppDatabase
-    let clock: any WallClock
-    let ids: any IDSource
-    let settings: EngineSettings
-    let runtime: RuntimeCoordinator?
-    /// Where uploads are received (the runtime's private folder when there is one).
-    let workspace: PrivateWorkspace
-    /// The server's own address, the base of pre-signed URLs.
-    public let address = ServerAddress()
+/// Functions: the shared core (`ApplicationService`) plus what only functions have: their code, uploaded and
+/// downloaded through pre-signed URLs (S3 style, one use, `X-Amz-Expires=3600`), at most 100 MiB.
+public typealias FunctionService = ApplicationService<Function>
 
+extension ApplicationService where A == Function {
     /// Largest accepted code archive (Scaleway's limit for a zip upload).
-    public static let maxArchiveBytes = 100 * 1024 * 1024
+    public static var maxArchiveBytes: Int { 100 * 1024 * 1024 }
     /// Lifetime of a pre-signed URL (the recorded S3 URLs say `X-Amz-Expires=3600`).
-    public static let urlLifetimeSeconds: Int64 = 3600
-
-    /// Creates the service.
-    public init(database: AppDatabase, clock: any WallClock, ids: any IDSource, settings: EngineSettings, runtime: RuntimeCoordinator? = nil) {
-        self.database = database
-        self.clock = clock
-        self.ids = ids
-        self.settings = settings
-        self.runtime = runtime
-        self.workspace = runtime?.workspace ?? PrivateWorkspace()
-    }
-
-    /// When a deploy started `now` settles: when the runtime says so (or at once without code), else after the delay.
-    func settlement(_ now: Timestamp) -> Timestamp {
-        runtime?.settings.enabled == true ? RuntimeCoordinator.settledByRuntime : now.adding(nanoseconds: settings.transitionDelayNanoseconds)
-    }
-
-    /// Creates a function in a function namespace; it stays `created` until deployed (spec section 4e).
-    public func create(namespaceID: NamespaceID, name: String, patch: FunctionPatch, region: Region, by principal: Principal,
-                       fixedID: FunctionID? = nil) async throws(ScwError) -> Function {
-        guard let ns = try database.namespace(id: namespaceID), ns.kind == .function, ns.region == region else {
-            throw .notFound(.namespace, id: namespaceID.rawValue)
-        }
-        guard principal.may(access: ns.projectID, of: ns.organizationID) else {
-            throw .permissionsDenied([PermissionDetail(action: "write", resource: "function")])
-        }
-        guard let runtime = patch.runtime else { throw .invalid("runtime", .required, "runtime is required") }
-        var problems = ContainerRules.nameProblem(name).map { p -> ArgumentProblem in
-            var p = p
-            p.helpMessage = p.helpMessage.replacingOccurrences(of: "container name", with: "function name")
-            return p
-        }.map { [$0] } ?? []
-        let spec = patch.applied(to: .defaults(runtime: runtime))
-        problems += FunctionPatch.problems(spec, in: ns)
-        problems += SecretsUpdate.problems(patch.secrets)
-        if !problems.isEmpty { throw .invalidArguments(problems) }
-        if try database.applicationID(named: name, in: ns.id) != nil { throw .alreadyExists(.function, name: name) }
-        let secrets = SecretsUpdate.apply(patch.secrets, to: [], fresh: await SecretsUpdate.hash(patch.secrets, profile: .legacy, cost: settings.secretHashCost))
-        let now = clock.now()
-        var function = Function(
-            id: fixedID ?? ids.make(), namespaceID: ns.id, name: name, region: region, projectID: ns.projectID, organizationID: ns.organizationID,
-            spec: spec, secrets: secrets, phase: ApplicationLifecycle.apply(.createdOnly, to: .created).phase, settlesAt: now,
-            errorMessage: nil, readyAt: nil, domainName: settings.domainName(prefix: ns.endpointPrefix, name: name, region: region),
-            hasCode: false, createdAt: now, updatedAt: now)
-        function.secretValues = SecretsUpdate.applyPlain(patch.secrets, to: [:])
-        try settings.quotas.checkFunction(region: region, organization: ns.organizationID, in: database)
-        try database.createFunction(function)
-        return function
-    }
-
-    /// A function in `region`, as its reader sees it now.
-    public func get(_ id: FunctionID, region: Region, by principal: Principal) throws(ScwError) -> Function {
-        guard let f = try database.function(id: id), f.region == region else { throw .notFound(.function, id: id.rawValue) }
-        try Self.authorize(principal, f, action: "read")
-        return f.observed(at: clock.now())
-    }
-
-    /// One page of the principal's functions.
-    public func list(region: Region, namespaceID: NamespaceID?, name: String?, projectID: ProjectID?, organizationID: OrganizationID?,
-                     page: PageRequest, by principal: Principal) throws(ScwError) -> Page<Function> {
-        let projects = try principal.listScope(projectID: projectID, organizationID: organizationID, resource: "function")
-        var result = try database.functions(matching: ContainerQuery(region: region, namespaceID: namespaceID, nameContains: name,
-                                                                     projectIDs: projects, organizationID: principal.organizationID, page: page))
-        let now = clock.now()
-        result.items = result.items.map { $0.observed(at: now) }
-        return result
-    }
-
-    /// Applies a PATCH; every PATCH redeploys (spec section 4e: a never-deployed function goes pending → error).
-    public func update(_ id: FunctionID, patch: FunctionPatch, region: Region, by principal: Principal) async throws(ScwError) -> Function {
-        let secretIssues = SecretsUpdate.problems(patch.secrets)
-        if !secretIssues.isEmpty { throw .invalidArguments(secretIssues) }
-        // 404/403 before the slow hashing (checked again in the transaction).
-        guard let existing = try database.function(id: id), existing.region == region else { throw .notFound(.function, id: id.rawValue) }
-        try Self.authorize(principal, existing, action: "write")
-        let fresh = await SecretsUpdate.hash(patch.secrets, profile: .legacy, cost: settings.secretHashCost)
-        let now = clock.now()
-        let settles = settlement(now)
-        let principalCopy = principal
-        guard let updated = try database.updateFunction(id: id, { f, ns in
-            guard f.region == region else { throw ScwError.notFound(.function, id: id.rawValue) }
-            try Self.authorize(principalCopy, f, action: "write")
-            f = f.observed(at: now)
-            let spec = patch.applied(to: f.spec)
-            let problems = FunctionPatch.problems(spec, in: ns)
-            if !problems.isEmpty { throw ScwError.invalidArguments(problems) }
-            let transition = ApplicationLifecycle.apply(.configurationChanged, to: f.phase)
-            if transition.refused { throw ScwError.transientState(.function, id: id.rawValue, currentState: f.phase.rawValue) }
-            let secrets = SecretsUpdate.apply(patch.secrets, to: f.secrets, fresh: fresh)
-            let secretValues = SecretsUpdate.applyPlain(patch.secrets, to: f.secretValues)
-            // A merge can go past the limits each request keeps to (throwing rolls the transaction back).
-            let secretProblems = SecretsUpdate.resultProblems(patch.secrets, secrets, plain: secretValues)
-            if !secretProblems.isEmpty { throw ScwError.invalidArguments(secretProblems) }
-            f.spec = spec
-            f.secrets = secrets
-            f.secretValues = secretValues
-            f.phase = transition.phase
-            f.settlesAt = settles
-            f.errorMessage = f.deployOutcome
-            f.updatedAt = now
-        }) else { throw .notFound(.function, id: id.rawValue) }
-        await runtime?.deploy(function: id)
-        return updated
-    }
-
-    /// `POST …/functions/{id}/deploy`: pending, then ready (or error without uploaded code).
-    public func deploy(_ id: FunctionID, region: Region, by principal: Principal) async throws(ScwError) -> Function {
-        let now = clock.now()
-        let settles = settlement(now)
-        let principalCopy = principal
-        guard let updated = try database.updateFunction(id: id, { f, _ in
-            guard f.region == region else { throw ScwError.notFound(.function, id: id.rawValue) }
-            try Self.authorize(principalCopy, f, action: "write")
-            f = f.observed(at: now)
-            let transition = ApplicationLifecycle.apply(.deployRequested, to: f.phase)
-            if transition.refused { throw ScwError.transientState(.function, id: id.rawValue, currentState: f.phase.rawValue) }
-            f.phase = transition.phase
-            f.settlesAt = settles
-            f.errorMessage = f.deployOutcome
-            f.updatedAt = now
-        }) else { throw .notFound(.function, id: id.rawValue) }
-        await runtime?.deploy(function: id)
-        return updated
-    }
-
-    /// Deletes a function, its code and its tokens; returns it in `deleting`.
-    public func delete(_ id: FunctionID, region: Region, by principal: Principal) async throws(ScwError) -> Function {
-        let principalCopy = principal
-        guard let deleted = try database.deleteFunction(id: id, { f in
-            guard f.region == region else { throw ScwError.notFound(.function, id: id.rawValue) }
-            try Self.authorize(principalCopy, f, action: "write")
-        }) else { throw .notFound(.function, id: id.rawValue) }
-        await runtime?.stop(id.rawValue)
-        var shown = deleted.observed(at: clock.now())
-        shown.phase = .deleting
-        return shown
-    }
+    static var urlLifetimeSeconds: Int64 { 3600 }
 
     /// A pre-signed upload grant for exactly `contentLength` bytes; returns the token to put in the URL.
     public func uploadGrant(_ id: FunctionID, contentLength: Int?, region: Region, by principal: Principal) throws(ScwError) -> String {
@@ -214,12 +71,6 @@ public struct FunctionService: Sendable {
         try database.grantURL(token: token, function: id, purpose: purpose, contentLength: contentLength,
                               expiresAt: clock.now().adding(nanoseconds: Self.urlLifetimeSeconds * 1_000_000_000))
         return token
-    }
-
-    static func authorize(_ principal: Principal, _ f: Function, action: String) throws(ScwError) {
-        guard principal.may(access: f.projectID, of: f.organizationID) else {
-            throw .permissionsDenied([PermissionDetail(action: action, resource: "function")])
-        }
     }
 }
 

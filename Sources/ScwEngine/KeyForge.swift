@@ -7,11 +7,11 @@ import Synchronization
 
 /// Generates RSA keys in the background: first for namespaces that were created while the pool was empty, then
 /// to keep `poolTarget` pre-generated keys in the store. RSA-4096 generation takes about a second here, so no
-/// request ever waits for it unless it needs that namespace's key (issue 3).
+/// request ever waits for it unless it needs that namespace's key.
 ///
 /// Namespaces from fixtures are keyed on first use instead (`makeKey(for:)`): the background queue only ever holds
 /// namespaces created through the API, which quotas bound, plus the pool; a fixture of 20,000 namespaces queues
-/// nothing (issue 12, C13).
+/// nothing (reliability catalog C13).
 public actor KeyForge {
     let database: AppDatabase
     /// Bits of every key the forge makes (4096 like Scaleway; 2048 for speed).

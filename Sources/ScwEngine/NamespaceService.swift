@@ -30,7 +30,7 @@ public struct NamespaceService: Sendable {
     ///
     /// `keyOnFirstUse` (fixtures): without a given key, no key is taken or queued now; the namespace settles as if keyed
     /// and its key is made the first time one is needed (a token, the public key, the gateway, a launch; see
-    /// `KeyRing.key(for:)`). A fixture of 20,000 namespaces thus costs no RSA generation at start (issue 12, C13).
+    /// `KeyRing.key(for:)`). A fixture of 20,000 namespaces thus costs no RSA generation at start (reliability catalog C13).
     public func create(kind: NamespaceKind, region: Region, draft: NamespaceDraft, by principal: Principal,
                        fixedID: NamespaceID? = nil, key providedKey: ScwKeys.NamespaceKey? = nil,
                        keyOnFirstUse: Bool = false) async throws(ScwError) -> Namespace {
@@ -39,7 +39,7 @@ public struct NamespaceService: Sendable {
               principal.may(access: project.id, of: project.organizationID)
         else { throw .permissionsDenied([PermissionDetail(action: "write", resource: "namespace")]) }
 
-        let name = draft.name ?? NameGenerator.make(prefix: kind == .container ? "cns" : "ns")
+        let name = draft.name ?? NameGenerator.make(prefix: kind.generatedNamePrefix)
         var problems: [ArgumentProblem] = []
         if let p = NamespaceRules.nameProblem(name) { problems.append(p) }
         problems += NamespaceRules.metadataProblems(description: draft.description, tags: draft.tags)
@@ -56,9 +56,7 @@ public struct NamespaceService: Sendable {
 
         let now = clock.now()
         let id: NamespaceID = fixedID ?? ids.make()
-        let suffix = kind == .container
-            ? String(id.rawValue.prefix(8))  // container namespaces since 2026-04: first 8 hex chars of the id
-            : ids.nextSuffix()
+        let suffix = kind.endpointSuffixFromID ? String(id.rawValue.prefix(8)) : ids.nextSuffix()
         let transition = ResourceLifecycle.apply(.created, to: .creating)
         var namespace = Namespace(
             id: id, kind: kind, name: name, projectID: project.id, organizationID: project.organizationID,

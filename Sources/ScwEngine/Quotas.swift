@@ -1,7 +1,7 @@
 import ScwDomain
 import ScwStore
 
-/// Scaleway's documented quotas, the one place that knows them (issue 12, catalog C13 and A28). From the limitations
+/// Scaleway's documented quotas, the one place that knows them (reliability catalog C13 and A28). From the limitations
 /// pages of Serverless Functions (validated 2025-09) and Serverless Containers:
 ///
 /// | resource | limit | scope |
@@ -11,7 +11,7 @@ import ScwStore
 /// | custom domains | 50 | container / function |
 ///
 /// Scaleway's APIs are regional, so the mock counts within the region of the request. Going past a quota is 403
-/// `quotas_exceeded` with `details: [{resource, quota, current}]` (spec section 11); the resource names are the mock's
+/// `quotas_exceeded` with `details: [{resource, quota, current}]`; the resource names are the mock's
 /// choice (Scaleway does not document them): `serverless_containers_namespaces`, `serverless_containers_containers`,
 /// `serverless_containers_domains`, `serverless_functions_namespaces`, `serverless_functions_functions`,
 /// `serverless_functions_domains`.
@@ -50,40 +50,30 @@ public struct Quotas: Sendable, Equatable {
         guard let quota = limit(Self.namespacesPerProject) else { return }
         let current = try database.namespaces(matching: NamespaceQuery(
             kind: kind, region: region, nameContains: nil, projectIDs: [project], organizationID: organization, page: Self.oneRow)).totalCount
-        try Self.require(current, below: quota, resource: kind == .container ? "serverless_containers_namespaces" : "serverless_functions_namespaces")
+        try Self.require(current, below: quota, resource: "serverless_\(kind.product)_namespaces")
     }
 
-    /// Refuses a container beyond the organization's quota.
-    public func checkContainer(region: Region, organization: OrganizationID, in database: AppDatabase) throws(ScwError) {
+    /// Refuses a container or function beyond the organization's quota (of its kind).
+    public func checkApplication<A: StoredApplication>(_: A.Type, region: Region, organization: OrganizationID,
+                                                       in database: AppDatabase) throws(ScwError) {
         guard let quota = limit(Self.applicationsPerOrganization) else { return }
-        let current = try database.containers(matching: Self.everyApplication(region, organization)).totalCount
-        try Self.require(current, below: quota, resource: "serverless_containers_containers")
-    }
-
-    /// Refuses a function beyond the organization's quota.
-    public func checkFunction(region: Region, organization: OrganizationID, in database: AppDatabase) throws(ScwError) {
-        guard let quota = limit(Self.applicationsPerOrganization) else { return }
-        let current = try database.functions(matching: Self.everyApplication(region, organization)).totalCount
-        try Self.require(current, below: quota, resource: "serverless_functions_functions")
+        let current = try database.applications(A.self, matching: ApplicationQuery(
+            region: region, namespaceID: nil, nameContains: nil, projectIDs: nil, organizationID: organization, page: Self.oneRow)).totalCount
+        try Self.require(current, below: quota, resource: "serverless_\(A.namespaceKind.product)_\(A.kind.rawValue)s")
     }
 
     /// Refuses a custom domain beyond its container's or function's quota.
     public func checkDomain(of application: ApplicationRef, region: Region, organization: OrganizationID,
                             in database: AppDatabase) throws(ScwError) {
         guard let quota = limit(Self.domainsPerApplication) else { return }
-        let ofContainers = if case .container = application { true } else { false }
         let current = try database.domains(matching: AttachmentQuery(
-            region: region, cronsOnly: nil, ofContainers: ofContainers, application: application.rawValue, namespaceID: nil,
+            region: region, cronsOnly: nil, product: application.namespaceKind, application: application.rawValue, namespaceID: nil,
             sourceType: nil, projectIDs: nil, organizationID: organization, page: Self.oneRow, orderColumn: "hostname")).totalCount
-        try Self.require(current, below: quota, resource: ofContainers ? "serverless_containers_domains" : "serverless_functions_domains")
+        try Self.require(current, below: quota, resource: "serverless_\(application.namespaceKind.product)_domains")
     }
 
     /// The smallest page: only the total count is wanted.
     private static let oneRow = PageRequest(page: 1, pageSize: 1)
-
-    private static func everyApplication(_ region: Region, _ organization: OrganizationID) -> ContainerQuery {
-        ContainerQuery(region: region, namespaceID: nil, nameContains: nil, projectIDs: nil, organizationID: organization, page: oneRow)
-    }
 
     private static func require(_ current: Int, below quota: Int, resource: String) throws(ScwError) {
         if current >= quota { throw .quotasExceeded(resource: resource, quota: quota, current: current) }

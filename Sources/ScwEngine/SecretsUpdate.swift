@@ -1,6 +1,6 @@
 import ScwDomain
 
-/// Secret semantics shared by namespaces and containers (spec section 6): v1beta1 merges, v1 replaces and keeps
+/// Secret semantics shared by namespaces and containers: v1beta1 merges, v1 replaces and keeps
 /// `""`-valued keys. New values are hashed before any transaction opens (Argon2id is slow by design).
 enum SecretsUpdate {
     /// Problems with the keys and plain values of a change.

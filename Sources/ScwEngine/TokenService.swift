@@ -10,7 +10,7 @@ public struct IssuedToken: Sendable {
     public var publicKeyPEM: String
 }
 
-/// Tokens of containers and functions v1beta1 (spec sections 4h and 12), and the legacy `issue-jwt`.
+/// Tokens of containers and functions v1beta1, and the legacy `issue-jwt`.
 public struct TokenService: Sendable {
     let database: AppDatabase
     let clock: any WallClock
@@ -55,7 +55,7 @@ public struct TokenService: Sendable {
     }
 
     /// Legacy `GET …/issue-jwt`: the same JWT, not stored as a token, so it can be neither listed nor revoked (2021
-    /// docs); its id is recorded apart (issue 12) because the gateway accepts only ids the store knows. With the id
+    /// docs); its id is recorded apart because the gateway accepts only ids the store knows. With the id
     /// of a stored token (fixtures re-signing their tokens for the token file), nothing more is recorded: that
     /// token's record is what the gateway reads, and deleting it revokes the re-signed JWT too.
     ///
@@ -70,7 +70,7 @@ public struct TokenService: Sendable {
     private func issue(api: TokenAPI, region: Region, request: Request, by principal: Principal, store: Bool,
                        fixedID: TokenID? = nil) async throws(ScwError) -> IssuedToken {
         let appAPI = store ? api : (request.applicationAPI ?? api)
-        let appArgument = appAPI == .containers ? "container_id" : "function_id"
+        let appArgument = appAPI.namespaceKind.applicationArgument
         guard (request.namespaceID == nil) != (request.applicationID == nil) else {
             throw .invalid(request.namespaceID == nil ? "namespace_id" : appArgument, .constraint,
                            "exactly one of namespace_id and \(appArgument) must be set")
@@ -97,27 +97,21 @@ public struct TokenService: Sendable {
         let scope: TokenScope
         if let nsID = request.namespaceID {
             // The tokens API sees only its own product's namespaces; the legacy route both (see `issueLegacy`).
-            guard let ns = try database.namespace(id: nsID), store == false || ns.kind == (api == .containers ? .container : .function),
-                  ns.region == region else {
+            guard let ns = try database.namespace(id: nsID), store == false || ns.kind == api.namespaceKind, ns.region == region else {
                 throw .notFound(.namespace, id: nsID.rawValue)
             }
             namespace = ns
             scope = .namespace(nsID)
-        } else if appAPI == .containers, let raw = request.applicationID, let cid = ContainerID(raw),
-                  let container = try database.container(id: cid), container.region == region,
-                  let ns = try database.namespace(id: container.namespaceID) {
+        } else if let id = request.applicationID.flatMap(ContainerID.init)?.rawValue, let ref = try database.applicationRef(id: id),
+                  ref.namespaceKind == appAPI.namespaceKind, let app = try database.application(ref), app.region == region,
+                  let ns = try database.namespace(id: app.namespaceID) {
             namespace = ns
-            scope = .application(cid.rawValue)
-        } else if appAPI == .functions, let raw = request.applicationID, let fid = FunctionID(raw),
-                  let function = try database.function(id: fid), function.region == region,
-                  let ns = try database.namespace(id: function.namespaceID) {
-            namespace = ns
-            scope = .application(fid.rawValue)
+            scope = .application(id)
         } else {
             throw .notFound(appAPI.applicationKind, id: request.applicationID ?? "")
         }
         // The product the token belongs to: the API's own for the tokens API; for `issue-jwt`, that of what it names.
-        let product: TokenAPI = store ? api : (namespace.kind == .container ? .containers : .functions)
+        let product: TokenAPI = store ? api : TokenAPI(namespace.kind)
         guard principal.may(access: namespace.projectID, of: namespace.organizationID) else {
             throw .permissionsDenied([PermissionDetail(action: "write", resource: "token")])
         }
@@ -203,7 +197,7 @@ public struct TokenService: Sendable {
     /// A deliberately bad token for the namespace or application named in `request` (no API key needed: mock admin).
     /// It is never recorded in the store, so the gateway refuses even the kinds whose signature and claims are sound
     /// (`not_yet_valid` once its time comes); every kind expires (`TokenForger.lifetimeSeconds`), so one that leaks
-    /// is not a permanent credential for an offline verifier either (issue 12).
+    /// is not a permanent credential for an offline verifier either.
     public func forge(_ kind: TokenForger.Kind, api: TokenAPI, request: Request) async throws(ScwError) -> String {
         let (namespace, applicationID) = try locate(api: api, request: request)
         guard let key = try await keys.key(for: namespace.id) else { throw .unavailable("the namespace's key is not ready yet, please retry") }
@@ -222,8 +216,8 @@ public struct TokenService: Sendable {
             return (ns, nil)
         }
         let raw = request.applicationID ?? ""
-        if let cid = ContainerID(raw), let c = try database.container(id: cid), let ns = try database.namespace(id: c.namespaceID) { return (ns, cid.rawValue) }
-        if let fid = FunctionID(raw), let f = try database.function(id: fid), let ns = try database.namespace(id: f.namespaceID) { return (ns, fid.rawValue) }
+        if let id = ContainerID(raw)?.rawValue, let ref = try database.applicationRef(id: id), let app = try database.application(ref),
+           let ns = try database.namespace(id: app.namespaceID) { return (ns, id) }
         throw .notFound(api.applicationKind, id: raw)
     }
 

@@ -13,13 +13,14 @@ import Synchronization
 
 /// The composition root: opens the store, applies the identity and the seeds, builds the services and the
 /// router, and returns the application. Nothing listens until this has succeeded, so the first answer of
-/// `/_mock/health` means ready.
+/// `/_mock/health` means ready. `inspectRouter` is shown the finished router (the tests read its routes).
 public func buildApplication(
     _ configuration: MockConfiguration,
     clock baseClock: any WallClock = SystemClock(),
     ids: any IDSource = RandomIDSource(),
     logger: Logger = Logger(label: "scw-mock"),
-    onServerRunning: @escaping @Sendable (_ port: Int) async -> Void = { _ in }
+    onServerRunning: @escaping @Sendable (_ port: Int) async -> Void = { _ in },
+    inspectRouter: (Router<ScwRequestContext>) -> Void = { _ in }
 ) async throws -> some ApplicationProtocol {
     let clock = MockClock(base: baseClock)
     let database = try AppDatabase.open(path: configuration.databasePath)
@@ -78,6 +79,7 @@ public func buildApplication(
         gateway: gateway)
     services.edge = EdgePolicy(hosts: allowedHosts, controlToken: configuration.controlToken)
     let router = buildRouter(services)
+    inspectRouter(router)
 
     let serverName = "Scaleway API Gateway (scw-mock)"
     var serverConfiguration = HTTP1Channel.Configuration()
@@ -85,7 +87,7 @@ public func buildApplication(
     serverConfiguration.idleTimeout = .milliseconds(Int64(configuration.idleTimeoutSeconds * 1000))
     return Application(
         router: router,
-        // HTTP/1 with the gateway's fast path in each connection's pipeline (see GatewayFastPath).
+        // HTTP/1 with the gateway in each connection's pipeline (see GatewayHandler).
         server: HTTPServerBuilder { [serverConfiguration, edge = services.edge] responder in
             GatewayHTTP1Channel(responder: responder, configuration: serverConfiguration, gateway: gateway, edge: edge,
                                 serverName: serverName)
@@ -140,7 +142,7 @@ final class Administration: MockAdministration {
         // Processes of containers the reset removes must not outlive them.
         await runtime.stopEveryWorkload()
         // Namespaces keyed after the seeded state was taken (from the pool) keep their key, so that the public keys
-        // clients fetched, and the token file's tokens, still verify. Tokens are another matter (issue 12): the
+        // clients fetched, and the token file's tokens, still verify. Tokens are another matter: the
         // gateway accepts only ids the store knows, so tokens and issue-jwt tokens minted since the seed are unknown
         // after the reset, whichever path below runs (the copy holds none of them; a wipe cascades from namespaces).
         let keptKeys = try database.allNamespaceKeys()

@@ -4,29 +4,10 @@ import GRDBSQLite
 import ScwDomain
 
 extension AppDatabase {
-    /// Functions (issue 5): one row per function, its uploaded archive, and pending upload authorisations.
+    /// Functions: one row per function, its uploaded archive, and pending upload authorisations.
     static func registerFunctionMigrations(_ migrator: inout DatabaseMigrator) {
         migrator.registerMigration("v4 functions") { db in
-            try db.create(table: "function") { t in
-                t.primaryKey("id", .text)
-                t.column("namespace_id", .text).notNull().references("namespace", onDelete: .cascade)
-                t.column("name", .text).notNull()
-                t.column("region", .text).notNull()
-                t.column("project_id", .text).notNull()
-                t.column("organization_id", .text).notNull()
-                t.column("spec", .text).notNull()
-                t.column("secrets", .text).notNull()
-                t.column("phase", .text).notNull()
-                t.column("settles_at", .integer).notNull()
-                t.column("error_message", .text)
-                t.column("ready_at", .integer)
-                t.column("domain_name", .text).notNull()
-                t.column("has_code", .boolean).notNull()
-                t.column("created_at", .integer).notNull()
-                t.column("updated_at", .integer).notNull()
-            }
-            try db.create(index: "function_unique_name", on: "function", columns: ["namespace_id", "name"], unique: true)
-            try db.create(index: "function_listing", on: "function", columns: ["region", "created_at", "id"])
+            try createApplicationTable("function", in: db) { t in t.column("has_code", .boolean).notNull() }
             try db.create(table: "function_code") { t in
                 t.primaryKey("function_id", .text).references("function", onDelete: .cascade)
                 t.column("archive", .blob).notNull()
@@ -44,85 +25,8 @@ extension AppDatabase {
     }
 }
 
-/// One row of the `function` table.
-struct FunctionRecord: Codable, FetchableRecord, PersistableRecord, Sendable {
-    static let databaseTableName = "function"
-    var id: String
-    var namespace_id: String
-    var name: String
-    var region: String
-    var project_id: String
-    var organization_id: String
-    var spec: FunctionSpec
-    var secrets: [HashedSecret]
-    var phase: String
-    var settles_at: Int64
-    var error_message: String?
-    var ready_at: Int64?
-    var domain_name: String
-    var has_code: Bool
-    var created_at: Int64
-    var updated_at: Int64
-    var secret_values: [String: String]
-
-    init(_ f: Function) {
-        id = f.id.rawValue
-        namespace_id = f.namespaceID.rawValue
-        name = f.name
-        region = f.region.rawValue
-        project_id = f.projectID.rawValue
-        organization_id = f.organizationID.rawValue
-        spec = f.spec
-        secrets = f.secrets
-        phase = f.phase.rawValue
-        settles_at = f.settlesAt.nanoseconds
-        error_message = f.errorMessage
-        ready_at = f.readyAt?.nanoseconds
-        domain_name = f.domainName
-        has_code = f.hasCode
-        created_at = f.createdAt.nanoseconds
-        updated_at = f.updatedAt.nanoseconds
-        secret_values = f.secretValues
-    }
-
-    var function: Function {
-        var f = Function(id: FunctionID(trusted: id), namespaceID: NamespaceID(trusted: namespace_id), name: name,
-                 region: Region(rawValue: region) ?? .frPar, projectID: ProjectID(trusted: project_id),
-                 organizationID: OrganizationID(trusted: organization_id), spec: spec, secrets: secrets,
-                 phase: ApplicationPhase(rawValue: phase) ?? .error, settlesAt: Timestamp(nanoseconds: settles_at),
-                 errorMessage: error_message, readyAt: ready_at.map { Timestamp(nanoseconds: $0) }, domainName: domain_name,
-                 hasCode: has_code, createdAt: Timestamp(nanoseconds: created_at), updatedAt: Timestamp(nanoseconds: updated_at))
-        f.secretValues = secret_values
-        return f
-    }
-}
 
 extension AppDatabase {
-    /// Stores a new function; its namespace must still exist and its name be free there.
-    public func createFunction(_ function: Function) throws(ScwError) {
-        try createApplication(FunctionRecord(function), name: function.name)
-    }
-
-    /// A function by id.
-    public func function(id: FunctionID) throws(ScwError) -> Function? {
-        try application(FunctionRecord.self, id: id.rawValue, cache: caches.functions)
-    }
-
-    /// One page of functions and the count of all matches (same filters as containers).
-    public func functions(matching q: ContainerQuery) throws(ScwError) -> Page<Function> {
-        try applications(FunctionRecord.self, matching: q, cache: caches.functions)
-    }
-
-    /// Reads, changes and writes one function in a single transaction.
-    public func updateFunction(id: FunctionID, _ change: @Sendable (inout Function, Namespace) throws -> Void) throws(ScwError) -> Function? {
-        try updateApplication(FunctionRecord.self, id: id.rawValue, change)
-    }
-
-    /// Deletes a function, its code (by cascade) and its tokens; returns what was deleted.
-    public func deleteFunction(id: FunctionID, _ check: @Sendable (Function) throws -> Void) throws(ScwError) -> Function? {
-        try deleteApplication(FunctionRecord.self, id: id.rawValue, check)
-    }
-
     /// Records a pre-signed URL grant: `upload` (of exactly `contentLength` bytes) or `download`.
     public func grantURL(token: String, function: FunctionID, purpose: String, contentLength: Int, expiresAt: Timestamp) throws(ScwError) {
         try write { db in
@@ -200,75 +104,8 @@ extension AppDatabase {
 }
 
 extension AppDatabase {
-    /// Containers and functions that were ready or deploying (restarted after a restart of the mock).
-    public func deployedApplications() throws(ScwError) -> [ApplicationRef] {
-        try read { db in
-            let containers = try String.fetchAll(db, sql: "SELECT id FROM container WHERE phase IN ('ready', 'creating', 'updating') ORDER BY created_at")
-            let functions = try String.fetchAll(db, sql: "SELECT id FROM function WHERE phase IN ('ready', 'creating', 'updating') ORDER BY created_at")
-            return containers.map { .container(ContainerID(trusted: $0)) } + functions.map { .function(FunctionID(trusted: $0)) }
-        }
-    }
-}
-
-extension AppDatabase {
-    /// Ids of the containers and functions of a namespace.
-    public func applicationIDs(inNamespace id: NamespaceID) throws(ScwError) -> [String] {
-        try read { db in
-            try String.fetchAll(db, sql: "SELECT id FROM container WHERE namespace_id = ? UNION ALL SELECT id FROM function WHERE namespace_id = ?",
-                                arguments: [id.rawValue, id.rawValue])
-        }
-    }
-}
-
-extension AppDatabase {
-    /// The container or function a host name routes to: its generated domain name or a custom domain.
-    public func application(forHost host: String) throws(ScwError) -> ApplicationRef? {
-        try read { db in
-            if let id = try String.fetchOne(db, sql: "SELECT id FROM container WHERE domain_name = ?", arguments: [host]) {
-                return .container(ContainerID(trusted: id))
-            }
-            if let id = try String.fetchOne(db, sql: "SELECT id FROM function WHERE domain_name = ?", arguments: [host]) {
-                return .function(FunctionID(trusted: id))
-            }
-            if let row = try Row.fetchOne(db, sql: "SELECT container_id, function_id FROM custom_domain WHERE hostname = ?", arguments: [host]) {
-                if let c: String = row["container_id"] { return .container(ContainerID(trusted: c)) }
-                if let f: String = row["function_id"] { return .function(FunctionID(trusted: f)) }
-            }
-            return nil
-        }
-    }
-}
-
-extension AppDatabase {
     /// The uploaded archive of a function.
     public func functionArchive(_ id: FunctionID) throws(ScwError) -> Data? {
         try read { db in try Data.fetchOne(db, sql: "SELECT archive FROM function_code WHERE function_id = ?", arguments: [id.rawValue]) }
-    }
-}
-
-extension AppDatabase {
-    /// Namespaces of a kind with this name (in any region or project).
-    public func namespaces(named name: String, kind: NamespaceKind) throws(ScwError) -> [Namespace] {
-        try read { db in
-            try NamespaceRecord.filter(Column("name") == name && Column("kind") == kind.rawValue).fetchAll(db).map(\.namespace)
-        }
-    }
-
-    /// The id of the container or function with this name in a namespace.
-    public func applicationID(named name: String, in namespace: NamespaceID) throws(ScwError) -> String? {
-        try read { db in
-            try String.fetchOne(db, sql: "SELECT id FROM container WHERE namespace_id = ? AND name = ? UNION ALL SELECT id FROM function WHERE namespace_id = ? AND name = ?",
-                                arguments: [namespace.rawValue, name, namespace.rawValue, name])
-        }
-    }
-
-    /// The container with this name, when exactly one has it.
-    public func container(named name: String) throws(ScwError) -> Container? {
-        try application(ContainerRecord.self, named: name)
-    }
-
-    /// The function with this name, when exactly one has it.
-    public func function(named name: String) throws(ScwError) -> Function? {
-        try application(FunctionRecord.self, named: name)
     }
 }

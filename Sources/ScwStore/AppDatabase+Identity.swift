@@ -80,8 +80,8 @@ extension AppDatabase {
                 namespaces: try NamespaceRecord.order(Column("created_at"), Column("id")).fetchAll(db).map(\.namespace),
                 namespaceKeys: Dictionary(try Row.fetchAll(db, sql: "SELECT namespace_id, private_pem FROM namespace_key")
                     .map { (NamespaceID(trusted: $0["namespace_id"]), $0["private_pem"] as String) }, uniquingKeysWith: { a, _ in a }),
-                containers: try ContainerRecord.order(Column("created_at"), Column("id")).fetchAll(db).map(\.container),
-                functions: try FunctionRecord.order(Column("created_at"), Column("id")).fetchAll(db).map(\.function),
+                containers: try ApplicationRow<Container>.order(Column("created_at"), Column("id")).fetchAll(db).map(\.value),
+                functions: try ApplicationRow<Function>.order(Column("created_at"), Column("id")).fetchAll(db).map(\.value),
                 functionArchives: Dictionary(try Row.fetchAll(db, sql: "SELECT function_id, archive FROM function_code")
                     .map { (FunctionID(trusted: $0["function_id"]), $0["archive"] as Data) }, uniquingKeysWith: { a, _ in a }),
                 triggers: try TriggerRecord.order(Column("created_at"), Column("id")).fetchAll(db).map(\.trigger),

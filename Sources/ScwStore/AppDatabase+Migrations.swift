@@ -75,7 +75,7 @@ extension AppDatabase {
             try db.create(index: "function_scope", on: "function", columns: ["region", "organization_id", "project_id", "namespace_id"])
         }
         migrator.registerMigration("v9 legacy tokens") { db in
-            // Issue 12: the gateway accepts only tokens the store knows. Legacy `GET …/issue-jwt` tokens cannot be
+            // The gateway accepts only tokens the store knows. Legacy `GET …/issue-jwt` tokens cannot be
             // listed or revoked (2021 docs), so they live here, out of the tokens API's sight; deleting the
             // namespace (or a reset that wipes or restores the store) forgets them.
             try db.create(table: "legacy_token") { t in
@@ -95,7 +95,7 @@ extension AppDatabase {
 }
 
 extension AppDatabase {
-    /// Keys and tokens (issue 3): one RSA key per namespace, a pool of pre-generated keys, API tokens and
+    /// Keys and tokens: one RSA key per namespace, a pool of pre-generated keys, API tokens and
     /// the ids of revoked tokens.
     static func registerKeyMigrations(_ migrator: inout DatabaseMigrator) {
         migrator.registerMigration("v2 keys and tokens") { db in

@@ -82,3 +82,12 @@ extension AppDatabase {
             .replacingOccurrences(of: "_", with: "\\_")
     }
 }
+
+extension AppDatabase {
+    /// Namespaces of a kind with this name (in any region or project).
+    public func namespaces(named name: String, kind: NamespaceKind) throws(ScwError) -> [Namespace] {
+        try read { db in
+            try NamespaceRecord.filter(Column("name") == name && Column("kind") == kind.rawValue).fetchAll(db).map(\.namespace)
+        }
+    }
+}

@@ -29,7 +29,7 @@ extension AppDatabase {
     }
 
     /// The filters shared by container and function lists.
-    static func filtered<R>(_ request: QueryInterfaceRequest<R>, _ q: ContainerQuery) -> QueryInterfaceRequest<R> {
+    static func filtered<R>(_ request: QueryInterfaceRequest<R>, _ q: ApplicationQuery) -> QueryInterfaceRequest<R> {
         var r = request.filter(Column("region") == q.region.rawValue && Column("organization_id") == q.organizationID.rawValue)
         if let ns = q.namespaceID { r = r.filter(Column("namespace_id") == ns.rawValue) }
         if let projects = q.projectIDs { r = r.filter(projects.map(\.rawValue).contains(Column("project_id"))) }

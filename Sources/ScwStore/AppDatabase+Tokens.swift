@@ -91,7 +91,7 @@ extension AppDatabase {
         try read { db in try Bool.fetchOne(db, sql: "SELECT EXISTS(SELECT 1 FROM revoked_token WHERE jti = ?)", arguments: [jti]) ?? false }
     }
 
-    /// Records a legacy `GET …/issue-jwt` token (issue 12): the gateway accepts only ids the store knows, and these
+    /// Records a legacy `GET …/issue-jwt` token: the gateway accepts only ids the store knows, and these
     /// are not listed by the tokens API (they can be neither listed nor revoked, 2021 docs). Expired ones are pruned
     /// on the way (the verifier refuses them anyway). `notFound` when the namespace was deleted meanwhile.
     public func recordLegacyToken(jti: TokenID, api: TokenAPI, namespaceID: NamespaceID, applicationID: String?,

@@ -3,8 +3,8 @@ import GRDB
 import ScwDomain
 
 extension AppDatabase {
-    /// Crons, triggers and custom domains (issue 5). Crons are triggers with a cron source, so that v1 reads v1beta1
-    /// cron ids (spec section 7). Both hang off a container or a function and go with it.
+    /// Crons, triggers and custom domains. Crons are triggers with a cron source, so that v1 reads v1beta1
+    /// cron ids. Both hang off a container or a function and go with it.
     static func registerTriggerMigrations(_ migrator: inout DatabaseMigrator) {
         migrator.registerMigration("v5 triggers and domains") { db in
             try db.create(table: "trigger") { t in
@@ -77,10 +77,8 @@ struct TriggerRecord: Codable, FetchableRecord, PersistableRecord, Sendable {
         id = t.id.rawValue
         region = t.region.rawValue
         namespace_id = t.namespaceID.rawValue
-        switch t.application {
-        case .container(let c): container_id = c.rawValue; function_id = nil
-        case .function(let f): function_id = f.rawValue; container_id = nil
-        }
+        container_id = t.application.id(of: .container)
+        function_id = t.application.id(of: .function)
         project_id = t.projectID.rawValue
         organization_id = t.organizationID.rawValue
         name = t.name
@@ -99,7 +97,7 @@ struct TriggerRecord: Codable, FetchableRecord, PersistableRecord, Sendable {
 
     var trigger: Trigger {
         Trigger(id: TriggerID(trusted: id), region: Region(rawValue: region) ?? .frPar, namespaceID: NamespaceID(trusted: namespace_id),
-                application: container_id.map { .container(ContainerID(trusted: $0)) } ?? .function(FunctionID(trusted: function_id ?? "")),
+                application: ApplicationRef(containerID: container_id, functionID: function_id),
                 projectID: ProjectID(trusted: project_id), organizationID: OrganizationID(trusted: organization_id), name: name,
                 description: description, tags: tags, source: source, httpPath: http_path, httpMethod: http_method,
                 phase: ResourcePhase(rawValue: phase) ?? .error, settlesAt: Timestamp(nanoseconds: settles_at), credentialID: credential_id,
@@ -129,10 +127,8 @@ struct DomainRecord: Codable, FetchableRecord, PersistableRecord, Sendable {
         hostname = d.hostname
         region = d.region.rawValue
         namespace_id = d.namespaceID.rawValue
-        switch d.application {
-        case .container(let c): container_id = c.rawValue; function_id = nil
-        case .function(let f): function_id = f.rawValue; container_id = nil
-        }
+        container_id = d.application.id(of: .container)
+        function_id = d.application.id(of: .function)
         project_id = d.projectID.rawValue
         organization_id = d.organizationID.rawValue
         tags = d.tags
@@ -145,43 +141,10 @@ struct DomainRecord: Codable, FetchableRecord, PersistableRecord, Sendable {
     var domain: CustomDomain {
         CustomDomain(id: DomainID(trusted: id), hostname: hostname, region: Region(rawValue: region) ?? .frPar,
                      namespaceID: NamespaceID(trusted: namespace_id),
-                     application: container_id.map { .container(ContainerID(trusted: $0)) } ?? .function(FunctionID(trusted: function_id ?? "")),
+                     application: ApplicationRef(containerID: container_id, functionID: function_id),
                      projectID: ProjectID(trusted: project_id), organizationID: OrganizationID(trusted: organization_id), tags: tags,
                      phase: ResourcePhase(rawValue: phase) ?? .error, settlesAt: Timestamp(nanoseconds: settles_at),
                      createdAt: Timestamp(nanoseconds: created_at), updatedAt: Timestamp(nanoseconds: updated_at))
-    }
-}
-
-/// Filters of a trigger or domain list.
-public struct AttachmentQuery: Sendable {
-    public var region: Region
-    /// Only crons (`true`), only non-cron triggers (`false`), or every kind (nil).
-    public var cronsOnly: Bool?
-    /// Containers' (`true`) or functions' (`false`) attachments.
-    public var ofContainers: Bool
-    public var application: String?
-    public var namespaceID: NamespaceID?
-    /// v1's `trigger_type` (`sqs` and `nats` also match v1beta1's `scw_sqs` and `scw_nats`).
-    public var sourceType: String?
-    public var projectIDs: Set<ProjectID>?
-    public var organizationID: OrganizationID
-    public var page: PageRequest
-    /// `hostname_*` orders domains by hostname; `name_*` orders triggers by name.
-    public var orderColumn: String
-
-    /// Creates a query.
-    public init(region: Region, cronsOnly: Bool?, ofContainers: Bool, application: String?, namespaceID: NamespaceID?, sourceType: String?,
-                projectIDs: Set<ProjectID>?, organizationID: OrganizationID, page: PageRequest, orderColumn: String) {
-        self.region = region
-        self.cronsOnly = cronsOnly
-        self.ofContainers = ofContainers
-        self.application = application
-        self.namespaceID = namespaceID
-        self.sourceType = sourceType
-        self.projectIDs = projectIDs
-        self.organizationID = organizationID
-        self.page = page
-        self.orderColumn = orderColumn
     }
 }
 
@@ -223,9 +186,9 @@ extension AppDatabase {
     public func triggers(matching q: AttachmentQuery) throws(ScwError) -> Page<Trigger> {
         try read { db in
             var r = TriggerRecord.filter(Column("region") == q.region.rawValue && Column("organization_id") == q.organizationID.rawValue)
-            r = r.filter(q.ofContainers ? Column("container_id") != nil : Column("function_id") != nil)
+            r = r.filter(Column(q.product.applicationArgument) != nil)
             if let crons = q.cronsOnly { r = r.filter(crons ? Column("source_type") == "cron" : Column("source_type") != "cron") }
-            if let app = q.application { r = r.filter(Column(q.ofContainers ? "container_id" : "function_id") == app) }
+            if let app = q.application { r = r.filter(Column(q.product.applicationArgument) == app) }
             if let ns = q.namespaceID { r = r.filter(Column("namespace_id") == ns.rawValue) }
             // v1 renders v1beta1 `scw_sqs` / `scw_nats` triggers as `sqs` / `nats`, so its filter matches them too.
             if let type = q.sourceType { r = r.filter([type, "scw_\(type)"].contains(Column("source_type"))) }
@@ -275,8 +238,8 @@ extension AppDatabase {
     public func domains(matching q: AttachmentQuery) throws(ScwError) -> Page<CustomDomain> {
         try read { db in
             var r = DomainRecord.filter(Column("region") == q.region.rawValue && Column("organization_id") == q.organizationID.rawValue)
-            r = r.filter(q.ofContainers ? Column("container_id") != nil : Column("function_id") != nil)
-            if let app = q.application { r = r.filter(Column(q.ofContainers ? "container_id" : "function_id") == app) }
+            r = r.filter(Column(q.product.applicationArgument) != nil)
+            if let app = q.application { r = r.filter(Column(q.product.applicationArgument) == app) }
             if let ns = q.namespaceID { r = r.filter(Column("namespace_id") == ns.rawValue) }
             if let projects = q.projectIDs { r = r.filter(projects.map(\.rawValue).contains(Column("project_id"))) }
             let (rows, total) = try Self.page(r, q.page, nameColumn: q.orderColumn, in: db)
@@ -285,12 +248,7 @@ extension AppDatabase {
     }
 
     private static func requireApplication(_ app: ApplicationRef, _ db: Database) throws {
-        switch app {
-        case .container(let id):
-            guard try ContainerRecord.exists(db, key: id.rawValue) else { throw ScwError.notFound(.container, id: id.rawValue) }
-        case .function(let id):
-            guard try FunctionRecord.exists(db, key: id.rawValue) else { throw ScwError.notFound(.function, id: id.rawValue) }
-        }
+        guard try applicationRef(db, id: app.rawValue) == app else { throw ScwError.notFound(app.namespaceKind.applicationKind, id: app.rawValue) }
     }
 }
 

@@ -11,7 +11,7 @@ final class ChangeCounter: Sendable {
 /// Decoded rows of the hot single-row reads (a container, a function, a namespace by id), valid only while the
 /// store's generation has not moved: any committed write empties it. Decoding a row's JSON columns costs more than
 /// the rest of a GET, and clients poll the same objects (SDK waiters, test suites).
-final class RowCache<Value: Sendable>: Sendable {
+public final class RowCache<Value: Sendable>: Sendable {
     private let state = Mutex<(generation: Int, values: [String: Value])>((-1, [:]))
     private let capacity: Int
 
@@ -39,7 +39,7 @@ final class RowCache<Value: Sendable>: Sendable {
 }
 
 /// The store's row caches.
-final class RowCaches: Sendable {
+public final class RowCaches: Sendable {
     let containers = RowCache<Container>()
     let functions = RowCache<Function>()
     let namespaces = RowCache<Namespace>()

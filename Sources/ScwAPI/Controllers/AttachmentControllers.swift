@@ -1,17 +1,18 @@
 import Hummingbird
 import ScwDomain
 import ScwEngine
-import ScwStore
 
-/// Reads the `container_id` or `function_id` a v1beta1 route names.
-private func applicationRef(_ raw: String?, api: TokenAPI, required: Bool) throws -> ApplicationRef? {
-    let argument = api == .containers ? "container_id" : "function_id"
-    guard let raw else {
-        if required { throw ScwError.invalid(argument, .required, "required key not provided") }
-        return nil
-    }
-    guard let id = Identifier<Never>(raw) else { throw ScwError.invalid(argument, .format, "\(argument) must be a UUID") }
-    return api == .containers ? .container(ContainerID(trusted: id.rawValue)) : .function(FunctionID(trusted: id.rawValue))
+/// Reads the `container_id` or `function_id` a route names, when it names one (a filter, a move).
+private func applicationRef(ifGiven raw: String?, api: TokenAPI) throws -> ApplicationRef? {
+    guard raw != nil else { return nil }
+    return try applicationRef(raw, api: api)
+}
+
+/// Reads the `container_id` or `function_id` a route requires.
+private func applicationRef(_ raw: String?, api: TokenAPI) throws -> ApplicationRef {
+    let argument = api.namespaceKind.applicationArgument
+    let id: Identifier<Never> = try requiredBodyID(raw, argument: argument)
+    return api.namespaceKind.ref(id.rawValue)
 }
 
 /// A cron's `args` must be a JSON object (Go SDK: `*scw.JSONObject`, Python: `dict`).
@@ -21,18 +22,18 @@ private func checkArgs(_ args: JSONDocument?) throws {
     }
 }
 
-/// Crons of containers and functions v1beta1 (spec sections 3a, 4f). A cron is a trigger with a cron source.
+/// Crons of containers and functions v1beta1. A cron is a trigger with a cron source.
 struct CronController {
     let api: TokenAPI
     let service: TriggerService
 
-    var appArgument: String { api == .containers ? "container_id" : "function_id" }
+    var appArgument: String { api.namespaceKind.applicationArgument }
 
     func mount(on routes: RouteTable) {
         routes.get("crons") { request, context -> V1Beta1.ListCronsResponse in
-            let app = try applicationRef(request.query(appArgument), api: api, required: true)
-            let page = try service.list(AttachmentQuery(region: try context.region(), cronsOnly: true, ofContainers: api == .containers,
-                                                        application: app?.rawValue, namespaceID: nil, sourceType: nil, projectIDs: nil,
+            let app = try applicationRef(request.query(appArgument), api: api)
+            let page = try service.list(AttachmentQuery(region: try context.region(), cronsOnly: true, product: api.namespaceKind,
+                                                        application: app.rawValue, namespaceID: nil, sourceType: nil, projectIDs: nil,
                                                         organizationID: WellKnownIdentity.organizationID,
                                                         page: try request.pageRequest(orders: creationOrders), orderColumn: "name"),
                                         by: try context.requirePrincipal())
@@ -40,9 +41,7 @@ struct CronController {
         }
         routes.post("crons") { request, context -> V1Beta1.Cron in
             let body = try await WireJSON.decodeBody(V1Beta1.CronRequest.self, from: request, context: context)
-            guard let app = try applicationRef(api == .containers ? body.container_id : body.function_id, api: api, required: true) else {
-                throw HTTPError(.internalServerError)
-            }
+            let app = try applicationRef(body.applicationID(api), api: api)
             guard let schedule = body.schedule else { throw ScwError.invalid("schedule", .required, "required key not provided") }
             try checkArgs(body.args)
             let draft = TriggerService.Draft(application: app, name: body.name, description: "", tags: [],
@@ -50,20 +49,20 @@ struct CronController {
             return V1Beta1.Cron(try service.create(draft, region: try context.region(), by: try context.requirePrincipal()))
         }
         routes.get("crons/:cron_id") { _, context -> V1Beta1.Cron in
-            V1Beta1.Cron(try service.get(try context.id("cron_id"), cronsOnly: true, ofContainers: api == .containers,
+            V1Beta1.Cron(try service.get(try context.id("cron_id"), cronsOnly: true, product: api.namespaceKind,
                                          region: try context.region(), by: try context.requirePrincipal()))
         }
         routes.patch("crons/:cron_id") { request, context -> V1Beta1.Cron in
             let body = try await WireJSON.decodeBody(V1Beta1.CronRequest.self, from: request, context: context)
             try checkArgs(body.args)
-            let moveTo = try applicationRef(api == .containers ? body.container_id : body.function_id, api: api, required: false)
+            let moveTo = try applicationRef(ifGiven: body.applicationID(api), api: api)
             let id: TriggerID = try context.id("cron_id")
             let region = try context.region()
             let principal = try context.requirePrincipal()
-            if let moveTo, moveTo != (try service.get(id, cronsOnly: true, ofContainers: api == .containers, region: region, by: principal)).application {
-                throw ScwError.invalid(appArgument, .constraint, "a cron cannot move to another \(api == .containers ? "container" : "function")")
+            if let moveTo, moveTo != (try service.get(id, cronsOnly: true, product: api.namespaceKind, region: region, by: principal)).application {
+                throw ScwError.invalid(appArgument, .constraint, "a cron cannot move to another \(api.applicationKind.rawValue)")
             }
-            return V1Beta1.Cron(try service.update(id, cronsOnly: true, ofContainers: api == .containers, region: region, by: principal,
+            return V1Beta1.Cron(try service.update(id, cronsOnly: true, product: api.namespaceKind, region: region, by: principal,
                                                    redeploys: true) { t in
                 guard case .cron(let schedule, let timezone, let oldBody, let headers) = t.source else { return }
                 t.source = .cron(schedule: body.schedule ?? schedule, timezone: timezone,
@@ -72,23 +71,23 @@ struct CronController {
             })
         }
         routes.delete("crons/:cron_id") { _, context -> V1Beta1.Cron in
-            V1Beta1.Cron(try service.delete(try context.id("cron_id"), cronsOnly: true, ofContainers: api == .containers,
+            V1Beta1.Cron(try service.delete(try context.id("cron_id"), cronsOnly: true, product: api.namespaceKind,
                                             region: try context.region(), by: try context.requirePrincipal()))
         }
     }
 }
 
-/// Custom domains of containers and functions v1beta1 (spec section 4g): create, get, list, delete.
+/// Custom domains of containers and functions v1beta1: create, get, list, delete.
 struct V1Beta1DomainController {
     let api: TokenAPI
     let service: DomainService
 
     func mount(on routes: RouteTable) {
-        let argument = api == .containers ? "container_id" : "function_id"
+        let argument = api.namespaceKind.applicationArgument
         routes.get("domains") { request, context -> V1Beta1.ListDomainsResponse in
-            let app = try applicationRef(request.query(argument), api: api, required: true)
-            let page = try service.list(AttachmentQuery(region: try context.region(), cronsOnly: nil, ofContainers: api == .containers,
-                                                        application: app?.rawValue, namespaceID: nil, sourceType: nil, projectIDs: nil,
+            let app = try applicationRef(request.query(argument), api: api)
+            let page = try service.list(AttachmentQuery(region: try context.region(), cronsOnly: nil, product: api.namespaceKind,
+                                                        application: app.rawValue, namespaceID: nil, sourceType: nil, projectIDs: nil,
                                                         organizationID: WellKnownIdentity.organizationID,
                                                         page: try request.pageRequest(orders: hostnameOrders), orderColumn: "hostname"),
                                         by: try context.requirePrincipal())
@@ -96,35 +95,33 @@ struct V1Beta1DomainController {
         }
         routes.post("domains") { request, context -> V1Beta1.Domain in
             let body = try await WireJSON.decodeBody(V1Beta1.DomainRequest.self, from: request, context: context)
-            guard let app = try applicationRef(api == .containers ? body.container_id : body.function_id, api: api, required: true) else {
-                throw HTTPError(.internalServerError)
-            }
+            let app = try applicationRef(body.applicationID(api), api: api)
             guard let hostname = body.hostname else { throw ScwError.invalid("hostname", .required, "required key not provided") }
             return V1Beta1.Domain(try service.create(application: app, hostname: hostname, tags: [], region: try context.region(),
                                                      by: try context.requirePrincipal()))
         }
         routes.get("domains/:domain_id") { _, context -> V1Beta1.Domain in
-            V1Beta1.Domain(try service.get(try context.id("domain_id"), ofContainers: api == .containers, region: try context.region(),
+            V1Beta1.Domain(try service.get(try context.id("domain_id"), product: api.namespaceKind, region: try context.region(),
                                            by: try context.requirePrincipal()))
         }
         routes.delete("domains/:domain_id") { _, context -> V1Beta1.Domain in
-            V1Beta1.Domain(try service.delete(try context.id("domain_id"), ofContainers: api == .containers, region: try context.region(),
+            V1Beta1.Domain(try service.delete(try context.id("domain_id"), product: api.namespaceKind, region: try context.region(),
                                               by: try context.requirePrincipal()))
         }
     }
 }
 
-/// Triggers of containers and functions v1beta1 (spec section 4i): SQS/NATS inputs; crons have their own routes.
+/// Triggers of containers and functions v1beta1: SQS/NATS inputs; crons have their own routes.
 struct V1Beta1TriggerController {
     let api: TokenAPI
     let service: TriggerService
 
     func mount(on routes: RouteTable) {
-        let argument = api == .containers ? "container_id" : "function_id"
+        let argument = api.namespaceKind.applicationArgument
         routes.get("triggers") { request, context -> V1Beta1.ListTriggersResponse in
             let page = try service.list(AttachmentQuery(
-                region: try context.region(), cronsOnly: false, ofContainers: api == .containers,
-                application: try applicationRef(request.query(argument), api: api, required: false)?.rawValue,
+                region: try context.region(), cronsOnly: false, product: api.namespaceKind,
+                application: try applicationRef(ifGiven: request.query(argument), api: api)?.rawValue,
                 namespaceID: try request.queryID("namespace_id"), sourceType: nil, projectIDs: nil,
                 organizationID: WellKnownIdentity.organizationID, page: try request.pageRequest(orders: creationOrders), orderColumn: "name"),
                 projectID: try request.queryID("project_id"), organizationID: try request.queryID("organization_id"),
@@ -133,9 +130,7 @@ struct V1Beta1TriggerController {
         }
         routes.post("triggers") { request, context -> V1Beta1.Trigger in
             let body = try await WireJSON.decodeBody(V1Beta1.TriggerRequest.self, from: request, context: context)
-            guard let app = try applicationRef(api == .containers ? body.container_id : body.function_id, api: api, required: true) else {
-                throw HTTPError(.internalServerError)
-            }
+            let app = try applicationRef(body.applicationID(api), api: api)
             guard let name = body.name else { throw ScwError.invalid("name", .required, "required key not provided") }
             let source: TriggerSource
             switch (body.scw_sqs_config, body.scw_nats_config, body.sqs_config) {
@@ -154,12 +149,12 @@ struct V1Beta1TriggerController {
             return V1Beta1.Trigger(try service.create(draft, region: try context.region(), by: try context.requirePrincipal()))
         }
         routes.get("triggers/:trigger_id") { _, context -> V1Beta1.Trigger in
-            V1Beta1.Trigger(try service.get(try context.id("trigger_id"), cronsOnly: false, ofContainers: api == .containers,
+            V1Beta1.Trigger(try service.get(try context.id("trigger_id"), cronsOnly: false, product: api.namespaceKind,
                                             region: try context.region(), by: try context.requirePrincipal()))
         }
         routes.patch("triggers/:trigger_id") { request, context -> V1Beta1.Trigger in
             let body = try await WireJSON.decodeBody(V1Beta1.TriggerRequest.self, from: request, context: context)
-            return V1Beta1.Trigger(try service.update(try context.id("trigger_id"), cronsOnly: false, ofContainers: api == .containers,
+            return V1Beta1.Trigger(try service.update(try context.id("trigger_id"), cronsOnly: false, product: api.namespaceKind,
                                                       region: try context.region(), by: try context.requirePrincipal()) { t in
                 if let name = body.name { t.name = name }
                 if let description = body.description { t.description = description }
@@ -170,21 +165,21 @@ struct V1Beta1TriggerController {
             })
         }
         routes.delete("triggers/:trigger_id") { _, context -> V1Beta1.Trigger in
-            V1Beta1.Trigger(try service.delete(try context.id("trigger_id"), cronsOnly: false, ofContainers: api == .containers,
+            V1Beta1.Trigger(try service.delete(try context.id("trigger_id"), cronsOnly: false, product: api.namespaceKind,
                                                region: try context.region(), by: try context.requirePrincipal()))
         }
     }
 }
 
-/// Custom domains of containers v1 (spec section 4g): CRUD with tags.
+/// Custom domains of containers v1: CRUD with tags.
 struct V1DomainController {
     let service: DomainService
 
     func mount(on routes: RouteTable) {
         routes.get("domains") { request, context -> V1.ListDomainsResponse in
             let page = try service.list(AttachmentQuery(
-                region: try context.region(), cronsOnly: nil, ofContainers: true,
-                application: try applicationRef(request.query("container_id"), api: .containers, required: false)?.rawValue,
+                region: try context.region(), cronsOnly: nil, product: .container,
+                application: try applicationRef(ifGiven: request.query("container_id"), api: .containers)?.rawValue,
                 namespaceID: try request.queryID("namespace_id"), sourceType: nil, projectIDs: nil,
                 organizationID: WellKnownIdentity.organizationID, page: try request.pageRequest(orders: hostnameOrders), orderColumn: "hostname"),
                 projectID: try request.queryID("project_id"), organizationID: try request.queryID("organization_id"),
@@ -193,13 +188,13 @@ struct V1DomainController {
         }
         routes.post("domains") { request, context -> V1.Domain in
             let body = try await WireJSON.decodeBody(V1.DomainRequest.self, from: request, context: context)
-            guard let app = try applicationRef(body.container_id, api: .containers, required: true) else { throw HTTPError(.internalServerError) }
+            let app = try applicationRef(body.container_id, api: .containers)
             guard let hostname = body.hostname else { throw ScwError.invalid("hostname", .required, "required key not provided") }
             return V1.Domain(try service.create(application: app, hostname: hostname, tags: body.tags ?? [], region: try context.region(),
                                                 by: try context.requirePrincipal()))
         }
         routes.get("domains/:domain_id") { _, context -> V1.Domain in
-            V1.Domain(try service.get(try context.id("domain_id"), ofContainers: true, region: try context.region(), by: try context.requirePrincipal()))
+            V1.Domain(try service.get(try context.id("domain_id"), product: .container, region: try context.region(), by: try context.requirePrincipal()))
         }
         routes.patch("domains/:domain_id") { request, context -> V1.Domain in
             let body = try await WireJSON.decodeBody(V1.DomainRequest.self, from: request, context: context)
@@ -207,12 +202,12 @@ struct V1DomainController {
                                                 by: try context.requirePrincipal()))
         }
         routes.delete("domains/:domain_id") { _, context -> V1.Domain in
-            V1.Domain(try service.delete(try context.id("domain_id"), ofContainers: true, region: try context.region(), by: try context.requirePrincipal()))
+            V1.Domain(try service.delete(try context.id("domain_id"), product: .container, region: try context.region(), by: try context.requirePrincipal()))
         }
     }
 }
 
-/// Triggers of containers v1 (spec section 4j): cron, SQS and NATS sources; secrets are never echoed.
+/// Triggers of containers v1: cron, SQS and NATS sources; secrets are never echoed.
 struct V1TriggerController {
     let service: TriggerService
 
@@ -225,8 +220,8 @@ struct V1TriggerController {
                 throw ScwError.invalid("trigger_type", .format, "trigger_type must be one of cron, sqs, nats")
             }
             let page = try service.list(AttachmentQuery(
-                region: try context.region(), cronsOnly: nil, ofContainers: true,
-                application: try applicationRef(request.query("container_id"), api: .containers, required: false)?.rawValue,
+                region: try context.region(), cronsOnly: nil, product: .container,
+                application: try applicationRef(ifGiven: request.query("container_id"), api: .containers)?.rawValue,
                 namespaceID: try request.queryID("namespace_id"), sourceType: type, projectIDs: nil,
                 organizationID: WellKnownIdentity.organizationID, page: try request.pageRequest(orders: Self.orders), orderColumn: "name"),
                 projectID: try request.queryID("project_id"), organizationID: try request.queryID("organization_id"),
@@ -235,7 +230,7 @@ struct V1TriggerController {
         }
         routes.post("triggers") { request, context -> V1.Trigger in
             let body = try await WireJSON.decodeBody(V1.TriggerRequest.self, from: request, context: context)
-            guard let app = try applicationRef(body.container_id, api: .containers, required: true) else { throw HTTPError(.internalServerError) }
+            let app = try applicationRef(body.container_id, api: .containers)
             guard let name = body.name else { throw ScwError.invalid("name", .required, "required key not provided") }
             let source: TriggerSource
             switch (body.cron_config, body.sqs_config, body.nats_config) {
@@ -257,12 +252,12 @@ struct V1TriggerController {
             return V1.Trigger(try service.create(draft, region: try context.region(), by: try context.requirePrincipal()))
         }
         routes.get("triggers/:trigger_id") { _, context -> V1.Trigger in
-            V1.Trigger(try service.get(try context.id("trigger_id"), cronsOnly: nil, ofContainers: true, region: try context.region(),
+            V1.Trigger(try service.get(try context.id("trigger_id"), cronsOnly: nil, product: .container, region: try context.region(),
                                        by: try context.requirePrincipal()))
         }
         routes.patch("triggers/:trigger_id") { request, context -> V1.Trigger in
             let body = try await WireJSON.decodeBody(V1.TriggerRequest.self, from: request, context: context)
-            return V1.Trigger(try service.update(try context.id("trigger_id"), cronsOnly: nil, ofContainers: true, region: try context.region(),
+            return V1.Trigger(try service.update(try context.id("trigger_id"), cronsOnly: nil, product: .container, region: try context.region(),
                                                  by: try context.requirePrincipal()) { t in
                 if let name = body.name { t.name = name }
                 if let description = body.description { t.description = description }
@@ -271,7 +266,7 @@ struct V1TriggerController {
                     if let path = d.http_path { t.httpPath = path }
                     if let method = d.method { t.httpMethod = method }
                 }
-                // Nulls inside a config mean "unchanged" (spec section 4j); changing the source type is delete + create,
+                // Nulls inside a config mean "unchanged"; changing the source type is delete + create,
                 // so a config of another type is refused, as is any config on a v1beta1 trigger with platform credentials.
                 let own: String? = switch t.source {
                 case .cron: "cron_config"
@@ -307,7 +302,7 @@ struct V1TriggerController {
             })
         }
         routes.delete("triggers/:trigger_id") { _, context -> V1.Trigger in
-            V1.Trigger(try service.delete(try context.id("trigger_id"), cronsOnly: nil, ofContainers: true, region: try context.region(),
+            V1.Trigger(try service.delete(try context.id("trigger_id"), cronsOnly: nil, product: .container, region: try context.region(),
                                           by: try context.requirePrincipal()))
         }
     }

@@ -4,7 +4,7 @@ import NIOCore
 import ScwDomain
 import ScwEngine
 
-/// Functions of functions v1beta1 (spec sections 3c, 4e), with runtimes and code upload/download URLs.
+/// Functions of functions v1beta1, with runtimes and code upload/download URLs.
 struct FunctionController {
     let service: FunctionService
 
@@ -74,17 +74,13 @@ struct FunctionController {
     }
 
     @Sendable func list(_ request: Request, context: ScwRequestContext) async throws -> V1Beta1.ListFunctionsResponse {
-        let page = try service.list(
-            region: try context.region(), namespaceID: try request.queryID("namespace_id"), name: request.query("name"),
-            projectID: try request.queryID("project_id"), organizationID: try request.queryID("organization_id"),
-            page: try request.pageRequest(), by: try context.requirePrincipal())
+        let page = try service.list(request, context: context)
         return .init(functions: page.items.map { .init($0, written: false) }, total_count: page.totalCount)
     }
 
     @Sendable func create(_ request: Request, context: ScwRequestContext) async throws -> V1Beta1.Function {
         let body = try await WireJSON.decodeBody(V1Beta1.FunctionRequest.self, from: request, context: context)
-        guard let rawNamespace = body.namespace_id else { throw ScwError.invalid("namespace_id", .required, "required key not provided") }
-        guard let namespaceID: NamespaceID = try bodyID(rawNamespace, argument: "namespace_id") else { throw HTTPError(.internalServerError) }
+        let namespaceID: NamespaceID = try requiredBodyID(body.namespace_id, argument: "namespace_id")
         guard let name = body.name else { throw ScwError.invalid("name", .required, "required key not provided") }
         let patch = try body.patch()
         if case .merge(let entries) = patch.secrets, let missing = entries.first(where: { $0.value == nil }) {

@@ -1,8 +1,8 @@
 import Hummingbird
-import Synchronization
 import ScwDomain
 import ScwEngine
 import ScwKeys
+import Synchronization
 
 /// What `/_mock/health` reports.
 public struct MockInfo: Sendable {

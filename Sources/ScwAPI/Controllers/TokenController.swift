@@ -4,14 +4,14 @@ import Hummingbird
 import ScwDomain
 import ScwEngine
 
-/// Tokens of containers v1beta1 and functions v1beta1, and the legacy `GET …/issue-jwt` (spec section 12).
+/// Tokens of containers v1beta1 and functions v1beta1, and the legacy `GET …/issue-jwt`.
 struct TokenController {
     let api: TokenAPI
     let service: TokenService
     let clock: any WallClock
 
     /// The wire name of the application id (`container_id` or `function_id`).
-    var applicationArgument: String { api == .containers ? "container_id" : "function_id" }
+    var applicationArgument: String { api.namespaceKind.applicationArgument }
 
     /// Mounts the routes on a `/…/v1beta1/regions/{region}` group.
     func mount(on routes: RouteTable) {
@@ -24,7 +24,7 @@ struct TokenController {
 
     @Sendable func create(_ request: Request, context: ScwRequestContext) async throws -> EditedResponse<V1Beta1.Token> {
         let body = try await WireJSON.decodeBody(V1Beta1.CreateTokenRequest.self, from: request, context: context)
-        let appID = api == .containers ? body.container_id : body.function_id
+        let appID = body.applicationID(api)
         let issued = try await service.create(
             api: api, region: try context.region(),
             request: .init(namespaceID: try bodyID(body.namespace_id, argument: "namespace_id"),
@@ -37,10 +37,11 @@ struct TokenController {
 
     @Sendable func issueJWT(_ request: Request, context: ScwRequestContext) async throws -> EditedResponse<V1Beta1.Token> {
         // The 2021 docs' query form; the serverless framework plugin sent `expiration_date`. Either API takes
-        // `namespace_id`, `container_id` or `function_id` of both products (spec section 12): Scaleway's "Restricting
+        // `namespace_id`, `container_id` or `function_id` of both products: Scaleway's "Restricting
         // access to a container" page issues a containers namespace's token through the functions API.
         var application: (id: String, api: TokenAPI)?
-        for (argument, product) in [(applicationArgument, api), (api == .containers ? ("function_id", .functions) : ("container_id", .containers))] {
+        for product in [api] + [TokenAPI.containers, .functions].filter({ $0 != api }) {
+            let argument = product.namespaceKind.applicationArgument
             guard let raw = request.query(argument) else { continue }
             let id = try validatedApplicationID(raw, argument: argument)
             if application != nil {
@@ -58,9 +59,8 @@ struct TokenController {
                           at: issued.token.createdAt)
     }
 
-    /// Spec section 12: `iat` is the response's `Date`. Hummingbird stamps `Date` from a cache that lags by up to a
-    /// second, after the handler; the issue instant travels in `X-Scw-Mock-Date`, which the connection's pipeline
-    /// (`GatewayFastPath.write`) moves into `Date`.
+    /// A token's `iat` is its response's `Date`, as on Scaleway: the response names its `Date`, the issue instant (in
+    /// `X-Scw-Mock-Date`, which `ExplicitDateHandler` moves into `Date` over Hummingbird's cached one).
     static func dated(_ token: V1Beta1.Token, at issued: Timestamp) -> EditedResponse<V1Beta1.Token> {
         EditedResponse(headers: [.scwMockDate: httpDate(unixSeconds: issued.unixSeconds)], response: token)
     }

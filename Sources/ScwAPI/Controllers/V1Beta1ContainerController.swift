@@ -2,7 +2,7 @@ import Hummingbird
 import ScwDomain
 import ScwEngine
 
-/// Containers of containers v1beta1 (spec sections 3a, 4c).
+/// Containers of containers v1beta1.
 struct V1Beta1ContainerController {
     let service: ContainerService
 
@@ -17,17 +17,13 @@ struct V1Beta1ContainerController {
     }
 
     @Sendable func list(_ request: Request, context: ScwRequestContext) async throws -> V1Beta1.ListContainersResponse {
-        let page = try service.list(
-            region: try context.region(), namespaceID: try request.queryID("namespace_id"), name: request.query("name"),
-            projectID: try request.queryID("project_id"), organizationID: try request.queryID("organization_id"),
-            page: try request.pageRequest(), by: try context.requirePrincipal())
+        let page = try service.list(request, context: context)
         return .init(containers: page.items.map { .init($0, written: false) }, total_count: page.totalCount)
     }
 
     @Sendable func create(_ request: Request, context: ScwRequestContext) async throws -> V1Beta1.Container {
         let body = try await WireJSON.decodeBody(V1Beta1.CreateContainerRequest.self, from: request, context: context)
-        guard let rawNamespace = body.namespace_id else { throw ScwError.invalid("namespace_id", .required, "required key not provided") }
-        guard let namespaceID: NamespaceID = try bodyID(rawNamespace, argument: "namespace_id") else { throw HTTPError(.internalServerError) }
+        let namespaceID: NamespaceID = try requiredBodyID(body.namespace_id, argument: "namespace_id")
         guard let name = body.name else { throw ScwError.invalid("name", .required, "required key not provided") }
         if case .merge(let entries)? = Optional(try body.patch().secrets), let missing = entries.first(where: { $0.value == nil }) {
             throw ScwError.invalid("secret_environment_variables.\(missing.key).value", .required, "a secret needs a value")

@@ -2,7 +2,7 @@ import Hummingbird
 import ScwDomain
 import ScwEngine
 
-/// Namespaces of containers v1beta1 and functions v1beta1 (same routes and shape, different kinds; spec 3a, 3c).
+/// Namespaces of containers v1beta1 and functions v1beta1 (same routes and shape, different kinds).
 struct V1Beta1NamespaceController {
     let kind: NamespaceKind
     let service: NamespaceService
@@ -50,7 +50,7 @@ struct V1Beta1NamespaceController {
         let id: NamespaceID = try context.id("namespace_id")
         let region = try context.region()
         let body = try await WireJSON.decodeBody(V1Beta1.UpdateNamespaceRequest.self, from: request, context: context)
-        // v1beta1 merges secrets: listed keys are set, a null value deletes (spec section 6).
+        // v1beta1 merges secrets: listed keys are set, a null value deletes.
         let secrets: SecretChange = body.secret_environment_variables.map { .merge($0.map { ($0.key, $0.value) }) } ?? .unchanged
         let change = NamespaceChange(description: body.description, environmentVariables: body.environment_variables,
                                      secrets: secrets, tags: body.tags, hashProfile: .legacy)

@@ -2,7 +2,7 @@ import Hummingbird
 import ScwDomain
 import ScwEngine
 
-/// Containers of containers v1 (spec sections 3b, 4d): every create and update deploys.
+/// Containers of containers v1: every create and update deploys.
 struct V1ContainerController {
     let service: ContainerService
 
@@ -17,10 +17,7 @@ struct V1ContainerController {
     }
 
     @Sendable func list(_ request: Request, context: ScwRequestContext) async throws -> V1.ListContainersResponse {
-        let page = try service.list(
-            region: try context.region(), namespaceID: try request.queryID("namespace_id"), name: request.query("name"),
-            projectID: try request.queryID("project_id"), organizationID: try request.queryID("organization_id"),
-            page: try request.pageRequest(), by: try context.requirePrincipal())
+        let page = try service.list(request, context: context)
         return .init(containers: page.items.map(V1.Container.init), total_count: page.totalCount)
     }
 
@@ -30,10 +27,8 @@ struct V1ContainerController {
         for (argument, value) in [("namespace_id", body.namespace_id), ("name", body.name), ("image", body.image)] where value == nil {
             missing.append(ArgumentProblem(argumentName: argument, reason: .required, helpMessage: "required key not provided"))
         }
-        if !missing.isEmpty { throw ScwError.invalidArguments(missing) }
-        guard let namespaceID: NamespaceID = try bodyID(body.namespace_id, argument: "namespace_id"), let name = body.name else {
-            throw HTTPError(.internalServerError)
-        }
+        guard missing.isEmpty, let rawNamespace = body.namespace_id, let name = body.name else { throw ScwError.invalidArguments(missing) }
+        let namespaceID: NamespaceID = try requiredBodyID(rawNamespace, argument: "namespace_id")
         let container = try await service.create(
             namespaceID: namespaceID, name: name, patch: try body.patch(patching: false), deploy: true,
             region: try context.region(), by: try context.requirePrincipal())

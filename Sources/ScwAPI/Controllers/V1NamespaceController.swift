@@ -2,7 +2,7 @@ import Hummingbird
 import ScwDomain
 import ScwEngine
 
-/// Namespaces of containers v1 (spec sections 3b, 4b): the same container namespaces as v1beta1, in v1's shape.
+/// Namespaces of containers v1: the same container namespaces as v1beta1, in v1's shape.
 struct V1NamespaceController {
     let service: NamespaceService
 
@@ -16,7 +16,7 @@ struct V1NamespaceController {
     }
 
     @Sendable func list(_ request: Request, context: ScwRequestContext) async throws -> V1.ListNamespacesResponse {
-        // Recorded v1 behaviour: the `name` filter is ignored (spec section 3b, GET namespaces?name=… returned all 7).
+        // Recorded v1 behaviour: the `name` filter is ignored (a GET namespaces?name=… returned all 7 namespaces).
         let page = try service.list(
             kind: .container, region: try context.region(), name: nil,
             projectID: try request.queryID("project_id"), organizationID: try request.queryID("organization_id"),
@@ -43,7 +43,7 @@ struct V1NamespaceController {
         let id: NamespaceID = try context.id("namespace_id")
         let region = try context.region()
         let body = try await WireJSON.decodeBody(V1.UpdateNamespaceRequest.self, from: request, context: context)
-        // v1 replaces the whole map; "" keeps the current secret (spec section 6).
+        // v1 replaces the whole map; "" keeps the current secret.
         let secrets: SecretChange = body.secret_environment_variables.map { .replace($0) } ?? .unchanged
         let change = NamespaceChange(description: body.description, environmentVariables: body.environment_variables,
                                      secrets: secrets, tags: body.tags, hashProfile: .containersV1)

@@ -1,9 +1,9 @@
 import Foundation
 import Logging
-import Synchronization
 import ScwDomain
 import ScwKeys
 import ScwStore
+import Synchronization
 
 /// Settings of the runtime.
 public struct RuntimeSettings: Sendable {
@@ -69,7 +69,7 @@ public struct CommandMapping: Sendable, Equatable {
 }
 
 /// Ties deployed containers and functions to processes: builds the environment the platform injects
-/// (spec section 13), starts the process through the supervisor, and writes `ready` / `error` back to the store.
+///, starts the process through the supervisor, and writes `ready` / `error` back to the store.
 public final class RuntimeCoordinator: Sendable {
     let database: AppDatabase
     let keys: KeyRing
@@ -84,7 +84,7 @@ public final class RuntimeCoordinator: Sendable {
     /// The folder each function's process runs in; removed on redeploy, delete, reset and shutdown.
     private let codeFolders = Mutex<[String: URL]>([:])
     /// The image and runtime mappings in force: those added at run time first (they win), then the seed's.
-    private let mappings = Mutex<(images: [CommandMapping], runtimes: [CommandMapping])>(([], []))
+    let mappings = Mutex<(images: [CommandMapping], runtimes: [CommandMapping])>(([], []))
     /// The seed's own mappings, which a reset goes back to.
     private let seedMappings = Mutex<(images: [CommandMapping], runtimes: [CommandMapping])>(([], []))
 
@@ -116,9 +116,9 @@ public final class RuntimeCoordinator: Sendable {
         self.logger = logger
         let clockCopy = clock
         let markerFile = database.path == ":memory:" ? nil : database.path + ".processes"
-        box.supervisor = ProcessSupervisor(logger: logger, markerFile: markerFile, watchdogCommand: settings.watchdogCommand, launcherCommand: settings.launcherCommand, now: { clockCopy.now().rfc3339(fractionDigits: 6) }) { [weak self] id, event in
-            await self?.record(id, event)
-        }
+        box.supervisor = ProcessSupervisor(
+            logger: logger, markerFile: markerFile, watchdogCommand: settings.watchdogCommand, launcherCommand: settings.launcherCommand,
+            now: { clockCopy.now().rfc3339(fractionDigits: 6) }, onEvent: { [weak self] id, event in await self?.record(id, event) })
     }
 
     var supervisor: ProcessSupervisor { box.supervisor! }
@@ -126,64 +126,33 @@ public final class RuntimeCoordinator: Sendable {
     /// A deploy's settlement instant when the runtime decides it (never by time).
     public static let settledByRuntime = Timestamp(nanoseconds: Int64.max)
 
-    /// Starts (or restarts) the process of a container.
-    public func deploy(container id: ContainerID) async {
-        guard settings.enabled, let c = try? database.container(id: id), let ns = try? database.namespace(id: c.namespaceID) else { return }
-        // What runs: the fixtures' mapping for the image, else the container's command, else the sample app.
-        var command = c.spec.command.isEmpty ? settings.sampleAppCommand : c.spec.command + c.spec.args
-        var workingDirectory: String?
-        var extra: [String: String] = [:]
-        if let mapping = mappings.withLock({ $0.images.first { $0.matches(c.spec.image) } }) {
-            command = mapping.command + (c.spec.command.isEmpty ? c.spec.args : [])
-            workingDirectory = mapping.workingDirectory
-            extra = mapping.environment
-        }
-        var probe: String?
-        if case .http(let path) = (c.spec.startupProbe ?? c.spec.livenessProbe).check { probe = path }
-        await launch(id: id.rawValue, namespace: ns, privacy: c.spec.privacy, environment: extra.merging(c.spec.environmentVariables) { _, new in new },
-                     secrets: c.secretValues, command: command, workingDirectory: workingDirectory, httpProbePath: probe,
-                     minScaleZero: c.spec.minScale == 0)
+    /// Starts (or restarts) the process of a container or function: what runs is its kind's `launchPlan`; the
+    /// environment is the platform's, the same for both kinds.
+    public func deploy(_ ref: ApplicationRef) async {
+        guard settings.enabled, let app = (try? database.application(ref)) as? any RunnableApplication,
+              let ns = try? database.namespace(id: app.namespaceID) else { return }
+        await deploy(app, in: ns)
     }
 
-    /// Starts (or restarts) the process of a function (the sample app, until fixtures map runtimes to commands).
-    public func deploy(function id: FunctionID) async {
-        guard settings.enabled, let f = try? database.function(id: id), let ns = try? database.namespace(id: f.namespaceID) else { return }
-        guard f.hasCode else {
-            await record(id.rawValue, .failed(Function.noCodeMessage))
+    private func deploy<A: RunnableApplication>(_ app: A, in ns: Namespace) async {
+        let id = app.id.rawValue
+        let plan: LaunchPlan
+        switch await app.launchPlan(in: self) {
+        case .failure(let refusal):
+            await record(id, .failed(refusal.message))
             return
+        case .success(let made):
+            plan = made
         }
-        var env = f.spec.environmentVariables
-        env["SCW_HANDLER"] = f.spec.handler
-        env["SCW_RUNTIME"] = f.spec.runtime
-        var command = settings.sampleAppCommand
-        var workingDirectory: String?
-        // A fixture mapping for the runtime runs its command in the unpacked code, with the handler in SCW_HANDLER.
-        var folder: URL?
-        if let mapping = mappings.withLock({ $0.runtimes.first { $0.matches(f.spec.runtime) } }) {
-            // Unpacking is disk and CPU work: off the cooperative pool (`offload`).
-            guard let archive = try? database.functionArchive(id) else {
-                await record(id.rawValue, .failed("the uploaded archive could not be unpacked as a zip file"))
-                return
-            }
-            switch await offload({ self.unpack(archive, for: id.rawValue) }) {
-            case .failure(let refusal):
-                await record(id.rawValue, .failed(refusal.message))
-                return
-            case .success(let dir):
-                folder = dir
-            }
-            command = mapping.command
-            workingDirectory = folder?.path
-            env = mapping.environment.merging(env) { _, new in new }
-        }
-        await launch(id: id.rawValue, namespace: ns, privacy: f.spec.privacy, environment: env, secrets: f.secretValues,
-                     command: command, workingDirectory: workingDirectory, minScaleZero: f.spec.minScale == 0)
+        await launch(id: id, namespace: ns, privacy: app.spec.privacy, environment: plan.environment, secrets: app.secretValues,
+                     command: plan.command, workingDirectory: plan.workingDirectory, httpProbePath: plan.httpProbePath,
+                     minScaleZero: app.spec.minScale == 0)
         // The previous deploy's code goes once the new process replaces the old one.
         let previous = codeFolders.withLock { folders in
-            defer { folders[id.rawValue] = folder }
-            return folders[id.rawValue]
+            defer { folders[id] = plan.codeFolder }
+            return folders[id]
         }
-        if let previous, previous != folder { try? FileManager.default.removeItem(at: previous) }
+        if let previous, previous != plan.codeFolder { try? FileManager.default.removeItem(at: previous) }
     }
 
     /// Removes the unpacked code of a function (its process is stopped).
@@ -245,10 +214,7 @@ public final class RuntimeCoordinator: Sendable {
         await supervisor.sweepLeftovers()
         guard settings.enabled, let apps = try? database.deployedApplications() else { return }
         for app in apps where !(await supervisor.isManaged(app.rawValue)) {
-            switch app {
-            case .container(let id): await deploy(container: id)
-            case .function(let id): await deploy(function: id)
-            }
+            await deploy(app)
         }
     }
 
@@ -313,30 +279,21 @@ public final class RuntimeCoordinator: Sendable {
 
     /// Writes a process's outcome to its container or function.
     func record(_ id: String, _ event: WorkloadEvent) async {
-        let now = clock.now()
-        if let cid = ContainerID(id), let container = try? database.container(id: cid) {
-            var event = event
-            if case .failed(let why) = event {
-                // Scaleway's own wording first (spec section 4d), then what the mock saw.
-                var lead = "Container is unable to start OR is not listening on port \(container.spec.port)"
-                if case .http(let path) = (container.spec.startupProbe ?? container.spec.livenessProbe).check {
-                    lead = "Container is unable to start OR does not respond to HTTP requests on port \(container.spec.port) and path \(path)"
-                }
-                event = .failed("\(lead): \(why)")
-            }
-            let final = event
-            _ = try? database.updateContainer(id: cid) { c, _ in
-                var message = c.errorMessage
-                Self.applyEvent(final, now: now, &c.phase, &message, &c.readyAt, &c.updatedAt, &c.settlesAt)
-                c.errorMessage = message
-            }
-        } else if let fid = FunctionID(id), (try? database.function(id: fid)) != nil {
-            _ = try? database.updateFunction(id: fid) { f, _ in
-                var message = f.errorMessage
-                Self.applyEvent(event, now: now, &f.phase, &message, &f.readyAt, &f.updatedAt, &f.settlesAt)
-                f.errorMessage = message
-            }
+        if let ref = try? database.applicationRef(id: id), let app = (try? database.application(ref)) as? any RunnableApplication {
+            record(app, event)
         }
         logger.info("workload \(event)", metadata: ["application_id": "\(id)"])
+    }
+
+    private func record<A: RunnableApplication>(_ app: A, _ event: WorkloadEvent) {
+        let now = clock.now()
+        _ = try? database.updateApplication(A.self, id: app.id) { app, _ in
+            var message = app.errorMessage
+            var final = event
+            if case .failed(let why) = event { final = .failed(app.failureMessage(why)) }
+            var (phase, readyAt, updatedAt, settlesAt) = (app.phase, app.readyAt, app.updatedAt, app.settlesAt)
+            Self.applyEvent(final, now: now, &phase, &message, &readyAt, &updatedAt, &settlesAt)
+            (app.phase, app.readyAt, app.updatedAt, app.settlesAt, app.errorMessage) = (phase, readyAt, updatedAt, settlesAt, message)
+        }
     }
 }

@@ -108,6 +108,33 @@ extension SeedLoader {
         return problems
     }
 
+    /// Creates the containers or functions a fixture lists, through the API's service (idempotent: an entry whose fixed
+    /// id or name is already there is skipped); a container deploys unless `deploy: false`, and `then` does what follows
+    /// a function's create (its code, its deploy).
+    private static func seed<A: StoredApplication>(
+        _: A.Type, _ entries: [JSONDocument]?, key: String, service: ApplicationService<A>, patch: (JSONDocument) throws -> A.Patch,
+        file: String, database: AppDatabase, then: (A, JSONDocument, Namespace, String) async throws -> [SeedProblem]
+    ) async -> [SeedProblem] {
+        var problems: [SeedProblem] = []
+        for (i, entry) in (entries ?? []).enumerated() {
+            let at = "\(key)[\(i)]"
+            guard let nsRef = field(entry, "namespace"), let name = field(entry, "name") else { continue }
+            guard let ns = namespace(nsRef, kind: A.namespaceKind, database) else {
+                problems.append(SeedProblem(file: file, field: "\(at).namespace", message: "no \(A.kind.rawValue) namespace \(nsRef)"))
+                continue
+            }
+            let fixed = field(entry, "id").flatMap(Identifier<A.Tag>.init)
+            if let fixed, (try? database.application(A.self, id: fixed)) != nil { continue }
+            if (try? database.applicationID(named: name, in: ns.id)) != nil { continue }
+            do {
+                let created = try await service.create(namespaceID: ns.id, name: name, patch: try patch(entry), deploy: flag(entry, "deploy") ?? true,
+                                                       region: ns.region, by: principal(for: ns), fixedID: fixed)
+                problems += try await then(created, entry, ns, at)
+            } catch { problems += Self.problems(error, file: file, at: at) }
+        }
+        return problems
+    }
+
     /// Creates the containers, functions, triggers and tokens of a fixture through the API's services (idempotent), and
     /// writes the token file when `writeTokenFile` (never in a trial run or `seed check`).
     static func applyApplications(_ doc: SeedDocument, file: String, database: AppDatabase, services: Services,
@@ -115,41 +142,23 @@ extension SeedLoader {
         var problems: [SeedProblem] = []
         func problem(_ field: String, _ message: String) { problems.append(SeedProblem(file: file, field: field, message: message)) }
 
-        for (i, entry) in (doc.containers ?? []).enumerated() {
-            let at = "containers[\(i)]"
-            guard let nsRef = field(entry, "namespace"), let name = field(entry, "name") else { continue }
-            guard let ns = namespace(nsRef, kind: .container, database) else { problem("\(at).namespace", "no container namespace \(nsRef)"); continue }
-            let fixed = field(entry, "id").flatMap(ContainerID.init)
-            if let fixed, (try? database.container(id: fixed)) != nil { continue }
-            if (try? database.applicationID(named: name, in: ns.id)) != nil { continue }
-            do {
-                _ = try await services.containers.create(
-                    namespaceID: ns.id, name: name, patch: try FixtureWire.containerPatch(entry), deploy: flag(entry, "deploy") ?? true, region: ns.region, by: principal(for: ns), fixedID: fixed)
-            } catch { problems += Self.problems(error, file: file, at: at) }
-        }
-        for (i, entry) in (doc.functions ?? []).enumerated() {
-            let at = "functions[\(i)]"
-            guard let nsRef = field(entry, "namespace"), let name = field(entry, "name") else { continue }
-            guard let ns = namespace(nsRef, kind: .function, database) else { problem("\(at).namespace", "no function namespace \(nsRef)"); continue }
-            let fixed = field(entry, "id").flatMap(FunctionID.init)
-            if let fixed, (try? database.function(id: fixed)) != nil { continue }
-            if (try? database.applicationID(named: name, in: ns.id)) != nil { continue }
-            do {
-                let by = principal(for: ns)
-                let created = try await services.functions.create(namespaceID: ns.id, name: name, patch: try FixtureWire.functionPatch(entry),
-                                                                  region: ns.region, by: by, fixedID: fixed)
-                // Code goes in through the API's own upload grant, as a client's PUT to the upload URL would.
-                let code = functionCode(entry, file: file)
-                if case .success(let archive)? = code {
-                    let grant = try services.functions.uploadGrant(created.id, contentLength: archive.count, region: ns.region, by: by)
-                    guard try services.functions.acceptUpload(created.id, token: grant, archive: archive) else {
-                        problem("\(at).code", "the archive could not be stored"); continue
-                    }
+        problems += await seed(Container.self, doc.containers, key: "containers", service: services.containers,
+                               patch: FixtureWire.containerPatch, file: file, database: database) { _, _, _, _ in [] }
+        problems += await seed(Function.self, doc.functions, key: "functions", service: services.functions,
+                               patch: FixtureWire.functionPatch, file: file, database: database) { created, entry, ns, at in
+            // Code goes in through the API's own upload grant, as a client's PUT to the upload URL would.
+            let by = principal(for: ns)
+            let code = functionCode(entry, file: file)
+            if case .success(let archive)? = code {
+                let grant = try services.functions.uploadGrant(created.id, contentLength: archive.count, region: ns.region, by: by)
+                guard try services.functions.acceptUpload(created.id, token: grant, archive: archive) else {
+                    return [SeedProblem(file: file, field: "\(at).code", message: "the archive could not be stored")]
                 }
-                if flag(entry, "deploy") ?? (code != nil) {
-                    _ = try await services.functions.deploy(created.id, region: ns.region, by: by)
-                }
-            } catch { problems += Self.problems(error, file: file, at: at) }
+            }
+            if flag(entry, "deploy") ?? (code != nil) {
+                _ = try await services.functions.deploy(created.id, region: ns.region, by: by)
+            }
+            return []
         }
         for (i, entry) in (doc.triggers ?? []).enumerated() {
             let at = "triggers[\(i)]"
@@ -160,12 +169,11 @@ extension SeedLoader {
             else { problem(at, "no such container or function"); continue }
             do {
                 let draft = try FixtureWire.trigger(entry, application: app.ref)
-                if fixed == nil, ((try? database.triggers(matching: AttachmentQuery(
-                    region: ns.region, cronsOnly: nil, ofContainers: { if case .container = app.ref { return true } else { return false } }(),
+                let sameName = (try? database.triggers(matching: AttachmentQuery(
+                    region: ns.region, cronsOnly: nil, product: app.ref.namespaceKind,
                     application: app.ref.rawValue, namespaceID: nil, sourceType: nil, projectIDs: nil, organizationID: ns.organizationID,
-                    page: PageRequest(page: 1, pageSize: 100), orderColumn: "name")).items.contains { $0.name == draft.name }) ?? false) {
-                    continue
-                }
+                    page: PageRequest(page: 1, pageSize: 100), orderColumn: "name")).items.contains { $0.name == draft.name }) ?? false
+                if fixed == nil, sameName { continue }
                 _ = try services.triggers.create(draft, region: ns.region, by: principal(for: ns), fixedID: fixed)
             } catch {
                 // The service names the cron fields as v1beta1 does; the fixture has them under cron_config.
@@ -183,7 +191,7 @@ extension SeedLoader {
                     problem("\(at).namespace", "no namespace \(ref)"); continue
                 }
                 ns = found
-                api = found.kind == .container ? .containers : .functions
+                api = TokenAPI(found.kind)
                 request.namespaceID = found.id
             } else if let app = application(container: t.container, function: t.function, database), let found = try? database.namespace(id: app.namespaceID) {
                 ns = found
@@ -264,14 +272,12 @@ extension SeedLoader {
 
     /// A container or function by id, or by name when unique.
     static func application(container: String?, function: String?, _ database: AppDatabase) -> (ref: ApplicationRef, namespaceID: NamespaceID)? {
-        if let ref = container {
-            if let id = ContainerID(ref), let c = try? database.container(id: id) { return (.container(id), c.namespaceID) }
-            if let c = try? database.container(named: ref) { return (.container(c.id), c.namespaceID) }
-        }
-        if let ref = function {
-            if let id = FunctionID(ref), let f = try? database.function(id: id) { return (.function(id), f.namespaceID) }
-            if let f = try? database.function(named: ref) { return (.function(f.id), f.namespaceID) }
-        }
-        return nil
+        find(Container.self, container, database) ?? find(Function.self, function, database)
+    }
+
+    private static func find<A: StoredApplication>(_: A.Type, _ ref: String?, _ database: AppDatabase) -> (ref: ApplicationRef, namespaceID: NamespaceID)? {
+        guard let ref else { return nil }
+        let found = Identifier<A.Tag>(ref).flatMap { try? database.application(A.self, id: $0) } ?? (try? database.application(A.self, named: ref))
+        return found.map { ($0.ref, $0.namespaceID) }
     }
 }

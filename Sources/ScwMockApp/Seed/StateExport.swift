@@ -52,17 +52,14 @@ enum StateExport {
         })
         doc["triggers"] = .array(s.triggers.map { t in
             var extra: [String: JSONDocument] = ["id": str(t.id.rawValue)]
-            switch t.application {
-            case .container(let id): extra["container"] = str(id.rawValue)
-            case .function(let id): extra["function"] = str(id.rawValue)
-            }
+            extra[t.application.namespaceKind.rawValue] = str(t.application.rawValue)
             return with(FixtureWire.entry(t), extra)
         })
         doc["tokens"] = .array(s.tokens.map { t in
             var o: [String: JSONDocument] = ["id": str(t.id.rawValue), "description": str(t.description)]
             switch t.scope {
             case .namespace(let ns): o["namespace"] = str(ns.rawValue)
-            case .application(let app): o[t.api == .containers ? "container" : "function"] = str(app)
+            case .application(let app): o[t.api.namespaceKind.rawValue] = str(app)
             }
             if let expiry = t.expiresAt { o["expires_at"] = str(expiry.rfc3339(fractionDigits: 0)) }
             return .object(o)
