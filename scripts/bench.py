@@ -46,7 +46,12 @@ import tempfile
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Callable, Optional
+
+# Starting the server, reading its export line and polling are the end-to-end suite's helpers.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "Tests" / "e2e"))
+from support import MockServer, wait_until  # noqa: E402
 
 HOST = "127.0.0.1"
 TOKEN = "00000000-0000-4000-8000-000000000000"
@@ -188,11 +193,6 @@ def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind((HOST, 0))
         return s.getsockname()[1]
-
-
-def child_env() -> dict[str, str]:
-    """The environment without SCW_MOCK_* settings, so only our flags configure the server."""
-    return {k: v for k, v in os.environ.items() if not k.startswith("SCW_MOCK_")}
 
 
 def health_status(port: int, timeout: float = 1.0) -> Optional[int]:
@@ -345,29 +345,16 @@ def read_vm(pid: int) -> dict[str, float]:
     return out
 
 
-def _exited(proc: subprocess.Popen, timeout: float) -> bool:
-    try:
-        proc.wait(timeout)
-        return True
-    except subprocess.TimeoutExpired:
-        return False
-
-
-class Server:
-    """One scw-mock process on 127.0.0.1 with its own database file and stderr log in `workdir`."""
+class Server(MockServer):
+    """One scw-mock process on 127.0.0.1 with its own database file, started and read as the end-to-end suite does
+    (Tests/e2e/support.py), plus what the benchmarks time: exec -> export line, exec -> first 200, SIGTERM -> exit."""
 
     def __init__(self, binary: str, workdir: str, name: str, extra_args: list[str] = ()):
-        self.binary = binary
-        self.extra_args = list(extra_args)
-        self.workdir = workdir
+        super().__init__(db_path=Path(workdir) / f"{name}.sqlite", seed_paths=[], workdir=Path(workdir),
+                         key_size=None, key_pool=None, wait_for_pool=False, runtime=True, binary=Path(binary),
+                         extra_args=["--host", HOST] + list(extra_args))
         self.name = name
-        self.database = os.path.join(workdir, f"{name}.sqlite")
-        self.log_path = os.path.join(workdir, f"{name}.log")
-        self.proc: Optional[subprocess.Popen] = None
-        self.port: Optional[int] = None
-        self.export_line: Optional[str] = None
-        self.export_line_at: Optional[float] = None  # perf_counter when the stdout line arrived
-        self._stdout_thread: Optional[threading.Thread] = None
+        self.database = str(self.db_path)
         self.terminated = False  # whether stop() had to send SIGTERM (else it had exited by itself)
         self.stop_ms: Optional[float] = None
 
@@ -377,62 +364,29 @@ class Server:
 
     def start(self, port: int = 0) -> float:
         """Execs the server and returns perf_counter() taken just before the exec. Does not wait."""
-        self._log = open(self.log_path, "wb")
-        argv = [self.binary, "serve", "--host", HOST, "--port", str(port), "--database", self.database] + self.extra_args
-        t0 = time.perf_counter()
-        self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                     stderr=self._log, env=child_env(), cwd=self.workdir)
-        self.port = port or None
-        self._stdout_thread = threading.Thread(target=self._read_stdout, daemon=True)
-        self._stdout_thread.start()
-        return t0
+        self.listen_port = port
+        self.port = port
+        return self.launch()
 
-    def _read_stdout(self) -> None:
-        assert self.proc and self.proc.stdout
-        line = self.proc.stdout.readline()
-        self.export_line_at = time.perf_counter()
-        self.export_line = line.decode(errors="replace").strip()
-        for _ in self.proc.stdout:  # keep draining so the server never blocks on a full pipe
-            pass
-
-    def wait_export_line(self, timeout: float = 30.0) -> None:
+    def wait_export_line(self) -> None:
         """Waits for the `export SCW_API_URL=...` line and takes the port from it (for --port 0)."""
-        deadline = time.monotonic() + timeout
-        while self.export_line is None:
-            if self.proc and self.proc.poll() is not None:
-                raise BenchError(f"{self.name}: server exited with {self.proc.returncode} before listening\n"
-                                 + self.log_tail())
-            if time.monotonic() > deadline:
-                raise BenchError(f"{self.name}: no export line after {timeout}s\n" + self.log_tail())
-            time.sleep(0.005)
-        m = re.search(r"SCW_API_URL=http://([0-9.]+):(\d+)", self.export_line)
-        if not m and self.proc and _exited(self.proc, 1.0):
-            raise BenchError(f"{self.name}: server exited with {self.proc.returncode} before listening\n"
-                             + self.log_tail())
-        if not m:
-            raise BenchError(f"{self.name}: unexpected first stdout line: {self.export_line!r}")
-        if m.group(1) != HOST:
-            raise BenchError(f"{self.name}: server announced {m.group(1)}, refusing to target anything but {HOST}")
-        announced = int(m.group(2))
-        if self.port and announced != self.port:
-            raise BenchError(f"{self.name}: asked for port {self.port}, server announced {announced}")
-        self.port = announced
+        try:
+            super().wait_export_line()
+        except AssertionError as e:
+            raise BenchError(f"{self.name}: {e}") from None
+        if self.listen_port and self.port != self.listen_port:
+            raise BenchError(f"{self.name}: asked for port {self.listen_port}, server announced {self.port}")
 
     def wait_healthy(self, timeout: float = 30.0, interval: float = 0.001) -> float:
         """Polls /_mock/health every `interval` s until it answers 200; returns perf_counter() of that answer."""
         assert self.port
-        deadline = time.monotonic() + timeout
-        while True:
-            status = health_status(self.port)
-            if status == 200:
-                return time.perf_counter()
-            if self.proc and self.proc.poll() is not None:
-                raise BenchError(f"{self.name}: server exited with {self.proc.returncode} before healthy\n"
-                                 + self.log_tail())
-            if time.monotonic() > deadline:
-                raise BenchError(f"{self.name}: /_mock/health not 200 after {timeout}s (last {status})\n"
-                                 + self.log_tail())
-            time.sleep(interval)
+        healthy = wait_until(lambda: health_status(self.port) == 200 or not self.running(), timeout, interval)
+        answered_at = time.perf_counter()
+        if not self.running():
+            raise BenchError(f"{self.name}: server exited with {self.proc.returncode} before healthy\n" + self.log_tail())
+        if not healthy:
+            raise BenchError(f"{self.name}: /_mock/health not 200 after {timeout}s\n" + self.log_tail())
+        return answered_at
 
     def wait_idle(self, timeout: float = 120.0, window: float = 0.5, threshold_pct: float = 3.0) -> float:
         """Waits until the server's CPU use stays under `threshold_pct` of a core for two windows in a row
@@ -475,20 +429,12 @@ class Server:
                 log(f"{self.name}: did not exit {timeout}s after SIGTERM; killing it")
                 self.proc.kill()
                 self.proc.wait()
-        if self._stdout_thread:
-            self._stdout_thread.join(2)
         if self.proc.stdout:
             self.proc.stdout.close()
-        self._log.close()
         return self.proc.returncode
 
     def log_tail(self, lines: int = 20) -> str:
-        try:
-            with open(self.log_path, errors="replace") as f:
-                tail = f.readlines()[-lines:]
-        except OSError:
-            return ""
-        return "".join(f"  | {l}" for l in tail)
+        return "".join(f"  | {line}\n" for line in self.stderr_tail(lines).splitlines())
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -777,7 +723,7 @@ def bench_startup(b: Bench) -> list[str]:
     exec_only = []
     for _ in range(n):
         t0 = time.perf_counter()
-        subprocess.run([b.settings.binary, "--version"], stdout=subprocess.DEVNULL, check=True, env=child_env())
+        subprocess.run([b.settings.binary, "--version"], stdout=subprocess.DEVNULL, check=True)
         exec_only.append((time.perf_counter() - t0) * 1e3)
     figures["exec_version_ms"] = exec_only
     lines.append(f"  exec_version_ms_median={statistics.median(exec_only):.1f} (floor: exec + exit of `scw-mock --version`)")
@@ -864,8 +810,8 @@ def wait_namespaces_ready(client: Client, ids: list[str], timeout: float, interv
     of the answer that first showed it ready. Fails on `error` or after `timeout` seconds."""
     pending = list(ids)
     seen: dict[str, float] = {}
-    deadline = time.monotonic() + timeout
-    while pending:
+
+    def one_round() -> bool:
         for ns_id in list(pending):
             status, ns, _ = client.request("GET", f"{NAMESPACES_PATH}/{ns_id}")
             if status != 200:
@@ -875,10 +821,10 @@ def wait_namespaces_ready(client: Client, ids: list[str], timeout: float, interv
                 pending.remove(ns_id)
             elif ns.get("status") == "error":
                 raise BenchError(f"namespace {ns_id} went to error: {ns.get('error_message')}")
-        if pending:
-            if time.monotonic() > deadline:
-                raise BenchError(f"{len(pending)} of {len(ids)} namespaces still not ready after {timeout:.0f}s")
-            time.sleep(interval)
+        return not pending
+
+    if not wait_until(one_round, timeout, interval):
+        raise BenchError(f"{len(pending)} of {len(ids)} namespaces still not ready after {timeout:.0f}s")
     return seen
 
 
@@ -982,16 +928,17 @@ def namespace_creates(b: Bench, label: str, pool: int) -> tuple[list[str], dict]
         client = Client(s)
         if pool > 0:
             meter = CpuMeter(s.proc.pid, "client")
-            t0 = time.monotonic()
-            while True:
-                status, health, _ = client.request("GET", "/_mock/health")
-                kp = health.get("key_pool") or {}
-                if status == 200 and "target" in kp and kp.get("ready", -1) >= kp["target"]:
-                    break
-                if time.monotonic() - t0 > b.settings.ready_timeout:
-                    raise BenchError(f"{label}: key pool not full {b.settings.ready_timeout:.0f}s after health"
-                                     f" answered (last {status} {kp})")
-                time.sleep(0.2)
+            last: dict = {}
+
+            def pool_full() -> bool:
+                last["status"], health, _ = client.request("GET", "/_mock/health")
+                kp = last["kp"] = health.get("key_pool") or {}
+                return last["status"] == 200 and "target" in kp and kp.get("ready", -1) >= kp["target"]
+
+            if not wait_until(pool_full, b.settings.ready_timeout, interval=0.2):
+                raise BenchError(f"{label}: key pool not full {b.settings.ready_timeout:.0f}s after health"
+                                 f" answered (last {last['status']} {last['kp']})")
+            kp = last["kp"]
             fill = meter.stop()
             fig.update(pool_fill_s=fill.wall_s, pool_fill_server_cpu_s=fill.server_cpu_s)
             lines.append(f"  {key}_pool_fill_s={fill.wall_s:.1f} (to {kp['ready']}/{kp['target']} keys of {kp.get('bits')}"
@@ -1195,11 +1142,8 @@ def bench_gateway(b: Bench) -> list[str]:
     status, ns = api(s, "POST", f"{c1}/namespaces", {"name": "bench-gw"})
     if status != 200:
         raise BenchError(f"creating the namespace answered {status}: {ns}")
-    deadline = time.monotonic() + 60
-    while api(s, "GET", f"{c1}/namespaces/{ns['id']}")[1].get("status") != "ready":
-        if time.monotonic() > deadline:
-            raise BenchError("the namespace never became ready")
-        time.sleep(0.01)
+    if not wait_until(lambda: api(s, "GET", f"{c1}/namespaces/{ns['id']}")[1].get("status") == "ready", 60, interval=0.01):
+        raise BenchError("the namespace never became ready")
     # Deploy-to-ready: POST a v1 container (sample app) and poll until ready.
     latencies: list[float] = []
     first_id = None
@@ -1208,14 +1152,16 @@ def bench_gateway(b: Bench) -> list[str]:
         status, c = api(s, "POST", f"{c1}/containers", {"namespace_id": ns["id"], "name": f"gw{i}", "image": "bench:latest"})
         if status != 200:
             raise BenchError(f"creating container gw{i} answered {status}: {c}")
-        while True:
-            got = api(s, "GET", f"{c1}/containers/{c['id']}")[1]
-            if got.get("status") == "ready":
-                latencies.append((time.perf_counter() - t0) * 1e3)
-                break
-            if got.get("status") == "error" or time.perf_counter() - t0 > 60:
-                raise BenchError(f"container gw{i} did not become ready: {got}")
-            time.sleep(0.002)
+        got: dict = {}
+
+        def settled() -> bool:
+            got.update(api(s, "GET", f"{c1}/containers/{c['id']}")[1])
+            return got.get("status") in ("ready", "error")
+
+        wait_until(settled, 60, interval=0.002)
+        if got.get("status") != "ready":
+            raise BenchError(f"container gw{i} did not become ready: {got}")
+        latencies.append((time.perf_counter() - t0) * 1e3)
         first_id = first_id or c["id"]
         if i > 0:  # keep one process for the throughput runs
             api(s, "DELETE", f"{c1}/containers/{c['id']}")

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Soak test of scw-mock (issue 8); run it through scripts/soak, which builds the release binary first.
+"""Soak test of scw-mock; run it through scripts/soak, which builds the release binary first.
 
 The driver starts the real binary on a fresh database (`serve --port 0 --runtime on --key-size 2048 --key-pool 8`,
 127.0.0.1 only), creates a namespace and a container running the built-in sample app (image `sample:latest`),
@@ -38,11 +38,9 @@ from __future__ import annotations
 
 import argparse
 import collections
-import errno
 import json
 import os
 import random
-import re
 import shutil
 import signal
 import subprocess
@@ -50,7 +48,12 @@ import sys
 import tempfile
 import threading
 import time
+from pathlib import Path
 from typing import Optional
+
+# Starting the server, reading its export line and polling are the end-to-end suite's helpers.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "Tests" / "e2e"))
+from support import MockServer, wait_until  # noqa: E402
 
 HOST = "127.0.0.1"
 TOKEN = "00000000-0000-4000-8000-000000000000"
@@ -193,55 +196,24 @@ def processes_with_env(names: dict[str, set[str]]) -> dict[int, tuple[str, str]]
 # Server
 
 
-def child_env() -> dict[str, str]:
-    """The environment without SCW_MOCK_* settings, so only our flags configure the server."""
-    return {k: v for k, v in os.environ.items() if not k.startswith("SCW_MOCK_")}
+class Server(MockServer):
+    """The server under load: started and read as the end-to-end suite does (Tests/e2e/support.py), with the
+    runtime on and 2048-bit keys, on a fresh database in `workdir`."""
 
-
-class Server:
     def __init__(self, binary: str, workdir: str):
-        self.binary = binary
-        self.workdir = workdir
-        self.log_path = os.path.join(workdir, "server.log")
-        self.proc: Optional[subprocess.Popen] = None
-        self.url = ""
-        self._export: Optional[str] = None
+        super().__init__(db_path=Path(workdir) / "db.sqlite", seed_paths=[], workdir=Path(workdir), key_size=2048,
+                         key_pool=8, wait_for_pool=False, runtime=True, binary=Path(binary), extra_args=["--host", HOST])
 
     def start(self, timeout: float) -> None:
-        self._log = open(self.log_path, "wb")
-        argv = [self.binary, "serve", "--host", HOST, "--port", "0", "--database", os.path.join(self.workdir, "db.sqlite"),
-                "--runtime", "on", "--key-size", "2048", "--key-pool", "8"]
-        log("starting " + " ".join(argv))
-        give_up = time.monotonic() + 30
-        while True:  # a concurrent `swift build` may still be writing the binary (ETXTBSY)
-            try:
-                self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=self._log,
-                                             env=child_env(), cwd=self.workdir)
-                break
-            except OSError as e:
-                if e.errno != errno.ETXTBSY or time.monotonic() > give_up:
-                    raise SoakError(f"cannot start {self.binary}: {e}")
-                time.sleep(0.2)
-        threading.Thread(target=self._drain, daemon=True).start()
-        deadline = time.monotonic() + timeout
-        while self._export is None:
-            if self.proc.poll() is not None:
-                raise SoakError(f"server exited with {self.proc.returncode} before listening\n{self.log_tail()}")
-            if time.monotonic() > deadline:
-                raise SoakError(f"no export line after {timeout:.0f}s\n{self.log_tail()}")
-            time.sleep(0.01)
-        m = re.search(r"SCW_API_URL=(http://([0-9.]+):\d+)", self._export)
-        if not m:
-            raise SoakError(f"unexpected first stdout line {self._export!r}\n{self.log_tail()}")
-        if m.group(2) != HOST:
-            raise SoakError(f"server announced {m.group(2)}; refusing to target anything but {HOST}")
-        self.url = m.group(1)
-
-    def _drain(self) -> None:
-        assert self.proc and self.proc.stdout
-        self._export = self.proc.stdout.readline().decode(errors="replace").strip()
-        for _ in self.proc.stdout:  # keep draining so the server never blocks on a full pipe
-            pass
+        log(f"starting {self.binary} serve on {HOST} (runtime on, --key-size 2048 --key-pool 8)")
+        try:
+            self.launch()
+        except OSError as e:
+            raise SoakError(f"cannot start {self.binary}: {e}")
+        try:
+            self.wait_export_line(timeout)
+        except AssertionError as e:
+            raise SoakError(str(e)) from None
 
     @property
     def pid(self) -> int:
@@ -249,7 +221,7 @@ class Server:
         return self.proc.pid
 
     def alive(self) -> bool:
-        return bool(self.proc) and self.proc.poll() is None
+        return self.running()
 
     def stop(self, timeout: float = 30.0) -> Optional[int]:
         """SIGTERM, SIGKILL after `timeout`; returns the exit code (None if it had to be killed)."""
@@ -265,16 +237,10 @@ class Server:
                 self.proc.kill()
                 self.proc.wait()
                 code = None
-        self._log.close()
         return code
 
     def log_tail(self, lines: int = 25) -> str:
-        try:
-            with open(self.log_path, errors="replace") as f:
-                tail = f.readlines()[-lines:]
-        except OSError:
-            return ""
-        return "".join(f"  | {line}" for line in tail)
+        return "".join(f"  | {line}\n" for line in self.stderr_tail(lines).splitlines())
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -487,14 +453,17 @@ class Api:
         return r.json()
 
     def wait_status(self, path: str, wanted: str, timeout: float) -> dict:
-        deadline = time.monotonic() + timeout
-        while True:
-            body = self.call("GET", path)
-            if body.get("status") == wanted:
-                return body
-            if body.get("status") == "error" or time.monotonic() > deadline:
-                raise SoakError(f"{path} is {body.get('status')!r} (wanted {wanted!r}): {json.dumps(body)[:400]}")
-            time.sleep(0.1)
+        last: dict = {}
+
+        def settled() -> bool:
+            last["body"] = self.call("GET", path)
+            return last["body"].get("status") in (wanted, "error")
+
+        wait_until(settled, timeout, interval=0.1)
+        body = last["body"]
+        if body.get("status") != wanted:
+            raise SoakError(f"{path} is {body.get('status')!r} (wanted {wanted!r}): {json.dumps(body)[:400]}")
+        return body
 
     def list_containers(self, namespace_id: str) -> set[str]:
         ids: set[str] = set()
@@ -619,12 +588,9 @@ def run(args: argparse.Namespace) -> int:
                 if r.status_code != 200 and cid not in lost:
                     lost.append(cid)
             # Deletion stops a process with SIGTERM, then SIGKILL after 2 s: allow it to finish.
-            deadline = time.monotonic() + 15
-            while True:
-                leaked = processes_with_env({"SCW_APPLICATION_ID": deleted}) if deleted else {}
-                if not leaked or time.monotonic() > deadline:
-                    break
-                time.sleep(0.25)
+            if deleted:
+                wait_until(lambda: not processes_with_env({"SCW_APPLICATION_ID": deleted}), 15, interval=0.25)
+                leaked = processes_with_env({"SCW_APPLICATION_ID": deleted})
             if api.call("GET", f"{C1}/containers/{main['id']}").get("status") != "ready":
                 problems.append("the sample container is no longer ready")
         settle = (read_rss_mib(server.pid), count_fds(server.pid))
@@ -632,12 +598,8 @@ def run(args: argparse.Namespace) -> int:
         exit_code = server.stop()
         outlived: dict[int, tuple[str, str]] = {}
         if run_ids:
-            deadline = time.monotonic() + 5
-            while True:
-                outlived = processes_with_env({"SCW_MOCK_RUN_ID": run_ids})
-                if not outlived or time.monotonic() > deadline:
-                    break
-                time.sleep(0.25)
+            wait_until(lambda: not processes_with_env({"SCW_MOCK_RUN_ID": run_ids}), 5, interval=0.25)
+            outlived = processes_with_env({"SCW_MOCK_RUN_ID": run_ids})
 
         # -- figures -----------------------------------------------------------------------------------------
         elapsed = res["elapsed"]

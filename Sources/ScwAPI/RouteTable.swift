@@ -1,14 +1,16 @@
 import Foundation
 import Hummingbird
-import Synchronization
 import ScwDomain
 import ScwEngine
+import Synchronization
 
 /// Records routes as they are mounted so that a known path with an unknown method answers 405, not 404.
 final class RouteTable: @unchecked Sendable {
     private let group: RouterGroup<ScwRequestContext>
     private let prefix: String
     private(set) var methodsByPath: [String: Set<HTTPRequest.Method>] = [:]
+    /// The schema of each route's answer, by "METHOD /full/path", when its handler's output type documents one.
+    private(set) var responseSchemas: [String: JSONSchema] = [:]
 
     init(_ group: RouterGroup<ScwRequestContext>, prefix: String) {
         self.group = group
@@ -26,6 +28,9 @@ final class RouteTable: @unchecked Sendable {
     private func add<O: ResponseGenerator>(_ method: HTTPRequest.Method, _ path: String, _ handler: @escaping Handler<O>) {
         group.on(RouterPath(path), method: method, use: handler)
         methodsByPath[path, default: []].insert(method)
+        if let documented = O.self as? any DocumentedResponse.Type {
+            responseSchemas["\(method.rawValue) /\(prefix)/\(path)"] = documented.schema
+        }
     }
 
     /// Every (method, full path) this table serves.
@@ -87,13 +92,14 @@ extension Authenticator: Authenticating {}
 /// The whole route table in one place: every API version's routes and the mock's own.
 public func buildRouter(_ services: APIServices) -> Router<ScwRequestContext> {
     let router = Router(context: ScwRequestContext.self)
-    // Calls for a deployed container or function go to its process before anything else (issue 6).
+    // The edge policy (allowed hosts, cross-site, control token) before anything else; calls for a deployed container or
+    // function never get here (`GatewayHandler` proxies them on the connection).
     router.add(middleware: InvocationGateway(gateway: services.gateway, edge: services.edge))
     router.add(middleware: GatewayMiddleware(log: services.requestLog, faults: services.faults, clock: services.clock))
     let auth = AuthMiddleware(authenticator: services.authenticator)
     var tables: [RouteTable] = []
 
-    // Containers v1beta1 (deprecated but served; spec 3a).
+    // Containers v1beta1 (deprecated but served).
     let containersV1Beta1 = RouteTable(router.group("containers/v1beta1/regions/:region").add(middleware: auth), prefix: "containers/v1beta1/regions/:region")
     V1Beta1NamespaceController(kind: .container, service: services.namespaces).mount(on: containersV1Beta1)
     V1Beta1ContainerController(service: services.containers).mount(on: containersV1Beta1)
@@ -103,7 +109,7 @@ public func buildRouter(_ services: APIServices) -> Router<ScwRequestContext> {
     TokenController(api: .containers, service: services.tokens, clock: services.clock).mount(on: containersV1Beta1)
     tables.append(containersV1Beta1)
 
-    // Containers v1 (spec 3b).
+    // Containers v1.
     let containersV1 = RouteTable(router.group("containers/v1/regions/:region").add(middleware: auth), prefix: "containers/v1/regions/:region")
     V1NamespaceController(service: services.namespaces).mount(on: containersV1)
     V1ContainerController(service: services.containers).mount(on: containersV1)
@@ -111,7 +117,7 @@ public func buildRouter(_ services: APIServices) -> Router<ScwRequestContext> {
     V1TriggerController(service: services.triggers).mount(on: containersV1)
     tables.append(containersV1)
 
-    // Functions v1beta1 (spec 3c).
+    // Functions v1beta1.
     let functionsV1Beta1 = RouteTable(router.group("functions/v1beta1/regions/:region").add(middleware: auth), prefix: "functions/v1beta1/regions/:region")
     V1Beta1NamespaceController(kind: .function, service: services.namespaces).mount(on: functionsV1Beta1)
     FunctionController(service: services.functions).mount(on: functionsV1Beta1)
@@ -126,8 +132,8 @@ public func buildRouter(_ services: APIServices) -> Router<ScwRequestContext> {
     let mockRoutes = Box<[(method: String, path: String)]>([])
     MockController(info: services.info, tokens: services.tokens, routes: mockRoutes).mount(on: mock)
     FunctionController(service: services.functions).mountStorage(on: mock)
-    for kind in ["containers", "functions"] {
-        let resource: ResourceKind = kind == "containers" ? .container : .function
+    for product in [NamespaceKind.container, .function] {
+        let (kind, resource) = (product.product, product.applicationKind)
         /// The application id of the path, refused (404) when it names an application of the other kind. `mustExist`:
         /// also refused when no such application exists (the logs of a deleted one are still served).
         @Sendable func applicationID(_ context: ScwRequestContext, mustExist: Bool) throws -> String {
@@ -158,7 +164,8 @@ public func buildRouter(_ services: APIServices) -> Router<ScwRequestContext> {
     let document: @Sendable () -> ByteBuffer = {
         encodedDocument.withLock { cached in
             if let cached { return cached }
-            let document = OpenAPIDocument(version: services.info.version, routes: everyTable.value.flatMap(\.routes) + invocationRoutes)
+            let document = OpenAPIDocument(version: services.info.version, routes: everyTable.value.flatMap(\.routes) + invocationRoutes,
+                                           responses: everyTable.value.reduce(into: [:]) { $0.merge($1.responseSchemas) { a, _ in a } })
             let encoded = ByteBuffer(bytes: (try? WireJSON.encoder.encode(document)) ?? Data())
             cached = encoded
             return encoded
@@ -169,22 +176,17 @@ public func buildRouter(_ services: APIServices) -> Router<ScwRequestContext> {
         .mount(on: mock)
     tables.append(mock)
 
-    tables.forEach { $0.finish() }
+    for table in tables { table.finish() }
     everyTable.value = tables
     mockRoutes.value = mock.routes + invocationRoutes
-    builtRoutes.withLock { $0 = router.routes.map { "\($0.method.rawValue) \($0.path)" } }
     return router
 }
 
-/// `/_mock/invoke/{id}/<path>`: answered by the gateway (`InvocationGateway`, `GatewayFastPath`) before the router,
+/// `/_mock/invoke/{id}/<path>`: answered by the gateway (`GatewayHandler`, on the connection) before the router,
 /// with any method; listed so that `/_mock/health` and the OpenAPI document name it.
 let invocationRoutes: [(method: String, path: String)] = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"].map {
     (method: $0, path: "/_mock/invoke/:application_id/:path")
 }
-
-/// Every route of the last router built ("METHOD /path/{param}", 405 handlers included), as Hummingbird lists them:
-/// the tests check the OpenAPI document against it.
-let builtRoutes = Mutex<[String]>([])
 
 /// A reference cell set once while the router is built (the OpenAPI document needs the finished route tables).
 final class Box<Value>: @unchecked Sendable {

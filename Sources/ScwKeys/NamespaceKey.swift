@@ -1,8 +1,8 @@
-@preconcurrency import _CryptoExtras
 import Crypto
 import Foundation
+@preconcurrency import _CryptoExtras
 
-/// A namespace's RSA key pair (Scaleway signs its tokens with one 4096-bit key per namespace, spec section 12).
+/// A namespace's RSA key pair (Scaleway signs its tokens with one 4096-bit key per namespace).
 public struct NamespaceKey: Sendable {
     /// The private half; leaves the server only through `keys export`-style commands.
     public let privateKey: _RSA.Signing.PrivateKey

@@ -1,6 +1,6 @@
 import Foundation
 
-/// The claims of a Scaleway serverless token (spec section 12), in the order Scaleway writes them:
+/// The claims of a Scaleway serverless token, in the order Scaleway writes them:
 /// `application_claim, version, aud, exp?, jti, iat, iss, nbf, sub`.
 public struct TokenClaims: Sendable, Equatable {
     /// Namespace id for a namespace token, "" for a container or function token.

@@ -2,7 +2,7 @@ import Crypto
 import Foundation
 
 /// Deliberately bad tokens for users to test their own verifiers (`POST /_mock/tokens/forge`); the gateway and
-/// `TokenVerifier` refuse every one of them. Every kind carries `exp` (issue 12): `not_yet_valid` is genuinely
+/// `TokenVerifier` refuse every one of them. Every kind carries `exp`: `not_yet_valid` is genuinely
 /// signed, so an offline verifier accepts it once its `nbf` has passed, and without `exp` it would then be a
 /// permanent credential; it becomes valid for `lifetimeSeconds` at most. (The gateway never accepts one: forged
 /// tokens are not in the store.)

@@ -4,7 +4,7 @@ import HummingbirdTesting
 import ScwDomain
 import Testing
 
-/// Crons, custom domains and triggers in every API version (issue 5), with goldens per operation and error.
+/// Crons, custom domains and triggers in every API version, with goldens per operation and error.
 @Suite struct AttachmentTests {
     static let c1b = "/containers/v1beta1/regions/fr-par"
     static let c1 = "/containers/v1/regions/fr-par"
@@ -27,7 +27,7 @@ import Testing
             try expectGolden("c1b-cron-get", try await client.call(.get, "\(Self.c1b)/crons/\(id)"))
             try expectGolden("c1b-cron-list", try await client.call(.get, "\(Self.c1b)/crons?container_id=\(c)"))
             try expectGolden("c1b-cron-update", try await client.call(.patch, "\(Self.c1b)/crons/\(id)", json: #"{"schedule":"*/5 1-3 * JAN MON-FRI","name":"nightly"}"#))
-            // v1 reads the same id as a cron trigger (spec section 7).
+            // v1 reads the same id as a cron trigger.
             clock.advance(seconds: 2)
             try expectGolden("c1-trigger-from-cron", try await client.call(.get, "\(Self.c1)/triggers/\(id)"))
             #expect(try await client.call(.get, "\(Self.c1b)/triggers/\(id)").status == .notFound)
@@ -172,7 +172,7 @@ import Testing
                 """)
             try expectGolden("c1-trigger-create-sqs", sqs)
             let id = sqs.json["id"] as! String
-            // The SDKs send `unknown_http_method` when only the path changes: the method is left as is (spec section 1).
+            // The SDKs send `unknown_http_method` when only the path changes: the method is left as is.
             let moved = try await client.call(.patch, "\(Self.c1)/triggers/\(id)",
                                               json: #"{"destination_config":{"http_path":"/new","http_method":"unknown_http_method"}}"#)
             #expect(moved.status == .ok)
@@ -256,7 +256,7 @@ import Testing
             let id = try await client.call(.post, "\(Self.c1b)/crons", json: #"{"container_id":"\#(c)","schedule":"5 4 * * *"}"#).json["id"] as! String
             clock.advance(seconds: 2)
             #expect(try await client.call(.get, "\(Self.c1b)/crons/\(id)").json["status"] as? String == "ready")
-            // Even a name-only PATCH goes pending, then ready (spec section 4f).
+            // Even a name-only PATCH goes pending, then ready.
             try expectGolden("c1b-cron-update-name", try await client.call(.patch, "\(Self.c1b)/crons/\(id)", json: #"{"name":"renamed"}"#))
             #expect(try await client.call(.get, "\(Self.c1b)/crons/\(id)").json["status"] as? String == "pending")
             clock.advance(seconds: 2)

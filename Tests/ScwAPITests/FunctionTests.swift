@@ -22,7 +22,7 @@ import Testing
             clock.advance(seconds: 1)
             try expectGolden("f1b-function-get", try await client.call(.get, "\(Self.f1b)/functions/\(id)"))
             try expectGolden("f1b-function-list", try await client.call(.get, "\(Self.f1b)/functions?namespace_id=\(ns)"))
-            // Deploy without code: pending, then error "internal error" (spec 4e).
+            // Deploy without code: pending, then error "internal error".
             try expectGolden("f1b-function-deploy", try await client.call(.post, "\(Self.f1b)/functions/\(id)/deploy", json: "{}"))
             clock.advance(seconds: 1)
             try expectGolden("f1b-function-deploy-no-code", try await client.call(.get, "\(Self.f1b)/functions/\(id)"))
@@ -119,7 +119,7 @@ import Testing
                 let f = try await client.call(.get, "\(Self.f1b)/functions/\(id)").json
                 return (f["status"] as? String, f["error_message"] as? String)
             }
-            // Deployed without code: the deploy ends in error, and uploading afterwards does not flip it (spec 4e).
+            // Deployed without code: the deploy ends in error, and uploading afterwards does not flip it.
             try await client.call(.post, "\(Self.f1b)/functions/\(id)/deploy", json: "{}")
             clock.advance(seconds: 1)
             #expect(try await status() == ("error", "internal error"))

@@ -6,7 +6,7 @@ import ScwDomain
 import ScwEngine
 import Testing
 
-/// Bounds (issue 12 item 9, catalog C13/A28): Scaleway's quota error, the quota rules, the cheap secret-hash cost.
+/// Bounds (reliability catalog C13/A28): Scaleway's quota error, the quota rules, the cheap secret-hash cost.
 @Suite struct QuotaTests {
     static let c1 = "/containers/v1/regions/fr-par"
 

@@ -216,7 +216,7 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("tokens.json").path))
     }
 
-    /// A fixture posted at run time is data only (issue 12 item 1): what runs a command or names a file of this
+    /// A fixture posted at run time is data only: what runs a command or names a file of this
     /// machine is refused, naming each field, and nothing of the document is applied; `--trust-posted-seeds` allows it.
     @Test func postedFixturesAreDataOnlyUnlessTheOperatorTrustsThem() async throws {
         let dir = try Self.world()

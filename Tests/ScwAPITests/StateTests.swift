@@ -5,7 +5,7 @@ import ScwMockApp
 import Synchronization
 import Testing
 
-/// `GET /_mock/state` writes a fixture document that `--seed` reads back to the same world (issue 7).
+/// `GET /_mock/state` writes a fixture document that `--seed` reads back to the same world.
 @Suite struct StateTests {
     static let c1 = "/containers/v1/regions/fr-par"
     static let c1b = "/containers/v1beta1/regions/fr-par"

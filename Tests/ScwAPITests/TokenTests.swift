@@ -4,7 +4,7 @@ import HummingbirdTesting
 import ScwKeys
 import Testing
 
-/// The tokens API, legacy issue-jwt and the public-key endpoints (issue 3).
+/// The tokens API, legacy issue-jwt and the public-key endpoints.
 @Suite struct TokenTests {
     static let c1b = "/containers/v1beta1/regions/fr-par"
     static let f1b = "/functions/v1beta1/regions/fr-par"
@@ -129,7 +129,7 @@ import Testing
     }
 
     /// Scaleway's "Restricting access to a container" page issues a containers namespace's token through
-    /// `/functions/v1beta1/…/issue-jwt`: either API's legacy route resolves both products' ids (issue 14), while the
+    /// `/functions/v1beta1/…/issue-jwt`: either API's legacy route resolves both products' ids, while the
     /// tokens API stays per product.
     @Test func legacyIssueJWTResolvesBothProducts() async throws {
         try await withApp { client, clock in

@@ -1,7 +1,7 @@
 import ScwDomain
 import Testing
 
-/// Every phase × event pair of the container and function status machine (spec section 9).
+/// Every phase × event pair of the container and function status machine.
 @Suite struct ApplicationLifecycleTests {
     typealias T = ApplicationLifecycle.Transition
     static let settle: [ApplicationLifecycle.Effect] = [.scheduleSettlement]

@@ -8,7 +8,7 @@ import Testing
         #expect(t.rfc3339(fractionDigits: 6) == "2026-05-05T14:43:10.670343Z")
         #expect(t.rfc3339(fractionDigits: 0) == "2026-05-05T14:43:10Z")
         #expect(t.roundedToMicroseconds.rfc3339(fractionDigits: 6) == "2026-05-05T14:43:10.670343Z")
-        // .206272634 rounds up to .206273 as a GET shows it (spec section 8).
+        // .206272634 rounds up to .206273 as a GET shows it.
         #expect(Timestamp(nanoseconds: 1_761_928_302_206_272_634).roundedToMicroseconds.rfc3339(fractionDigits: 6) == "2025-10-31T16:31:42.206273Z")
     }
 

@@ -71,7 +71,7 @@ enum Forge {
         #expect(pem.split(separator: "\n").dropFirst().dropLast().dropLast().allSatisfy { $0.count == 64 })
     }
 
-    /// Issue 12 (C08): every forged kind carries `exp`, at most an hour after `nbf` (tampered_payload's payload
+    /// Catalog C08: every forged kind carries `exp`, at most an hour after `nbf` (tampered_payload's payload
     /// claims a far `exp`: that is its attack, and the signature covers another one). `not_yet_valid` is genuinely
     /// signed: a verifier accepts it from its `nbf` on, for an hour at most.
     @Test func forgedTokensExpireWithinAnHourOfNbf() throws {

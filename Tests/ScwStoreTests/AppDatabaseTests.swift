@@ -106,7 +106,7 @@ import Testing
         #expect(try db.allProjects() == [WellKnownIdentity.project])
     }
 
-    /// Issue 12 (C08/C09): the gateway accepts a token only if the store knows its id and it is not revoked. Stored
+    /// Catalog C08/C09: the gateway accepts a token only if the store knows its id and it is not revoked. Stored
     /// tokens and recorded issue-jwt ids are known (under their namespace); deleted ones are revoked; a copy taken
     /// before a token was issued, once restored, does not know it; deleting the namespace forgets its issue-jwt ids.
     @Test func tokenStandingKnowsIssuedIdsOnly() throws {

@@ -22,8 +22,6 @@ from pathlib import Path
 from typing import Any, Callable, Optional
 
 import requests
-from argon2 import PasswordHasher
-from argon2.exceptions import VerifyMismatchError
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_BINARY = REPO_ROOT / ".build" / "debug" / "scw-mock"
@@ -135,18 +133,19 @@ def uniq(prefix: str = "e2e") -> str:
 
 
 def registry_prefix(name: str) -> str:
-    """Name lowercased, alphanumerics only, first 20 characters (spec section 5)."""
+    """Name lowercased, alphanumerics only, first 20 characters."""
     return re.sub(r"[^a-z0-9]", "", name.lower())[:20]
 
 
 # --- argon2 ----------------------------------------------------------------------------------------------------------
 
-_hasher = PasswordHasher()
-
-
 def verifies(phc: str, plaintext: str) -> bool:
+    # Imported here so that scripts/bench.py and scripts/soak.py can use this module without argon2-cffi.
+    from argon2 import PasswordHasher
+    from argon2.exceptions import VerifyMismatchError
+
     try:
-        return _hasher.verify(phc, plaintext)
+        return PasswordHasher().verify(phc, plaintext)
     except VerifyMismatchError:
         return False
 
@@ -259,6 +258,14 @@ def binary_path() -> Path:
     return Path(os.environ.get("SCW_MOCK_BIN", str(DEFAULT_BINARY)))
 
 
+def parse_export_line(line: str) -> Optional[dict[str, str]]:
+    """The variables of the `export SCW_API_URL=... SCW_DEFAULT_REGION=fr-par` line the server prints first on stdout
+    (well-known identity, 127.0.0.1 only), or None when the line is anything else."""
+    if not EXPORT_LINE_RE.match(line):
+        return None
+    return dict(kv.split("=", 1) for kv in line[len("export ") :].split(" "))
+
+
 def retry_text_file_busy(start: Callable[[], Any], deadline_s: float = 30.0) -> Any:
     """Run `start` (which executes the binary), retrying while a concurrent `swift build` is still writing it (ETXTBSY)."""
     give_up = time.monotonic() + deadline_s
@@ -291,8 +298,10 @@ class MockServer:
     seed_paths: list[Path]
     workdir: Path
     transition_delay: Optional[float] = None
-    key_size: int = KEY_SIZE
-    key_pool: int = KEY_POOL
+    key_size: Optional[int] = KEY_SIZE  # None: the server's own default (no flag)
+    key_pool: Optional[int] = KEY_POOL
+    binary: Optional[Path] = None  # default: binary_path()
+    listen_port: int = 0  # `--port`; 0 = a free port, read back from the export line
     wait_for_pool: bool = True
     runtime: bool = False
     proc: Optional[subprocess.Popen] = None
@@ -303,6 +312,8 @@ class MockServer:
     port: int = 0
     stderr_path: Optional[Path] = None
     returncode: Optional[int] = None
+    launched_at: float = 0.0  # time.perf_counter() just before the exec
+    export_line_at: Optional[float] = None  # time.perf_counter() when the export line arrived
     keys: dict[str, Key] = field(
         default_factory=lambda: {"default": DEFAULT_KEY, "other": OTHER_KEY, "expired": EXPIRED_KEY}
     )
@@ -310,14 +321,30 @@ class MockServer:
     # -- lifecycle --
 
     def start(self) -> "MockServer":
-        binary = binary_path()
+        """Launch, wait for the export line and (with wait_for_pool) for a full key pool."""
+        self.launch()
+        self.wait_export_line()
+        if self.wait_for_pool:
+            try:
+                self.wait_for_key_pool()
+            except BaseException:
+                self._kill()
+                raise
+        return self
+
+    def launch(self) -> float:
+        """Exec the server without waiting for it; returns `launched_at`."""
+        binary = self.binary or binary_path()
         assert binary.is_file(), f"scw-mock binary not found at {binary} (set SCW_MOCK_BIN)"
-        args = [str(binary), "serve", "--port", "0", "--database", str(self.db_path)]
+        args = [str(binary), "serve", "--port", str(self.listen_port), "--database", str(self.db_path)]
         for seed in self.seed_paths:
             args += ["--seed", str(seed)]
         if self.transition_delay is not None:
             args += ["--transition-delay", str(self.transition_delay)]
-        args += ["--key-size", str(self.key_size), "--key-pool", str(self.key_pool)]
+        if self.key_size is not None:
+            args += ["--key-size", str(self.key_size)]
+        if self.key_pool is not None:
+            args += ["--key-pool", str(self.key_pool)]
         args += list(self.extra_args)
         self.stderr_path = self.workdir / f"scw-mock-{uuid.uuid4().hex[:6]}.stderr.log"
         stderr = open(self.stderr_path, "wb")
@@ -326,6 +353,7 @@ class MockServer:
             # API-level suite: deploys settle after --transition-delay instead of launching local processes
             # (set through the environment so that binaries without the runtime simply ignore it)
             env["SCW_MOCK_RUNTIME"] = "off"
+        self.launched_at = time.perf_counter()
         try:
             self.proc = retry_text_file_busy(
                 lambda: subprocess.Popen(
@@ -335,14 +363,21 @@ class MockServer:
         finally:
             stderr.close()
 
-        lines: "queue.Queue[str]" = queue.Queue()
-        proc = self.proc
+        self._lines: "queue.Queue[str]" = queue.Queue()
+        lines, proc = self._lines, self.proc
 
         def reader() -> None:
-            lines.put(proc.stdout.readline())
+            line = proc.stdout.readline()
+            self.export_line_at = time.perf_counter()
+            lines.put(line)
 
         threading.Thread(target=reader, daemon=True).start()
-        deadline = time.monotonic() + STARTUP_DEADLINE
+        return self.launched_at
+
+    def wait_export_line(self, deadline_s: float = STARTUP_DEADLINE) -> None:
+        """Wait for the export line and read the URL, port and variables from it (fails if it does not come)."""
+        lines, proc = self._lines, self.proc
+        deadline = time.monotonic() + deadline_s
         line: Optional[str] = None
         while time.monotonic() < deadline:
             try:
@@ -359,24 +394,17 @@ class MockServer:
         if not line:
             self._kill()
             raise AssertionError(
-                f"scw-mock did not print its export line within {STARTUP_DEADLINE}s "
+                f"scw-mock did not print its export line within {deadline_s}s "
                 f"(exit code {proc.returncode}); stderr:\n{self.stderr_tail()}"
             )
         self.export_line = line.rstrip("\n")
-        m = EXPORT_LINE_RE.match(self.export_line)
-        if not m:
+        env = parse_export_line(self.export_line)
+        if env is None:
             self._kill()
             raise AssertionError(f"unexpected export line: {self.export_line!r}")
-        self.port = int(m.group("port"))
-        self.env = dict(kv.split("=", 1) for kv in self.export_line[len("export ") :].split(" "))
-        self.url = self.env["SCW_API_URL"]
-        if self.wait_for_pool:
-            try:
-                self.wait_for_key_pool()
-            except BaseException:
-                self._kill()
-                raise
-        return self
+        self.env = env
+        self.url = env["SCW_API_URL"]
+        self.port = int(self.url.rsplit(":", 1)[1])
 
     def key_pool_status(self) -> dict:
         r = self.get("/_mock/health", token=None)
@@ -486,15 +514,18 @@ class MockServer:
 
 
 def poll_until(fetch: Callable[[], Any], done: Callable[[Any], bool], deadline_s: float, interval: float = 0.05):
-    """Call fetch() until done(value) or the deadline passes; returns (value, seconds elapsed)."""
+    """Call fetch() until done(value) or the deadline passes (failing then); returns (value, seconds elapsed).
+    The polling itself is `wait_until`'s."""
     start = time.monotonic()
-    while True:
-        value = fetch()
-        if done(value):
-            return value, time.monotonic() - start
-        if time.monotonic() - start > deadline_s:
-            raise AssertionError(f"condition not reached within {deadline_s}s; last value: {value!r}")
-        time.sleep(interval)
+    last: list[Any] = []
+
+    def attempt() -> bool:
+        last[:] = [fetch()]
+        return done(last[0])
+
+    if not wait_until(attempt, deadline_s, interval):
+        raise AssertionError(f"condition not reached within {deadline_s}s; last value: {last[0]!r}")
+    return last[0], time.monotonic() - start
 
 
 # --- SDK -------------------------------------------------------------------------------------------------------------
@@ -635,7 +666,8 @@ def alive(pid: int) -> bool:
 
 
 def wait_until(predicate, deadline, interval=0.05):
-    """Polls until predicate() is truthy; returns its last value."""
+    """Polls until predicate() is truthy or `deadline` seconds pass; returns its last value. The one polling loop of
+    the suite and of scripts/bench.py and scripts/soak.py."""
     end = time.monotonic() + deadline
     while True:
         value = predicate()

@@ -1,6 +1,6 @@
 """Crons, custom domains and triggers of containers through the official SDK: ContainerV1Beta1API (crons, domains,
 v1beta1 triggers) and ContainerV1API (domains with tags, cron/SQS/NATS triggers), with the v1beta1 cron ids readable
-as v1 cron triggers, statuses while transient, waiters and cascades (spec sections 3a, 3b, 4f, 4g, 4i, 4j, 7, 9-11)."""
+as v1 cron triggers, statuses while transient, waiters and cascades."""
 
 from __future__ import annotations
 
@@ -582,7 +582,7 @@ def test_c1_update_trigger_only_http_path_through_the_sdk(server, sdk, cid):
     t = sdk.c1.create_trigger(container_id=cid, name="path-only",
                               destination_config=CreateTriggerRequestDestinationConfig(http_path="/old", http_method="put"),
                               cron_config=CreateTriggerRequestCronConfig(schedule="5 4 * * *", timezone="UTC", body="", headers={}))  # fmt: skip
-    # the SDK sends http_method "unknown_http_method" here: it means "leave as is" (spec section 1)
+    # the SDK sends http_method "unknown_http_method" here: it means "leave as is"
     upd = sdk.c1.update_trigger(trigger_id=t.id, destination_config=UpdateTriggerRequestDestinationConfig(http_path="/new"))
     assert (upd.destination_config.http_path, upd.destination_config.http_method) == ("/new", "put")
     got = sdk.c1.get_trigger(trigger_id=t.id)
@@ -639,7 +639,7 @@ def test_cb_cron_patch_goes_pending_then_ready(slow):
     cid = new_cb_container(slow, ns["id"])["id"]
     cron = s.cb.wait_for_cron(cron_id=s.cb.create_cron(container_id=cid, schedule="5 4 * * *").id)
     assert cron.status == "ready"
-    assert s.cb.update_cron(cron_id=cron.id, name="renamed").status == "pending"  # even a name-only PATCH (spec 4f)
+    assert s.cb.update_cron(cron_id=cron.id, name="renamed").status == "pending"  # even a name-only PATCH
     assert expect(slow.get(f"{CB}/crons/{cron.id}"), 200)["status"] == "pending"
     assert s.cb.wait_for_cron(cron_id=cron.id).status == "ready"
 

@@ -1,5 +1,5 @@
 """Containers through containers v1beta1 (ContainerV1Beta1API) and v1 (ContainerV1API): shapes, defaults, statuses,
-secrets, validation, errors, lists, waiters and container tokens (spec sections 3a, 3b, 4c, 4d, 5, 7, 9)."""
+secrets, validation, errors, lists, waiters and container tokens."""
 
 from __future__ import annotations
 
@@ -383,7 +383,7 @@ def test_one_container_two_shapes(server, sdk, ns):
             mvcpu_limit=280,
             liveness_probe={"failure_threshold": 5, "interval": "30s", "timeout": "1s", "http": {"path": "/ready"}},
             secret_environment_variables={"T": cb.secret_environment_variables[0].hashed_value},
-            scaling_option={"concurrent_requests_threshold": 80},  # max_concurrency alone sets it (spec 4c)
+            scaling_option={"concurrent_requests_threshold": 80},  # max_concurrency alone sets it
         ),
         "status",
     )
@@ -605,7 +605,7 @@ def test_v1beta1_every_patch_but_metadata_redeploys(server, ns, body):
 
 @pytest.mark.parametrize("api", APIS)
 def test_description_and_tags_only_patch_redeploys_too(server, ns, api):
-    # spec 3a "every PATCH redeploys → pending", 4d/9 v1 PATCH → updating (only namespaces keep their status, 4b)
+    # v1beta1: every PATCH redeploys → pending; v1: PATCH → updating (only namespaces keep their status)
     c = create(server, api, ns["id"], {"registry_image": IMAGE} if api == "cb" else None)
     ready = get(server, api, c["id"])
     assert ready["status"] == "ready"
@@ -614,7 +614,7 @@ def test_description_and_tags_only_patch_redeploys_too(server, ns, api):
     assert ts(p["updated_at"]) > ts(ready["updated_at"]), f"updated_at went from {ready['updated_at']} to {p['updated_at']}"
     assert get(server, api, c["id"])["status"] == "ready"
     if api == "cb":
-        # a never-deployed container deploys on any PATCH, description-only included (spec 9: PATCH → pending)
+        # a never-deployed container deploys on any PATCH, description-only included (PATCH → pending)
         never = create(server, "cb", ns["id"])
         assert patch(server, "cb", never["id"], {"description": "meta"})["status"] == "pending"
         assert get(server, "cb", never["id"])["status"] == "ready"

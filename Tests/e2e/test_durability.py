@@ -1,10 +1,9 @@
-"""Crash durability (issue 8, catalog F01-F04): concurrent writes, kill -9 of the server at a random moment, restart
+"""Crash durability (reliability catalog F01-F04): concurrent writes, kill -9 of the server at a random moment, restart
 on the same database: every acknowledged write is there, every acknowledged delete is gone, nothing is half-written,
 keys are unchanged and tokens issued before still verify. CI runs a short tier; `scripts/crash-test` runs the long one
 (DURABILITY_CYCLES=50)."""
 import os
 import random
-import re
 import signal
 import sqlite3
 import subprocess
@@ -27,7 +26,7 @@ def start(db):
     proc = subprocess.Popen([str(support.binary_path()), "serve", "--port", "0", "--database", str(db), "--runtime", "off",
                              "--key-size", "2048", "--key-pool", "4",
                              "--quota-multiplier", "0"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    url = re.search(r"SCW_API_URL=(\S+)", proc.stdout.readline()).group(1)
+    url = support.parse_export_line(proc.stdout.readline().rstrip("\n"))["SCW_API_URL"]
     return proc, url
 
 

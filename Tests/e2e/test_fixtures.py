@@ -1,4 +1,4 @@
-"""Fixture format (issue 7): the JSON Schema in seed/ matches what the server accepts and what it exports."""
+"""Fixture format: the JSON Schema in seed/ matches what the server accepts and what it exports."""
 import json
 import sys
 import time
@@ -94,7 +94,7 @@ def test_reset_to_the_example_world_is_fast(tmp_path):
                              "--seed", str(REPO / "seed"), "--runtime", "off", "--key-size", "2048"],
                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, cwd=REPO)
     try:
-        url = proc.stdout.readline().split("SCW_API_URL=")[1].split()[0]
+        url = support.parse_export_line(proc.stdout.readline().rstrip("\n"))["SCW_API_URL"]
         durations = []
         for _ in range(5):
             r = requests.post(f"{url}/_mock/reset", timeout=30)
@@ -160,7 +160,7 @@ def test_seed_check_reports_unknown_keys_and_writes_no_token_file(tmp_path):
 
 
 def test_runtime_seed_takes_yaml_and_its_image_mappings(tmp_path):
-    # Posted command mappings need the operator's opt-in (issue 12 item 1; refused otherwise: test_security_seed.py).
+    # Posted command mappings need the operator's opt-in (refused otherwise: test_security_seed.py).
     server = _seeded_server(tmp_path, [], runtime=True, extra_args=["--trust-posted-seeds"])
     try:
         program = ("import os, http.server as h\n"

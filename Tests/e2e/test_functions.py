@@ -1,5 +1,5 @@
 """Functions v1beta1 through the official SDK's FunctionV1Beta1API: every method, including a real zip uploaded with
-`requests` to the pre-signed upload URL and read back through the download URL (spec sections 3c, 4e-4i, 9-12)."""
+`requests` to the pre-signed upload URL and read back through the download URL."""
 
 from __future__ import annotations
 
@@ -675,7 +675,7 @@ def test_upload_after_a_failed_deploy_does_not_flip_it_to_ready(server, sdk, fn_
     assert sdk.fn.deploy_function(function_id=fid).status == "pending"
     assert (fn_get(server, fid)["status"], fn_get(server, fid)["error_message"]) == ("error", "internal error")
     upload(sdk, fid, sample_zip("late"))
-    got = fn_get(server, fid)  # uploading alone changes nothing (spec 4e)
+    got = fn_get(server, fid)  # uploading alone changes nothing
     assert (got["status"], got["error_message"], got["ready_at"]) == ("error", "internal error", None)
     assert sdk.fn.deploy_function(function_id=fid).status == "pending"
     assert sdk.fn.wait_for_function(function_id=fid).status == "ready"

@@ -12,7 +12,7 @@ Every concrete token is checked by three verifiers:
 
 Tokens are forged with the namespaces' real private keys (exported by `GET /_mock/state`) over hand-built header and
 payload bytes, so duplicate members, padding, encodings and so on are exact. Their `jti` is that of a real token of
-the namespace (`World.jti`): the gateway accepts only token ids the store issued (issue 12), so a hand-built token
+the namespace (`World.jti`): the gateway accepts only token ids the store issued, so a hand-built token
 with a fresh jti is refused whatever its claims, and the rows below are about the other checks. V1 and V2 share one namespace (the
 container-mode server's) and the real clock; G uses the edge server's namespace and its mock clock (the offset is
 read from `/_mock/clock` whenever a time-relative token is built).
@@ -119,10 +119,10 @@ class Mock:
         self.stderr = open(self.workdir / "stderr.log", "ab")
         self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=self.stderr, stdin=subprocess.DEVNULL, text=True, env=NO_BACKTRACE)
         line = self.proc.stdout.readline()
-        m = re.search(r"SCW_API_URL=http://127\.0\.0\.1:(\d+)", line)
-        assert m, f"no export line: {line!r}"
-        self.port = int(m.group(1))
-        self.url = f"http://127.0.0.1:{self.port}"
+        env = support.parse_export_line(line.rstrip("\n"))
+        assert env, f"no export line: {line!r}"
+        self.url = env["SCW_API_URL"]
+        self.port = int(self.url.rsplit(":", 1)[1])
         # Keep stdout drained so the server can never block on a full pipe.
         threading.Thread(target=self.proc.stdout.read, daemon=True).start()
 
@@ -1228,7 +1228,7 @@ def test_J20_revocation_at_the_gateway(edge):
         for variant in (f"{h}.{p}.{std_padding(s)}", f"{h}.{p}.{spare_bits_set(s)}", f"{h}=.{p}.{s}", f" {h}.{p}.{s} "):
             assert not verify_gateway(w, variant).accepted, variant
         w.revoked.append(minted["token"])
-    # Issue 12: a sound token whose jti the store never issued (signed here with the exported key) is refused too.
+    # A sound token whose jti the store never issued (signed here with the exported key) is refused too.
     out = verify_gateway(w, tok(w, edit=edit_set(jti=jstr(str(uuid.uuid4())))))
     assert not out.accepted and "unknown" in out.detail, out.detail
     # Deleting a namespace kills its key, its containers and its tokens.

@@ -201,9 +201,9 @@ class Server:
         self.stderr = open(self.tmp / "stderr.log", "a")
         self.proc = subprocess.Popen(self.args, stdout=subprocess.PIPE, stderr=self.stderr, stdin=subprocess.DEVNULL, text=True)
         line = self.proc.stdout.readline()
-        m = re.search(r"SCW_API_URL=(\S+)", line)
-        assert m, f"no export line: {line!r}; stderr: {self.stderr_tail()}"
-        self.url = m.group(1)
+        env = support.parse_export_line(line.rstrip("\n"))
+        assert env, f"no export line: {line!r}; stderr: {self.stderr_tail()}"
+        self.url = env["SCW_API_URL"]
         self.port = int(self.url.rsplit(":", 1)[1])
         return self
 

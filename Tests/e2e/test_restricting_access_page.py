@@ -1,4 +1,4 @@
-"""Scaleway's "Restricting access to a container" page (containers docs, 2021), followed step by step (issue 14).
+"""Scaleway's "Restricting access to a container" page (containers docs, 2021), followed step by step.
 
 This product grew from that page, so its own example must work against the mock:
 
@@ -15,7 +15,7 @@ This product grew from that page, so its own example must work against the mock:
 4. "It needs to be configured inside the container": the container validates the token itself with the public key
    injected as `SCW_PUBLIC_KEY` (and `SCW_NAMESPACE_ID` / `SCW_APPLICATION_ID` for the claims).
 
-Before issue 14 step 2 answered 404 "Namespace was not found" (the functions API looked only at function
+The mock once answered step 2 with 404 "Namespace was not found" (the functions API looked only at function
 namespaces). Each test runs the real binary with the runtime on; the deployed container is the built-in sample app,
 which validates `X-Auth-Token` with `SCW_PUBLIC_KEY` under `--private-auth container` (step 4 as the page means it)
 and echoes its environment. Under `--private-auth edge` (the default, as Scaleway does today) the mock's gateway
@@ -97,7 +97,7 @@ def issue_jwt_with_the_pages_curl(mock, query: str) -> dict:
     """Step 2: the page's curl, URL written out as the page has it (no client-side re-encoding)."""
     r = requests.get(f"{mock.url}/functions/v1beta1/regions/fr-par/issue-jwt?{query}",
                      headers={"X-Auth-Token": KEY}, allow_redirects=True, timeout=30)  # --location
-    assert r.status_code == 200, r.text  # was 404 "Namespace was not found" before issue 14
+    assert r.status_code == 200, r.text  # the mock once answered 404 "Namespace was not found"
     return r.json()
 
 

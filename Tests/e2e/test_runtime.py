@@ -1,4 +1,4 @@
-"""Runtime and gateway (issue 6): deployed containers and functions run as local processes with the platform's
+"""Runtime and gateway: deployed containers and functions run as local processes with the platform's
 environment, and calls reach them through the gateway, which enforces privacy.
 
 Each test starts its own server with the runtime on (the rest of the suite runs with `--runtime off`)."""
@@ -34,9 +34,9 @@ class Mock:
                 "--key-size", "2048", "--key-pool", "4", "--runtime", "on", "--ready-timeout", "3", *extra]
         self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=open(os.environ.get("MOCK_STDERR", os.devnull), "w"), stdin=subprocess.DEVNULL, text=True)
         line = self.proc.stdout.readline()
-        m = re.search(r"SCW_API_URL=(\S+)", line)
-        assert m, f"no export line: {line!r}"
-        self.url = m.group(1)
+        env = support.parse_export_line(line.rstrip("\n"))
+        assert env, f"no export line: {line!r}"
+        self.url = env["SCW_API_URL"]
 
     def call(self, method, path, key=KEY, **kw):
         return support.keyed_request(self.url, method, path, key, timeout=30, **kw)

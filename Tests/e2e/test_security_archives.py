@@ -1,4 +1,4 @@
-"""Issue 12, items 5, 10, 11 (unpacked code) and 12: function archives, uploads and pre-signed URLs, attacked the way a
+"""Function archives, uploads and pre-signed URLs, attacked the way a
 user or an attacker would, against the real binary with the runtime on.
 
 - Archives are unpacked in process within Scaleway's limits: a zip bomb (by ratio, or by a header that lies about

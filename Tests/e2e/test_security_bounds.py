@@ -1,4 +1,4 @@
-"""Bounds on the work one caller can make the mock do (issue 12 item 9, catalog C13 and A28).
+"""Bounds on the work one caller can make the mock do (reliability catalog C13 and A28).
 
 - Scaleway's documented quotas (100 namespaces of a kind per project, 1,000 containers / functions per organization,
   50 custom domains per container or function) answer 403 `quotas_exceeded` with Scaleway's body, through the API and

@@ -1,4 +1,4 @@
-"""Issue 12 item 8, "no escapes" (reliability catalog section 6b): a workload's descendant that leaves its session
+""""No escapes" (reliability catalog section 6b): a workload's descendant that leaves its session
 (`setsid`), clears its environment (`env -i`, so it carries neither `SCW_APPLICATION_ID` nor the sweep marker) and
 double-forks (orphaned at once) must still die with its workload: on DELETE, on a graceful shutdown of the server, on
 `kill -9` of the server and its watchdog together, and when the program itself crashes.

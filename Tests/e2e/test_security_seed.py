@@ -1,4 +1,4 @@
-"""Fixtures posted at run time are data only, and fixture documents are bounded (issue 12 items 1 and 4, catalog C03-C05).
+"""Fixtures posted at run time are data only, and fixture documents are bounded (reliability catalog C03-C05).
 
 - `POST /_mock/seed` refuses what acts on the mock's machine: command mappings (`images:`, `runtimes:`, their
   `working_directory`), and paths (`code`, `key_file`, `token_file`), with a 400 naming each field, and applies nothing

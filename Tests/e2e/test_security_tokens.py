@@ -1,4 +1,4 @@
-"""Issue 12 items 6 and 7 (reliability catalog C08/C09): forged tokens expire, and revocation survives a reset.
+"""Reliability catalog C08/C09: forged tokens expire, and revocation survives a reset.
 
 - C08: `POST /_mock/tokens/forge` kind `not_yet_valid` is genuinely signed; without `exp` it became, once its `nbf`
   had passed (clock advance, or an hour), a permanent credential for every private container of the namespace. Now
@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import base64
 import json
-import re
 import signal
 import subprocess
 import time
@@ -77,9 +76,9 @@ class Mock:
         self.proc = support.retry_text_file_busy(lambda: subprocess.Popen(
             args, stdout=subprocess.PIPE, stderr=self.stderr, stdin=subprocess.DEVNULL, text=True))
         line = self.proc.stdout.readline()
-        m = re.search(r"SCW_API_URL=(\S+)", line)
-        assert m, f"no export line: {line!r}"
-        self.url = m.group(1)
+        env = support.parse_export_line(line.rstrip("\n"))
+        assert env, f"no export line: {line!r}"
+        self.url = env["SCW_API_URL"]
 
     def stop(self) -> int:
         self.proc.send_signal(signal.SIGTERM)

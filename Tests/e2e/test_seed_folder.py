@@ -1,4 +1,4 @@
-"""A seed folder does not break itself (issue 14 item 7).
+"""A seed folder does not break itself.
 
 A fixture with `token_file: tokens.json` (the README's own pattern) writes its token file into the seed folder; that
 file is never read back as a fixture, so `serve --seed <folder>` starts again and `seed check <folder>` passes. A token

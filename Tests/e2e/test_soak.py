@@ -1,4 +1,4 @@
-"""Soak, short tier (issue 8): scripts/soak.py for 20 s against the binary under test (SCW_MOCK_BIN, default the
+"""Soak, short tier: scripts/soak.py for 20 s against the binary under test (SCW_MOCK_BIN, default the
 debug build). The script starts its own server (--runtime on), runs the mixed load (reads, container writes, token
 creation, gateway calls) from a second process and judges the run: zero errors, RSS and open fds flat after
 warm-up, nothing acknowledged lost, no process of a deleted container left, clean shutdown.

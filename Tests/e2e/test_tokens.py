@@ -263,7 +263,7 @@ def test_tokens_are_per_api(server, nss):
     for api, foreign in (("cb", fn), ("fn", cb)):
         for method in ("GET", "DELETE"):
             r = server.request(method, tokens_path(api, token_id=foreign["id"]))
-            # spec section 11 quirk: deleting a functions token id on the containers endpoint → "Container was not found"
+            # recorded quirk: deleting a functions token id on the containers endpoint → "Container was not found"
             expected = APP_NOT_FOUND["cb"] if (api, method) == ("cb", "DELETE") else TOKEN_NOT_FOUND
             assert (r.status_code, r.json()) == (404, expected), (api, method)
         ids = [t["id"] for t in server.get(tokens_path(api), params={"page_size": 100}).json()["tokens"]]

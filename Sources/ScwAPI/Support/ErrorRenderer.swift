@@ -4,7 +4,7 @@ import ScwDomain
 
 /// Which API's error wording applies; taken from the request path so every layer shares one rule.
 public enum ErrorDialect: Sendable {
-    /// Containers v1beta1: untyped `{"message":"Namespace was not found"}` 404s (spec section 11).
+    /// Containers v1beta1: untyped `{"message":"Namespace was not found"}` 404s.
     case containersV1Beta1
     /// Functions v1beta1: the same untyped 404s.
     case functionsV1Beta1
@@ -22,8 +22,8 @@ public enum ErrorDialect: Sendable {
     }
 }
 
-/// The only place that knows status codes and error JSON. Shapes follow spec section 11 and the reliability
-/// catalog's section 0 (scaleway-sdk-go `scw/errors.go`).
+/// The only place that knows status codes and error JSON. Shapes are the ones Scaleway answers with, as
+/// scaleway-sdk-go's `scw/errors.go` parses them.
 public enum ErrorRenderer {
     /// Status and body for a domain error in a dialect.
     public static func render(_ error: ScwError, dialect: ErrorDialect, method: HTTPRequest.Method = .get) -> (HTTPResponse.Status, any Encodable & Sendable) {
@@ -35,7 +35,7 @@ public enum ErrorRenderer {
         case .notFound(let kind, let id):
             switch dialect {
             case .containersV1Beta1, .functionsV1Beta1:
-                // v1beta1 triggers word it their own way (spec section 11).
+                // v1beta1 triggers word it their own way.
                 if kind == .trigger {
                     return (.notFound, MessageBody(message: method == .delete ? "trigger does not exist: could not find trigger with id \(id)" : "trigger does not exist"))
                 }
@@ -97,7 +97,7 @@ public enum ErrorRenderer {
         let code = HTTPResponse.Status(code: status)
         switch status {
         case 429: return (code, TypedMessageBody(message: "too many requests", type: "too_many_requests"))
-        // Recorded on the real API (spec section 11, history).
+        // Recorded on the real API.
         case 503: return (code, MessageBody(message: "error while authenticating, please retry later"))
         case 500...599: return (code, MessageBody(message: "internal error"))
         default: return (code, MessageBody(message: code.reasonPhrase.lowercased()))

@@ -1,12 +1,12 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
-import NIOHTTP1
 import Logging
+import NIOHTTP1
 import ScwDomain
 
 /// Outermost middleware: every response gets a request id, JSON content type and the security headers
-/// Scaleway's gateway sends (spec section 1); any error becomes a JSON body through `ErrorRenderer`.
+/// Scaleway's gateway sends; any error becomes a JSON body through `ErrorRenderer`.
 public struct GatewayMiddleware: RouterMiddleware {
     public typealias Context = ScwRequestContext
     let log: RequestLog
@@ -69,7 +69,7 @@ public struct GatewayMiddleware: RouterMiddleware {
     }
 }
 
-/// The headers Scaleway's gateway puts on every answer (spec section 1): the one list used by `GatewayMiddleware`
+/// The headers Scaleway's gateway puts on every answer: the one list used by `GatewayMiddleware`
 /// for the router's answers and by `ConnectionGuard` for the answers it gives before a request reaches the router.
 enum EdgeHeaders {
     /// Security headers, in the order the real gateway sends them.
@@ -113,10 +113,11 @@ public struct AuthMiddleware: RouterMiddleware {
         let values = request.headers[values: HTTPField.Name("X-Auth-Token")!]
         // Two X-Auth-Token headers are refused: the gateway and a backend could read different ones.
         let token = values.count == 1 ? values[0] : nil
+        let principal = try authenticator.authenticate(secretKey: token)
         var context = context
-        context.principal = try authenticator.authenticate(secretKey: token)
-        context.logger[metadataKey: "access_key"] = "\(context.principal!.accessKey)"
-        AccessKeyBox.current?.value = context.principal!.accessKey
+        context.principal = principal
+        context.logger[metadataKey: "access_key"] = "\(principal.accessKey)"
+        AccessKeyBox.current?.value = principal.accessKey
         return try await next(request, context)
     }
 }

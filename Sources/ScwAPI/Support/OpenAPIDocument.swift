@@ -12,7 +12,7 @@ public struct OpenAPIDocument: ResponseEncodable, Sendable {
     }
     struct Operation: Encodable, Sendable {
         struct Response: Encodable, Sendable {
-            struct Media: Encodable, Sendable { var schema: [String: String] }
+            struct Media: Encodable, Sendable { var schema: JSONSchema }
             var description: String
             var content: [String: Media]?
         }
@@ -37,8 +37,9 @@ public struct OpenAPIDocument: ResponseEncodable, Sendable {
     var paths: [String: [String: Operation]]
     var components = Components(securitySchemes: ["X-Auth-Token": .init(type: "apiKey", in: "header", name: "X-Auth-Token")])
 
-    /// The document for `routes` (method, full path with `:name` parameters).
-    init(version: String, routes: [(method: String, path: String)]) {
+    /// The document for `routes` (method, full path with `:name` parameters); `responses` are the schemas of the routes'
+    /// answers by "METHOD /full/path" (an object of any shape otherwise).
+    init(version: String, routes: [(method: String, path: String)], responses: [String: JSONSchema] = [:]) {
         info = Info(title: "scw-mock: Scaleway Serverless Containers and Functions APIs", version: version)
         var paths: [String: [String: Operation]] = [:]
         for (method, path) in routes {
@@ -56,12 +57,13 @@ public struct OpenAPIDocument: ResponseEncodable, Sendable {
             let body = isAPI ? OpenAPISchemas.bodies[key].map {
                 Operation.RequestBody(required: $0.required, content: ["application/json": .init(schema: $0.schema)])
             } : nil
-            let json = ["application/json": Operation.Response.Media(schema: ["type": "object"])]
+            let json = ["application/json": Operation.Response.Media(schema: JSONSchema(types: ["object"]))]
+            let answer = responses[key].map { ["application/json": Operation.Response.Media(schema: $0)] } ?? json
             let operation = Operation(
                 operationId: method.lowercased() + segments.map { $0.hasPrefix(":") ? "By" + $0.dropFirst().capitalized : $0.capitalized }
                     .joined().replacingOccurrences(of: "-", with: "").replacingOccurrences(of: "_", with: "").replacingOccurrences(of: ".", with: ""),
                 parameters: parameters, requestBody: body, security: path.hasPrefix("/_mock") ? [] : [["X-Auth-Token": []]],
-                responses: ["200": .init(description: "OK", content: path.contains("public-key") || path.contains("downloads") ? nil : json),
+                responses: ["200": .init(description: "OK", content: path.contains("public-key") || path.contains("downloads") ? nil : answer),
                             "default": .init(description: "Scaleway error", content: json)])
             paths[openPath, default: [:]][method.lowercased()] = operation
         }

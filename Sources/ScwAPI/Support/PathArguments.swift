@@ -51,6 +51,13 @@ func bodyID<Tag>(_ raw: String?, argument: String, as: Tag.Type = Tag.self) thro
     return id
 }
 
+/// Parses a required UUID field of a request body: absent is Scaleway's `required key not provided`.
+func requiredBodyID<Tag>(_ raw: String?, argument: String, as: Tag.Type = Tag.self) throws -> Identifier<Tag> {
+    guard let raw else { throw ScwError.invalid(argument, .required, "required key not provided") }
+    guard let id = Identifier<Tag>(raw) else { throw ScwError.invalid(argument, .format, "\(argument) must be a UUID") }
+    return id
+}
+
 /// `order_by` values of lists that only sort by creation (crons, tokens, v1beta1 triggers, v1beta1 domains).
 let creationOrders: [String: ListOrder] = ["created_at_asc": .createdAtAsc, "created_at_desc": .createdAtDesc]
 /// `order_by` values of v1 domains.

@@ -2,7 +2,7 @@ import Hummingbird
 import ScwDomain
 
 extension V1 {
-    /// A v1 custom domain (spec section 4g).
+    /// A v1 custom domain.
     struct Domain: ResponseEncodable, Sendable {
         var id: String
         var hostname: String
@@ -32,7 +32,7 @@ extension V1 {
         var http_path: String?
         var http_method: String?
 
-        /// `http_method` as asked: the SDKs' `unknown_http_method` default means "not set" (spec section 1).
+        /// `http_method` as asked: the SDKs' `unknown_http_method` default means "not set".
         var method: String? { http_method == "unknown_http_method" ? nil : http_method }
     }
 
@@ -60,7 +60,7 @@ extension V1 {
         var credentials_file_content: String?
     }
 
-    /// A v1 trigger (spec section 4j).
+    /// A v1 trigger.
     struct Trigger: ResponseEncodable, Sendable {
         var id: String
         var name: String
@@ -101,7 +101,7 @@ extension V1 {
     /// v1's status words for domains and triggers.
     static func status(_ phase: ResourcePhase) -> String { phase.rawValue }
 
-    /// `error_message`: omitted while creating/updating/deleting, "" once settled (spec sections 4g, 4j).
+    /// `error_message`: omitted while creating/updating/deleting, "" once settled.
     static func errorMessage(_ phase: ResourcePhase) -> String? { phase == .ready || phase == .error ? "" : nil }
 
     /// `updated_at`: whole seconds once the platform settled a transition (as recorded), unless cutting it would put
@@ -143,4 +143,61 @@ extension V1.Trigger {
                   updated_at: V1.updatedAt(t.updatedAt, settled: t.phase == .ready && t.updatedAt == t.settlesAt, createdAt: t.createdAt),
                   cron_config: cron, sqs_config: sqs, nats_config: nats)
     }
+}
+
+extension V1.DomainRequest {
+    /// The `POST …/domains` body's schema in `GET /_mock/openapi.json`.
+    static let schema = JSONSchema.object(["container_id": .uuid, "hostname": .string(format: "hostname", maxLength: 253), "tags": .tags],
+                                          required: ["container_id", "hostname"])
+    /// The `PATCH …/domains/{id}` body's schema: only the tags change.
+    static let updateSchema = JSONSchema.object(["tags": .tags])
+}
+
+extension V1.TriggerRequest {
+    private static func properties(update: Bool) -> [String: JSONSchema] {
+        [
+            "name": .triggerName, "description": .description, "tags": .tags,
+            "destination_config": .object(["http_path": .string(pattern: "^/"), "http_method": .oneOf(TriggerRules.methods.sorted())]),
+            "cron_config": .object(["schedule": .cronSchedule, "timezone": .string(description: "IANA time zone, e.g. Europe/Paris"),
+                                    "body": .string(), "headers": .map(.string())], required: update ? [] : ["schedule", "timezone"]),
+            "sqs_config": .object(["region": .string(), "endpoint": .string(format: "uri"), "queue_url": .string(format: "uri"),
+                                   "access_key_id": .string(), "secret_access_key": .string()]),
+            "nats_config": .object(["server_urls": .array(.string(format: "uri")), "subject": .string(),
+                                    "credentials_file_content": .string()]),
+        ]
+    }
+    /// The `POST …/triggers` body's schema in `GET /_mock/openapi.json`.
+    static let schema = JSONSchema.object(properties(update: false).merging(["container_id": .uuid]) { a, _ in a },
+                                          required: ["container_id", "name"], exactlyOneOf: ["cron_config", "sqs_config", "nats_config"])
+    /// The `PATCH …/triggers/{id}` body's schema.
+    static let updateSchema = JSONSchema.object(properties(update: true),
+                                                description: "nulls inside a config leave it unchanged; the source type cannot change")
+}
+
+extension V1.Domain: DocumentedResponse {
+    /// The answer's schema in `GET /_mock/openapi.json`.
+    static let schema = JSONSchema.object([
+        "id": .uuid, "hostname": .string(), "container_id": .uuid, "status": .string(), "error_message": .nullableString,
+        "created_at": .timestamp, "updated_at": .timestamp, "tags": .array(.string()),
+    ])
+}
+
+extension V1.ListDomainsResponse: DocumentedResponse {
+    static let schema = JSONSchema.list("domains", of: V1.Domain.schema)
+}
+
+extension V1.Trigger: DocumentedResponse {
+    /// The answer's schema in `GET /_mock/openapi.json` (secrets are never echoed).
+    static let schema = JSONSchema.object([
+        "id": .uuid, "name": .string(), "description": .string(), "tags": .array(.string()), "status": .string(),
+        "error_message": .nullableString, "container_id": .uuid, "source_type": .string(),
+        "destination_config": .object(["http_path": .string(), "http_method": .string()]), "created_at": .timestamp, "updated_at": .timestamp,
+        "cron_config": JSONSchema.object(["schedule": .string(), "timezone": .string(), "body": .string(), "headers": .map(.string())]).orNull,
+        "sqs_config": JSONSchema.object(["region": .string(), "endpoint": .string(), "queue_url": .string(), "access_key_id": .string()]).orNull,
+        "nats_config": JSONSchema.object(["server_urls": .array(.string()), "subject": .string()]).orNull,
+    ])
+}
+
+extension V1.ListTriggersResponse: DocumentedResponse {
+    static let schema = JSONSchema.list("triggers", of: V1.Trigger.schema)
 }

@@ -2,7 +2,7 @@ import Hummingbird
 import ScwDomain
 
 extension V1 {
-    /// A container as v1 renders it (spec section 4d): byte sizes, `image`, `public_endpoint`, probes, secrets as a map.
+    /// A container as v1 renders it: byte sizes, `image`, `public_endpoint`, probes, secrets as a map.
     public struct Container: ResponseEncodable, Sendable {
         var id: String
         var name: String
@@ -143,4 +143,42 @@ extension V1.ContainerRequest {
         p.hashProfile = .containersV1
         return p
     }
+}
+
+extension V1.ContainerRequest {
+    /// The fields `POST` and `PATCH` share, sizes in bytes.
+    private static let settings: [String: JSONSchema] = [
+        "image": .string(), "environment_variables": .environmentVariables, "secret_environment_variables": .secretMap,
+        "min_scale": .minScale, "max_scale": .maxScale,
+        "memory_limit_bytes": .int64(128_000_000...16_384_000_000, description: "a whole number of MB, in bytes"),
+        "mvcpu_limit": .mvcpu, "timeout": .applicationTimeout, "privacy": .privacy, "description": .description,
+        "protocol": .containerProtocol, "port": .port, "sandbox": .sandbox,
+        "local_storage_limit_bytes": .int64(1_000_000...100_000_000_000, description: "a whole number of MB, in bytes"),
+        "scaling_option": .scalingOption, "liveness_probe": .probe(withTimeout: true), "startup_probe": .probe(withTimeout: true),
+        "tags": .tags, "private_network_id": .uuid, "command": .commandLine, "args": .commandLine, "https_connections_only": .boolean,
+    ]
+    /// The `POST …/containers` body's schema in `GET /_mock/openapi.json`.
+    static let schema = JSONSchema.object(settings.merging(["namespace_id": .uuid, "name": .applicationName]) { a, _ in a },
+                                          required: ["namespace_id", "name", "image"])
+    /// The `PATCH …/containers/{id}` body's schema: PATCH spells the flag `https_connection_only` (the plural is read
+    /// when the singular is absent).
+    static let updateSchema = JSONSchema.object(settings.merging(["https_connection_only": .boolean]) { a, _ in a })
+}
+
+extension V1.Container: DocumentedResponse {
+    /// The answer's schema in `GET /_mock/openapi.json` (sizes in bytes).
+    static let schema = JSONSchema.object([
+        "id": .uuid, "name": .string(), "namespace_id": .uuid, "description": .string(), "status": .string(),
+        "error_message": .nullableString, "created_at": .timestamp, "updated_at": .timestamp, "min_scale": .integer(),
+        "max_scale": .integer(), "memory_limit_bytes": .integer(), "mvcpu_limit": .integer(), "timeout": .string(), "privacy": .string(),
+        "image": .string(), "protocol": .string(), "port": .integer(), "https_connections_only": .boolean, "sandbox": .string(),
+        "local_storage_limit_bytes": .integer(), "scaling_option": .scalingOption, "tags": .array(.string()),
+        "command": .array(.string()), "args": .array(.string()), "environment_variables": .map(.string()), "public_endpoint": .string(),
+        "liveness_probe": .probe(withTimeout: true), "startup_probe": JSONSchema.probe(withTimeout: true).orNull,
+        "secret_environment_variables": .map(.string()), "private_network_id": .nullableString, "region": .region,
+    ])
+}
+
+extension V1.ListContainersResponse: DocumentedResponse {
+    static let schema = JSONSchema.list("containers", of: V1.Container.schema)
 }

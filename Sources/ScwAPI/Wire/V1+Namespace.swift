@@ -1,7 +1,7 @@
 import Hummingbird
 import ScwDomain
 
-/// Wire types of containers v1 (spec sections 3b, 4b). Field names are Scaleway's own.
+/// Wire types of containers v1. Field names are Scaleway's own.
 public enum V1 {
     /// A namespace as v1 renders it: no registry fields, secrets as a map, `error_message` omitted when unset.
     public struct Namespace: ResponseEncodable, Sendable {
@@ -58,4 +58,35 @@ extension V1.Namespace {
             updated_at: ns.updatedAt.roundedToMicroseconds.rfc3339(fractionDigits: 6),
             error_message: ns.errorMessage, region: ns.region.rawValue)
     }
+}
+
+extension V1.CreateNamespaceRequest {
+    /// The body's schema in `GET /_mock/openapi.json`.
+    static let schema = JSONSchema.object([
+        "name": .namespaceName, "project_id": .uuid, "description": .description, "environment_variables": .environmentVariables,
+        "secret_environment_variables": .secretMap, "tags": .tags,
+    ], required: ["name"])
+}
+
+extension V1.UpdateNamespaceRequest {
+    /// The body's schema in `GET /_mock/openapi.json`.
+    static let schema = JSONSchema.object([
+        "description": .description, "environment_variables": .environmentVariables,
+        "secret_environment_variables": .map(.string(), keys: .variableName, maxProperties: NamespaceRules.maxSecrets,
+                                             description: "replaces every secret; \"\" keeps a key's current value"),
+        "tags": .tags,
+    ])
+}
+
+extension V1.Namespace: DocumentedResponse {
+    /// The answer's schema in `GET /_mock/openapi.json`.
+    static let schema = JSONSchema.object([
+        "id": .uuid, "name": .string(), "organization_id": .uuid, "project_id": .uuid, "description": .string(), "status": .string(),
+        "environment_variables": .map(.string()), "secret_environment_variables": .map(.string()), "tags": .array(.string()),
+        "created_at": .timestamp, "updated_at": .timestamp, "error_message": .nullableString, "region": .region,
+    ])
+}
+
+extension V1.ListNamespacesResponse: DocumentedResponse {
+    static let schema = JSONSchema.list("namespaces", of: V1.Namespace.schema)
 }

@@ -3,7 +3,7 @@ import Hummingbird
 import ScwDomain
 
 extension V1Beta1 {
-    /// A cron (spec section 4f): no timestamps; `args` is any JSON.
+    /// A cron: no timestamps; `args` is any JSON.
     struct Cron: ResponseEncodable, Sendable {
         var id: String
         var container_id: String?
@@ -29,7 +29,7 @@ extension V1Beta1 {
         var total_count: Int
     }
 
-    /// A custom domain (spec section 4g): `url` is "" until ready.
+    /// A custom domain: `url` is "" until ready.
     struct Domain: ResponseEncodable, Sendable {
         var id: String
         var hostname: String
@@ -104,7 +104,7 @@ extension V1Beta1 {
         var secret_key: String?
     }
 
-    /// A v1beta1 trigger (spec section 4i).
+    /// A v1beta1 trigger.
     struct Trigger: ResponseEncodable, Sendable {
         var id: String
         var name: String
@@ -146,11 +146,7 @@ extension V1Beta1.Cron {
         if case .object? = try? WireJSON.decoder.decode(JSONDocument.self, from: Data(body.utf8)) {
             args = (try? WireJSON.decoder.decode(JSONDocument.self, from: Data(body.utf8))) ?? args
         }
-        var container: String?, function: String?
-        switch t.application {
-        case .container(let id): container = id.rawValue
-        case .function(let id): function = id.rawValue
-        }
+        let (container, function) = (t.application.id(of: .container), t.application.id(of: .function))
         self.init(id: t.id.rawValue, container_id: container, function_id: function, schedule: schedule, args: args,
                   status: status ?? V1Beta1.status(t.phase), name: t.name)
     }
@@ -164,11 +160,7 @@ extension V1Beta1.Cron {
 
 extension V1Beta1.Domain {
     init(_ d: CustomDomain, status: String? = nil) {
-        var container: String?, function: String?
-        switch d.application {
-        case .container(let id): container = id.rawValue
-        case .function(let id): function = id.rawValue
-        }
+        let (container, function) = (d.application.id(of: .container), d.application.id(of: .function))
         self.init(id: d.id.rawValue, hostname: d.hostname, container_id: container, function_id: function,
                   url: d.phase == .creating ? "" : "https://\(d.hostname)", status: status ?? V1Beta1.status(d.phase), error_message: nil)
     }
@@ -177,11 +169,7 @@ extension V1Beta1.Domain {
 extension V1Beta1.Trigger {
     /// Renders a trigger. Containers said `pending` while creating in 2026-04 recordings, functions `creating`.
     init(_ t: ScwDomain.Trigger, status: String? = nil) {
-        var container: String?, function: String?
-        switch t.application {
-        case .container(let id): container = id.rawValue
-        case .function(let id): function = id.rawValue
-        }
+        let (container, function) = (t.application.id(of: .container), t.application.id(of: .function))
         let shown: String
         if let status { shown = status } else if t.phase == .creating || t.phase == .updating { shown = container != nil ? "pending" : "creating" } else {
             shown = V1Beta1.status(t.phase)
@@ -205,3 +193,86 @@ extension V1Beta1.Trigger {
     }
 }
 
+
+extension JSONSchema {
+    /// Trigger names (crons and triggers of every version): 1 to 100 characters.
+    static let triggerName = JSONSchema.string(minLength: 1, maxLength: 100)
+}
+
+extension V1Beta1.CronRequest {
+    /// The `POST …/crons` body's schema in `GET /_mock/openapi.json`; `application` is `container_id` or `function_id`.
+    static func schema(application: String) -> JSONSchema {
+        .object(properties(application: application), required: [application, "schedule"])
+    }
+    /// The `PATCH …/crons/{id}` body's schema.
+    static func updateSchema(application: String) -> JSONSchema { .object(properties(application: application)) }
+
+    private static func properties(application: String) -> [String: JSONSchema] {
+        [application: .uuid, "schedule": .cronSchedule, "args": JSONSchema(types: ["object"], description: "any JSON object"),
+         "name": .triggerName]
+    }
+}
+
+extension V1Beta1.DomainRequest {
+    /// The `POST …/domains` body's schema in `GET /_mock/openapi.json`.
+    static func schema(application: String) -> JSONSchema {
+        .object([application: .uuid, "hostname": .string(format: "hostname", maxLength: 253)], required: [application, "hostname"])
+    }
+}
+
+extension V1Beta1.TriggerRequest {
+    /// The `POST …/triggers` body's schema in `GET /_mock/openapi.json`.
+    static func schema(application: String) -> JSONSchema {
+        .object([
+            application: .uuid, "name": .triggerName, "description": .description,
+            "scw_sqs_config": .object(["queue": .string(), "mnq_project_id": .uuid, "mnq_region": .region]),
+            "scw_nats_config": .object(["subject": .string(), "mnq_nats_account_id": .string(), "mnq_project_id": .uuid, "mnq_region": .region]),
+            "sqs_config": .object(["endpoint": .string(format: "uri"), "queue_url": .string(format: "uri"), "access_key": .string(),
+                                   "secret_key": .string()]),
+        ], required: [application, "name"], exactlyOneOf: ["scw_sqs_config", "scw_nats_config", "sqs_config"])
+    }
+    /// The `PATCH …/triggers/{id}` body's schema.
+    static let updateSchema = JSONSchema.object([
+        "name": .triggerName, "description": .description, "sqs_config": .object(["access_key": .string(), "secret_key": .string()]),
+    ])
+}
+
+extension V1Beta1.Cron: DocumentedResponse {
+    /// The answer's schema in `GET /_mock/openapi.json`.
+    static let schema = JSONSchema.object([
+        "id": .uuid, "container_id": .uuid, "function_id": .uuid, "schedule": .string(), "args": JSONSchema(types: ["object"]),
+        "status": .string(), "name": .string(),
+    ])
+}
+
+extension V1Beta1.ListCronsResponse: DocumentedResponse {
+    static let schema = JSONSchema.list("crons", of: V1Beta1.Cron.schema)
+}
+
+extension V1Beta1.Domain: DocumentedResponse {
+    /// The answer's schema in `GET /_mock/openapi.json`.
+    static let schema = JSONSchema.object([
+        "id": .uuid, "hostname": .string(), "container_id": .uuid, "function_id": .uuid, "url": .string(), "status": .string(),
+        "error_message": .nullableString,
+    ])
+}
+
+extension V1Beta1.ListDomainsResponse: DocumentedResponse {
+    static let schema = JSONSchema.list("domains", of: V1Beta1.Domain.schema)
+}
+
+extension V1Beta1.Trigger: DocumentedResponse {
+    /// The answer's schema in `GET /_mock/openapi.json` (credentials are never echoed).
+    static let schema = JSONSchema.object([
+        "id": .uuid, "name": .string(), "description": .string(), "input_type": .string(), "status": .string(),
+        "error_message": .nullableString, "container_id": .uuid, "function_id": .uuid,
+        "scw_sqs_config": .object(["queue": .string(), "mnq_project_id": .uuid, "mnq_region": .string(), "mnq_credential_id": .nullableString]),
+        "scw_nats_config": .object(["subject": .string(), "mnq_nats_account_id": .string(), "mnq_project_id": .uuid, "mnq_region": .string(),
+                                    "mnq_credential_id": .nullableString]),
+        "sqs_config": .object(["endpoint": .string(), "queue_url": .string(), "access_key": .string()]),
+    ])
+}
+
+extension V1Beta1.ListTriggersResponse: DocumentedResponse {
+    static let schema = JSONSchema.list("triggers", of: V1Beta1.Trigger.schema)
+}

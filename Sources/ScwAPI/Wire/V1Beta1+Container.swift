@@ -2,7 +2,7 @@ import Hummingbird
 import ScwDomain
 
 extension V1Beta1 {
-    /// A container as v1beta1 renders it (spec section 4c): MB sizes, `registry_image`, `domain_name`, `health_check`.
+    /// A container as v1beta1 renders it: MB sizes, `registry_image`, `domain_name`, `health_check`.
     public struct Container: ResponseEncodable, Sendable {
         var id: String
         var name: String
@@ -64,7 +64,7 @@ extension V1Beta1 {
         var private_network_id: String?
         var command: [String]?
         var args: [String]?
-        /// PATCH only (deprecated; every PATCH redeploys anyway, spec section 3a).
+        /// PATCH only (deprecated; every PATCH redeploys anyway).
         var redeploy: Bool?
     }
 
@@ -76,7 +76,7 @@ extension V1Beta1 {
 }
 
 extension V1Beta1.Container {
-    /// Renders a container; `written` answers show nanosecond timestamps (spec section 8).
+    /// Renders a container; `written` answers show nanosecond timestamps.
     init(_ c: ScwDomain.Container, written: Bool) {
         func time(_ t: Timestamp) -> String { written ? t.rfc3339(fractionDigits: 9) : t.roundedToMicroseconds.rfc3339(fractionDigits: 6) }
         let s = c.spec
@@ -96,7 +96,7 @@ extension V1Beta1.Container {
 }
 
 extension V1Beta1 {
-    /// v1beta1's container status words (spec section 4c).
+    /// v1beta1's container status words.
     static func status(_ phase: ApplicationPhase) -> String {
         switch phase {
         case .created: return "created"
@@ -174,4 +174,42 @@ extension V1Beta1.CreateContainerRequest {
         p.forceRedeploy = redeploy == true
         return p
     }
+}
+
+extension V1Beta1.CreateContainerRequest {
+    /// The fields `POST` and `PATCH` share, sizes in MB.
+    private static let settings: [String: JSONSchema] = [
+        "environment_variables": .environmentVariables, "min_scale": .minScale, "max_scale": .maxScale,
+        "memory_limit": .integer(128...16384, description: "MB"), "cpu_limit": .mvcpu, "timeout": .applicationTimeout,
+        "privacy": .privacy, "description": .description, "registry_image": .string(), "max_concurrency": .integer(ContainerRules.concurrencyRange),
+        "protocol": .containerProtocol, "port": .port, "http_option": .httpOption, "sandbox": .sandbox,
+        "local_storage_limit": .integer(1...100_000, description: "MB"), "scaling_option": .scalingOption,
+        "health_check": .probe(withTimeout: false), "tags": .tags, "private_network_id": .uuid, "command": .commandLine, "args": .commandLine,
+    ]
+    /// The `POST …/containers` body's schema in `GET /_mock/openapi.json`.
+    static let schema = JSONSchema.object(settings.merging([
+        "namespace_id": .uuid, "name": .applicationName, "secret_environment_variables": .secretList(update: false),
+    ]) { a, _ in a }, required: ["namespace_id", "name"])
+    /// The `PATCH …/containers/{id}` body's schema: the create fields but the namespace and name, plus `redeploy`.
+    static let updateSchema = JSONSchema.object(settings.merging([
+        "secret_environment_variables": .secretList(update: true), "redeploy": .boolean,
+    ]) { a, _ in a })
+}
+
+extension V1Beta1.Container: DocumentedResponse {
+    /// The answer's schema in `GET /_mock/openapi.json` (sizes in MB).
+    static let schema = JSONSchema.object([
+        "id": .uuid, "name": .string(), "namespace_id": .uuid, "status": .string(), "environment_variables": .map(.string()),
+        "min_scale": .integer(), "max_scale": .integer(), "memory_limit": .integer(), "cpu_limit": .integer(), "timeout": .string(),
+        "error_message": .nullableString, "privacy": .string(), "description": .string(), "registry_image": .string(),
+        "max_concurrency": .integer(), "domain_name": .string(), "protocol": .string(), "port": .integer(),
+        "secret_environment_variables": .hashedSecrets, "http_option": .string(), "sandbox": .string(), "local_storage_limit": .integer(),
+        "scaling_option": .scalingOption, "created_at": .timestamp, "updated_at": .timestamp, "ready_at": JSONSchema.timestamp.orNull,
+        "health_check": .probe(withTimeout: false), "tags": .array(.string()), "private_network_id": .nullableString,
+        "command": .array(.string()), "args": .array(.string()), "region": .region,
+    ])
+}
+
+extension V1Beta1.ListContainersResponse: DocumentedResponse {
+    static let schema = JSONSchema.list("containers", of: V1Beta1.Container.schema)
 }

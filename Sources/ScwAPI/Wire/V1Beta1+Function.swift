@@ -2,7 +2,7 @@ import Hummingbird
 import ScwDomain
 
 extension V1Beta1 {
-    /// A function as functions v1beta1 renders it (spec section 4e).
+    /// A function as functions v1beta1 renders it.
     public struct Function: ResponseEncodable, Sendable {
         var id: String
         var name: String
@@ -60,7 +60,7 @@ extension V1Beta1 {
         var total_count: Int
     }
 
-    /// `{"url","headers":{name:[values]}}`: an upload or download URL (spec section 4e).
+    /// `{"url","headers":{name:[values]}}`: an upload or download URL.
     struct PresignedURL: ResponseEncodable, Sendable {
         var url: String
         var headers: [String: [String]]
@@ -128,4 +128,49 @@ extension V1Beta1.FunctionRequest {
         p.secrets = secret_environment_variables.map { .merge($0.map { ($0.key, $0.value) }) } ?? .unchanged
         return p
     }
+}
+
+extension V1Beta1.FunctionRequest {
+    /// The fields `POST` and `PATCH` share.
+    private static let settings: [String: JSONSchema] = [
+        "environment_variables": .environmentVariables, "min_scale": .minScale, "max_scale": .maxScale,
+        "memory_limit": .integer(128...4096, description: "MB"), "timeout": .applicationTimeout,
+        "handler": .string(minLength: 1, maxLength: 255), "privacy": .privacy, "description": .description, "http_option": .httpOption,
+        "sandbox": .sandbox, "tags": .tags, "private_network_id": .uuid,
+    ]
+    /// The `POST …/functions` body's schema in `GET /_mock/openapi.json`.
+    static let schema = JSONSchema.object(settings.merging([
+        "namespace_id": .uuid, "name": .applicationName, "secret_environment_variables": .secretList(update: false),
+        "runtime": .oneOf(FunctionRuntimes.all.map(\.name), description: "see GET …/runtimes"),
+    ]) { a, _ in a }, required: ["namespace_id", "name", "runtime"])
+    /// The `PATCH …/functions/{id}` body's schema.
+    static let updateSchema = JSONSchema.object(settings.merging([
+        "secret_environment_variables": .secretList(update: true), "redeploy": .boolean, "runtime": .runtime,
+    ]) { a, _ in a })
+}
+
+extension V1Beta1.Function: DocumentedResponse {
+    /// The answer's schema in `GET /_mock/openapi.json`.
+    static let schema = JSONSchema.object([
+        "id": .uuid, "name": .string(), "namespace_id": .uuid, "status": .string(), "environment_variables": .map(.string()),
+        "min_scale": .integer(), "max_scale": .integer(), "runtime": .string(), "memory_limit": .integer(), "cpu_limit": .integer(),
+        "timeout": .string(), "handler": .string(), "error_message": .nullableString, "build_message": .nullableString,
+        "privacy": .string(), "description": .string(), "domain_name": .string(), "secret_environment_variables": .hashedSecrets,
+        "region": .region, "http_option": .string(), "runtime_message": .string(), "sandbox": .string(), "created_at": .timestamp,
+        "updated_at": .timestamp, "ready_at": JSONSchema.timestamp.orNull, "tags": .array(.string()), "private_network_id": .nullableString,
+    ])
+}
+
+extension V1Beta1.ListFunctionsResponse: DocumentedResponse {
+    static let schema = JSONSchema.list("functions", of: V1Beta1.Function.schema)
+}
+
+extension V1Beta1.PresignedURL: DocumentedResponse {
+    static let schema = JSONSchema.object(["url": .string(format: "uri"), "headers": .map(.array(.string()))], required: ["url", "headers"])
+}
+
+extension V1Beta1.ListRuntimesResponse: DocumentedResponse {
+    static let schema = JSONSchema.list("runtimes", of: .object(Dictionary(uniqueKeysWithValues: [
+        "name", "language", "version", "default_handler", "code_sample", "status", "status_message", "extension", "implementation", "logo_url",
+    ].map { ($0, JSONSchema.string()) })))
 }

@@ -1,7 +1,7 @@
 import Hummingbird
 import ScwDomain
 
-/// Wire types of containers v1beta1 and functions v1beta1 (their namespaces share one shape, spec section 4a).
+/// Wire types of containers v1beta1 and functions v1beta1 (their namespaces share one shape).
 /// Field names are Scaleway's own.
 public enum V1Beta1 {
     /// A namespace as v1beta1 renders it.
@@ -64,11 +64,11 @@ public enum V1Beta1 {
 
 extension V1Beta1.Namespace {
     /// Renders a namespace. `written` = the answer to a POST/PATCH/DELETE, which shows nanosecond timestamps
-    /// (in-memory time); reads show the stored microseconds (spec section 8).
+    /// (in-memory time); reads show the stored microseconds.
     init(_ ns: ScwDomain.Namespace, written: Bool) {
         let digits = written ? 9 : 6
         func time(_ t: Timestamp) -> String { (written ? t : t.roundedToMicroseconds).rfc3339(fractionDigits: digits) }
-        // Registry fields are "" until the namespace's creation settles (spec section 4a).
+        // Registry fields are "" until the namespace's creation settles.
         let registryReady = ns.phase != .creating
         self.init(
             id: ns.id.rawValue, name: ns.name, organization_id: ns.organizationID.rawValue,
@@ -94,4 +94,34 @@ extension V1Beta1 {
         case .deleting: return "deleting"
         }
     }
+}
+
+extension V1Beta1.CreateNamespaceRequest {
+    /// The body's schema in `GET /_mock/openapi.json` (containers and functions alike).
+    static let schema = JSONSchema.object([
+        "name": .namespaceName, "project_id": .uuid, "description": .description, "environment_variables": .environmentVariables,
+        "secret_environment_variables": .secretList(update: false), "tags": .tags, "activate_vpc_integration": .boolean,
+    ])
+}
+
+extension V1Beta1.UpdateNamespaceRequest {
+    /// The body's schema in `GET /_mock/openapi.json`: a null secret value deletes the key.
+    static let schema = JSONSchema.object([
+        "description": .description, "environment_variables": .environmentVariables,
+        "secret_environment_variables": .secretList(update: true), "tags": .tags,
+    ])
+}
+
+extension V1Beta1.Namespace: DocumentedResponse {
+    /// The answer's schema in `GET /_mock/openapi.json`.
+    static let schema = JSONSchema.object([
+        "id": .uuid, "name": .string(), "organization_id": .uuid, "project_id": .uuid, "description": .string(), "status": .string(),
+        "environment_variables": .map(.string()), "secret_environment_variables": .hashedSecrets, "registry_namespace_id": .string(),
+        "registry_endpoint": .string(), "error_message": .nullableString, "tags": .array(.string()), "created_at": .timestamp,
+        "updated_at": .timestamp, "vpc_integration_activated": .boolean, "region": .region,
+    ])
+}
+
+extension V1Beta1.ListNamespacesResponse: DocumentedResponse {
+    static let schema = JSONSchema.list("namespaces", of: V1Beta1.Namespace.schema)
 }

@@ -3,7 +3,7 @@ import ScwDomain
 import ScwEngine
 
 extension V1Beta1 {
-    /// A token as containers and functions v1beta1 render it (spec section 4h): only the scope id that is set is
+    /// A token as containers and functions v1beta1 render it: only the scope id that is set is
     /// present; `token` and `public_key` are shown once, at creation.
     public struct Token: ResponseEncodable, Sendable {
         public var id: String
@@ -50,6 +50,7 @@ extension V1Beta1.Token {
         case .namespace(let ns): nsID = ns.rawValue
         case .application(let app): appID = app
         }
+        let app = appID.map { t.api.namespaceKind.ref($0) }
         let (jwt, key): (String, String)
         switch disclosure {
         case .issued(let j, let k): (jwt, key) = (j, k)
@@ -57,7 +58,27 @@ extension V1Beta1.Token {
         case .deleted: (jwt, key) = ("", "")
         }
         self.init(id: t.id.rawValue, token: jwt, public_key: key, namespace_id: nsID,
-                  container_id: t.api == .containers ? appID : nil, function_id: t.api == .functions ? appID : nil,
+                  container_id: app?.id(of: .container), function_id: app?.id(of: .function),
                   status: status, expires_at: Nullable(t.expiresAt?.rfc3339(fractionDigits: 0)), description: t.description)
     }
+}
+
+extension V1Beta1.CreateTokenRequest {
+    /// The `POST …/tokens` body's schema in `GET /_mock/openapi.json`; `application` is `container_id` or `function_id`.
+    static func schema(application: String) -> JSONSchema {
+        .object(["namespace_id": .uuid, application: .uuid, "description": .description, "expires_at": .string(format: "date-time")],
+                exactlyOneOf: ["namespace_id", application])
+    }
+}
+
+extension V1Beta1.Token: DocumentedResponse {
+    /// The answer's schema in `GET /_mock/openapi.json`: the JWT and the namespace's key are shown once, at creation.
+    static let schema = JSONSchema.object([
+        "id": .uuid, "token": .string(), "public_key": .string(), "namespace_id": .uuid, "container_id": .uuid, "function_id": .uuid,
+        "status": .string(), "expires_at": JSONSchema.timestamp.orNull, "description": .string(),
+    ])
+}
+
+extension V1Beta1.ListTokensResponse: DocumentedResponse {
+    static let schema = JSONSchema.list("tokens", of: V1Beta1.Token.schema)
 }
