@@ -4,20 +4,28 @@ import ScwDomain
 import ScwEngine
 import Synchronization
 
-/// Records routes as they are mounted so that a known path with an unknown method answers 405, not 404.
-final class RouteTable: @unchecked Sendable {
-    private let group: RouterGroup<ScwRequestContext>
+/// What the OpenAPI document and the 405 handlers need of a route table, whatever its context.
+protocol MountedRoutes: AnyObject, Sendable {
+    var routes: [(method: String, path: String)] { get }
+    var responseSchemas: [String: JSONSchema] { get }
+    func finish()
+}
+
+/// Records routes as they are mounted so that a known path with an unknown method answers 405, not 404. API tables
+/// serve `APIRequestContext` (the caller known); the mock's own table serves `ScwRequestContext`.
+final class RouteTable<Context: RequestContext>: MountedRoutes, @unchecked Sendable {
+    private let group: RouterGroup<Context>
     private let prefix: String
     private(set) var methodsByPath: [String: Set<HTTPRequest.Method>] = [:]
     /// The schema of each route's answer, by "METHOD /full/path", when its handler's output type documents one.
     private(set) var responseSchemas: [String: JSONSchema] = [:]
 
-    init(_ group: RouterGroup<ScwRequestContext>, prefix: String) {
+    init(_ group: RouterGroup<Context>, prefix: String) {
         self.group = group
         self.prefix = prefix
     }
 
-    typealias Handler<Output: ResponseGenerator> = @Sendable (Request, ScwRequestContext) async throws -> Output
+    typealias Handler<Output: ResponseGenerator> = @Sendable (Request, Context) async throws -> Output
 
     func get<O: ResponseGenerator>(_ path: String, _ handler: @escaping Handler<O>) { add(.get, path, handler) }
     func post<O: ResponseGenerator>(_ path: String, _ handler: @escaping Handler<O>) { add(.post, path, handler) }
@@ -97,10 +105,10 @@ public func buildRouter(_ services: APIServices) -> Router<ScwRequestContext> {
     router.add(middleware: InvocationGateway(gateway: services.gateway, edge: services.edge))
     router.add(middleware: GatewayMiddleware(log: services.requestLog, faults: services.faults, clock: services.clock))
     let auth = AuthMiddleware(authenticator: services.authenticator)
-    var tables: [RouteTable] = []
+    var tables: [any MountedRoutes] = []
 
     // Containers v1beta1 (deprecated but served).
-    let containersV1Beta1 = RouteTable(router.group("containers/v1beta1/regions/:region").add(middleware: auth), prefix: "containers/v1beta1/regions/:region")
+    let containersV1Beta1 = RouteTable(router.group("containers/v1beta1/regions/:region").add(middleware: auth).group(context: APIRequestContext.self), prefix: "containers/v1beta1/regions/:region")
     V1Beta1NamespaceController(kind: .container, service: services.namespaces).mount(on: containersV1Beta1)
     V1Beta1ContainerController(service: services.containers).mount(on: containersV1Beta1)
     CronController(api: .containers, service: services.triggers).mount(on: containersV1Beta1)
@@ -110,7 +118,7 @@ public func buildRouter(_ services: APIServices) -> Router<ScwRequestContext> {
     tables.append(containersV1Beta1)
 
     // Containers v1.
-    let containersV1 = RouteTable(router.group("containers/v1/regions/:region").add(middleware: auth), prefix: "containers/v1/regions/:region")
+    let containersV1 = RouteTable(router.group("containers/v1/regions/:region").add(middleware: auth).group(context: APIRequestContext.self), prefix: "containers/v1/regions/:region")
     V1NamespaceController(service: services.namespaces).mount(on: containersV1)
     V1ContainerController(service: services.containers).mount(on: containersV1)
     V1DomainController(service: services.domains).mount(on: containersV1)
@@ -118,7 +126,7 @@ public func buildRouter(_ services: APIServices) -> Router<ScwRequestContext> {
     tables.append(containersV1)
 
     // Functions v1beta1.
-    let functionsV1Beta1 = RouteTable(router.group("functions/v1beta1/regions/:region").add(middleware: auth), prefix: "functions/v1beta1/regions/:region")
+    let functionsV1Beta1 = RouteTable(router.group("functions/v1beta1/regions/:region").add(middleware: auth).group(context: APIRequestContext.self), prefix: "functions/v1beta1/regions/:region")
     V1Beta1NamespaceController(kind: .function, service: services.namespaces).mount(on: functionsV1Beta1)
     FunctionController(service: services.functions).mount(on: functionsV1Beta1)
     CronController(api: .functions, service: services.triggers).mount(on: functionsV1Beta1)
@@ -159,7 +167,7 @@ public func buildRouter(_ services: APIServices) -> Router<ScwRequestContext> {
             return LogsResponse(lines: logs.lines, dropped: logs.dropped)
         }
     }
-    let everyTable = Box<[RouteTable]>([])
+    let everyTable = Box<[any MountedRoutes]>([])
     let encodedDocument = Mutex<ByteBuffer?>(nil)
     let document: @Sendable () -> ByteBuffer = {
         encodedDocument.withLock { cached in

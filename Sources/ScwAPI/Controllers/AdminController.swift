@@ -81,7 +81,7 @@ struct AdminController {
         var duration_ms: Double
     }
 
-    func mount(on routes: RouteTable) {
+    func mount(on routes: RouteTable<ScwRequestContext>) {
         routes.post("reset") { request, _ -> Done in
             let started = ContinuousClock.now
             let target = request.query("to")

@@ -29,14 +29,14 @@ struct CronController {
 
     var appArgument: String { api.namespaceKind.applicationArgument }
 
-    func mount(on routes: RouteTable) {
+    func mount(on routes: RouteTable<APIRequestContext>) {
         routes.get("crons") { request, context -> V1Beta1.ListCronsResponse in
             let app = try applicationRef(request.query(appArgument), api: api)
             let page = try service.list(AttachmentQuery(region: try context.region(), cronsOnly: true, product: api.namespaceKind,
                                                         application: app.rawValue, namespaceID: nil, sourceType: nil, projectIDs: nil,
                                                         organizationID: WellKnownIdentity.organizationID,
                                                         page: try request.pageRequest(orders: creationOrders), orderColumn: "name"),
-                                        by: try context.requirePrincipal())
+                                        by: context.principal)
             return .init(crons: page.items.map { V1Beta1.Cron($0) }, total_count: page.totalCount)
         }
         routes.post("crons") { request, context -> V1Beta1.Cron in
@@ -46,11 +46,11 @@ struct CronController {
             try checkArgs(body.args)
             let draft = TriggerService.Draft(application: app, name: body.name, description: "", tags: [],
                                              source: .cron(schedule: schedule, timezone: "UTC", body: V1Beta1.Cron.body(body.args), headers: [:]))
-            return V1Beta1.Cron(try service.create(draft, region: try context.region(), by: try context.requirePrincipal()))
+            return V1Beta1.Cron(try service.create(draft, region: try context.region(), by: context.principal))
         }
         routes.get("crons/:cron_id") { _, context -> V1Beta1.Cron in
             V1Beta1.Cron(try service.get(try context.id("cron_id"), cronsOnly: true, product: api.namespaceKind,
-                                         region: try context.region(), by: try context.requirePrincipal()))
+                                         region: try context.region(), by: context.principal))
         }
         routes.patch("crons/:cron_id") { request, context -> V1Beta1.Cron in
             let body = try await WireJSON.decodeBody(V1Beta1.CronRequest.self, from: request, context: context)
@@ -58,7 +58,7 @@ struct CronController {
             let moveTo = try applicationRef(ifGiven: body.applicationID(api), api: api)
             let id: TriggerID = try context.id("cron_id")
             let region = try context.region()
-            let principal = try context.requirePrincipal()
+            let principal = context.principal
             if let moveTo, moveTo != (try service.get(id, cronsOnly: true, product: api.namespaceKind, region: region, by: principal)).application {
                 throw ScwError.invalid(appArgument, .constraint, "a cron cannot move to another \(api.applicationKind.rawValue)")
             }
@@ -72,7 +72,7 @@ struct CronController {
         }
         routes.delete("crons/:cron_id") { _, context -> V1Beta1.Cron in
             V1Beta1.Cron(try service.delete(try context.id("cron_id"), cronsOnly: true, product: api.namespaceKind,
-                                            region: try context.region(), by: try context.requirePrincipal()))
+                                            region: try context.region(), by: context.principal))
         }
     }
 }
@@ -82,7 +82,7 @@ struct V1Beta1DomainController {
     let api: TokenAPI
     let service: DomainService
 
-    func mount(on routes: RouteTable) {
+    func mount(on routes: RouteTable<APIRequestContext>) {
         let argument = api.namespaceKind.applicationArgument
         routes.get("domains") { request, context -> V1Beta1.ListDomainsResponse in
             let app = try applicationRef(request.query(argument), api: api)
@@ -90,7 +90,7 @@ struct V1Beta1DomainController {
                                                         application: app.rawValue, namespaceID: nil, sourceType: nil, projectIDs: nil,
                                                         organizationID: WellKnownIdentity.organizationID,
                                                         page: try request.pageRequest(orders: hostnameOrders), orderColumn: "hostname"),
-                                        by: try context.requirePrincipal())
+                                        by: context.principal)
             return .init(domains: page.items.map { V1Beta1.Domain($0) }, total_count: page.totalCount)
         }
         routes.post("domains") { request, context -> V1Beta1.Domain in
@@ -98,15 +98,15 @@ struct V1Beta1DomainController {
             let app = try applicationRef(body.applicationID(api), api: api)
             guard let hostname = body.hostname else { throw ScwError.invalid("hostname", .required, "required key not provided") }
             return V1Beta1.Domain(try service.create(application: app, hostname: hostname, tags: [], region: try context.region(),
-                                                     by: try context.requirePrincipal()))
+                                                     by: context.principal))
         }
         routes.get("domains/:domain_id") { _, context -> V1Beta1.Domain in
             V1Beta1.Domain(try service.get(try context.id("domain_id"), product: api.namespaceKind, region: try context.region(),
-                                           by: try context.requirePrincipal()))
+                                           by: context.principal))
         }
         routes.delete("domains/:domain_id") { _, context -> V1Beta1.Domain in
             V1Beta1.Domain(try service.delete(try context.id("domain_id"), product: api.namespaceKind, region: try context.region(),
-                                              by: try context.requirePrincipal()))
+                                              by: context.principal))
         }
     }
 }
@@ -116,7 +116,7 @@ struct V1Beta1TriggerController {
     let api: TokenAPI
     let service: TriggerService
 
-    func mount(on routes: RouteTable) {
+    func mount(on routes: RouteTable<APIRequestContext>) {
         let argument = api.namespaceKind.applicationArgument
         routes.get("triggers") { request, context -> V1Beta1.ListTriggersResponse in
             let page = try service.list(AttachmentQuery(
@@ -125,7 +125,7 @@ struct V1Beta1TriggerController {
                 namespaceID: try request.queryID("namespace_id"), sourceType: nil, projectIDs: nil,
                 organizationID: WellKnownIdentity.organizationID, page: try request.pageRequest(orders: creationOrders), orderColumn: "name"),
                 projectID: try request.queryID("project_id"), organizationID: try request.queryID("organization_id"),
-                by: try context.requirePrincipal())
+                by: context.principal)
             return .init(triggers: page.items.map { V1Beta1.Trigger($0) }, total_count: page.totalCount)
         }
         routes.post("triggers") { request, context -> V1Beta1.Trigger in
@@ -146,16 +146,16 @@ struct V1Beta1TriggerController {
                 throw ScwError.invalid("scw_sqs_config", .constraint, "exactly one of scw_sqs_config, scw_nats_config and sqs_config must be set")
             }
             let draft = TriggerService.Draft(application: app, name: name, description: body.description ?? "", tags: [], source: source)
-            return V1Beta1.Trigger(try service.create(draft, region: try context.region(), by: try context.requirePrincipal()))
+            return V1Beta1.Trigger(try service.create(draft, region: try context.region(), by: context.principal))
         }
         routes.get("triggers/:trigger_id") { _, context -> V1Beta1.Trigger in
             V1Beta1.Trigger(try service.get(try context.id("trigger_id"), cronsOnly: false, product: api.namespaceKind,
-                                            region: try context.region(), by: try context.requirePrincipal()))
+                                            region: try context.region(), by: context.principal))
         }
         routes.patch("triggers/:trigger_id") { request, context -> V1Beta1.Trigger in
             let body = try await WireJSON.decodeBody(V1Beta1.TriggerRequest.self, from: request, context: context)
             return V1Beta1.Trigger(try service.update(try context.id("trigger_id"), cronsOnly: false, product: api.namespaceKind,
-                                                      region: try context.region(), by: try context.requirePrincipal()) { t in
+                                                      region: try context.region(), by: context.principal) { t in
                 if let name = body.name { t.name = name }
                 if let description = body.description { t.description = description }
                 if let c = body.sqs_config, case .sqs(let region, let endpoint, let queueURL, let accessKey, let secret) = t.source {
@@ -166,7 +166,7 @@ struct V1Beta1TriggerController {
         }
         routes.delete("triggers/:trigger_id") { _, context -> V1Beta1.Trigger in
             V1Beta1.Trigger(try service.delete(try context.id("trigger_id"), cronsOnly: false, product: api.namespaceKind,
-                                               region: try context.region(), by: try context.requirePrincipal()))
+                                               region: try context.region(), by: context.principal))
         }
     }
 }
@@ -175,7 +175,7 @@ struct V1Beta1TriggerController {
 struct V1DomainController {
     let service: DomainService
 
-    func mount(on routes: RouteTable) {
+    func mount(on routes: RouteTable<APIRequestContext>) {
         routes.get("domains") { request, context -> V1.ListDomainsResponse in
             let page = try service.list(AttachmentQuery(
                 region: try context.region(), cronsOnly: nil, product: .container,
@@ -183,7 +183,7 @@ struct V1DomainController {
                 namespaceID: try request.queryID("namespace_id"), sourceType: nil, projectIDs: nil,
                 organizationID: WellKnownIdentity.organizationID, page: try request.pageRequest(orders: hostnameOrders), orderColumn: "hostname"),
                 projectID: try request.queryID("project_id"), organizationID: try request.queryID("organization_id"),
-                by: try context.requirePrincipal())
+                by: context.principal)
             return .init(domains: page.items.map(V1.Domain.init), total_count: page.totalCount)
         }
         routes.post("domains") { request, context -> V1.Domain in
@@ -191,18 +191,18 @@ struct V1DomainController {
             let app = try applicationRef(body.container_id, api: .containers)
             guard let hostname = body.hostname else { throw ScwError.invalid("hostname", .required, "required key not provided") }
             return V1.Domain(try service.create(application: app, hostname: hostname, tags: body.tags ?? [], region: try context.region(),
-                                                by: try context.requirePrincipal()))
+                                                by: context.principal))
         }
         routes.get("domains/:domain_id") { _, context -> V1.Domain in
-            V1.Domain(try service.get(try context.id("domain_id"), product: .container, region: try context.region(), by: try context.requirePrincipal()))
+            V1.Domain(try service.get(try context.id("domain_id"), product: .container, region: try context.region(), by: context.principal))
         }
         routes.patch("domains/:domain_id") { request, context -> V1.Domain in
             let body = try await WireJSON.decodeBody(V1.DomainRequest.self, from: request, context: context)
             return V1.Domain(try service.update(try context.id("domain_id"), tags: body.tags, region: try context.region(),
-                                                by: try context.requirePrincipal()))
+                                                by: context.principal))
         }
         routes.delete("domains/:domain_id") { _, context -> V1.Domain in
-            V1.Domain(try service.delete(try context.id("domain_id"), product: .container, region: try context.region(), by: try context.requirePrincipal()))
+            V1.Domain(try service.delete(try context.id("domain_id"), product: .container, region: try context.region(), by: context.principal))
         }
     }
 }
@@ -213,7 +213,7 @@ struct V1TriggerController {
 
     static let orders: [String: ListOrder] = Dictionary(uniqueKeysWithValues: ListOrder.allCases.map { ($0.rawValue, $0) })
 
-    func mount(on routes: RouteTable) {
+    func mount(on routes: RouteTable<APIRequestContext>) {
         routes.get("triggers") { request, context -> V1.ListTriggersResponse in
             let type = request.query("trigger_type")
             if let type, !["cron", "sqs", "nats"].contains(type) {
@@ -225,7 +225,7 @@ struct V1TriggerController {
                 namespaceID: try request.queryID("namespace_id"), sourceType: type, projectIDs: nil,
                 organizationID: WellKnownIdentity.organizationID, page: try request.pageRequest(orders: Self.orders), orderColumn: "name"),
                 projectID: try request.queryID("project_id"), organizationID: try request.queryID("organization_id"),
-                by: try context.requirePrincipal())
+                by: context.principal)
             return .init(triggers: page.items.map(V1.Trigger.init), total_count: page.totalCount)
         }
         routes.post("triggers") { request, context -> V1.Trigger in
@@ -249,16 +249,16 @@ struct V1TriggerController {
             let draft = TriggerService.Draft(application: app, name: name, description: body.description ?? "", tags: body.tags ?? [],
                                              source: source, httpPath: body.destination_config?.http_path ?? "/",
                                              httpMethod: body.destination_config?.method ?? "post")
-            return V1.Trigger(try service.create(draft, region: try context.region(), by: try context.requirePrincipal()))
+            return V1.Trigger(try service.create(draft, region: try context.region(), by: context.principal))
         }
         routes.get("triggers/:trigger_id") { _, context -> V1.Trigger in
             V1.Trigger(try service.get(try context.id("trigger_id"), cronsOnly: nil, product: .container, region: try context.region(),
-                                       by: try context.requirePrincipal()))
+                                       by: context.principal))
         }
         routes.patch("triggers/:trigger_id") { request, context -> V1.Trigger in
             let body = try await WireJSON.decodeBody(V1.TriggerRequest.self, from: request, context: context)
             return V1.Trigger(try service.update(try context.id("trigger_id"), cronsOnly: nil, product: .container, region: try context.region(),
-                                                 by: try context.requirePrincipal()) { t in
+                                                 by: context.principal) { t in
                 if let name = body.name { t.name = name }
                 if let description = body.description { t.description = description }
                 if let tags = body.tags { t.tags = tags }
@@ -303,7 +303,7 @@ struct V1TriggerController {
         }
         routes.delete("triggers/:trigger_id") { _, context -> V1.Trigger in
             V1.Trigger(try service.delete(try context.id("trigger_id"), cronsOnly: nil, product: .container, region: try context.region(),
-                                          by: try context.requirePrincipal()))
+                                          by: context.principal))
         }
     }
 }

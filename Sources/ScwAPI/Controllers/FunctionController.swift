@@ -9,7 +9,7 @@ struct FunctionController {
     let service: FunctionService
 
     /// Mounts the routes on the `/functions/v1beta1/regions/{region}` group.
-    func mount(on routes: RouteTable) {
+    func mount(on routes: RouteTable<APIRequestContext>) {
         routes.get("functions", list)
         routes.post("functions", create)
         routes.get("functions/:function_id", get)
@@ -27,7 +27,7 @@ struct FunctionController {
     }
 
     /// Mounts the pre-signed URL targets on the `/_mock` group (no API key: the URL's token is the authorisation, like S3).
-    func mountStorage(on routes: RouteTable) {
+    func mountStorage(on routes: RouteTable<ScwRequestContext>) {
         routes.put("uploads/functions/:function_id") { request, context -> Response in
             try await receiveUpload(request, context: context)
         }
@@ -73,12 +73,12 @@ struct FunctionController {
         return response
     }
 
-    @Sendable func list(_ request: Request, context: ScwRequestContext) async throws -> V1Beta1.ListFunctionsResponse {
+    @Sendable func list(_ request: Request, context: APIRequestContext) async throws -> V1Beta1.ListFunctionsResponse {
         let page = try service.list(request, context: context)
         return .init(functions: page.items.map { .init($0, written: false) }, total_count: page.totalCount)
     }
 
-    @Sendable func create(_ request: Request, context: ScwRequestContext) async throws -> V1Beta1.Function {
+    @Sendable func create(_ request: Request, context: APIRequestContext) async throws -> V1Beta1.Function {
         let body = try await WireJSON.decodeBody(V1Beta1.FunctionRequest.self, from: request, context: context)
         let namespaceID: NamespaceID = try requiredBodyID(body.namespace_id, argument: "namespace_id")
         guard let name = body.name else { throw ScwError.invalid("name", .required, "required key not provided") }
@@ -87,41 +87,41 @@ struct FunctionController {
             throw ScwError.invalid("secret_environment_variables.\(missing.key).value", .required, "a secret needs a value")
         }
         return .init(try await service.create(namespaceID: namespaceID, name: name, patch: patch, region: try context.region(),
-                                              by: try context.requirePrincipal()), written: true)
+                                              by: context.principal), written: true)
     }
 
-    @Sendable func get(_ request: Request, context: ScwRequestContext) async throws -> V1Beta1.Function {
-        .init(try service.get(try context.id("function_id"), region: try context.region(), by: try context.requirePrincipal()), written: false)
+    @Sendable func get(_ request: Request, context: APIRequestContext) async throws -> V1Beta1.Function {
+        .init(try service.get(try context.id("function_id"), region: try context.region(), by: context.principal), written: false)
     }
 
-    @Sendable func update(_ request: Request, context: ScwRequestContext) async throws -> V1Beta1.Function {
+    @Sendable func update(_ request: Request, context: APIRequestContext) async throws -> V1Beta1.Function {
         let id: FunctionID = try context.id("function_id")
         let region = try context.region()
         let body = try await WireJSON.decodeBody(V1Beta1.FunctionRequest.self, from: request, context: context)
-        return .init(try await service.update(id, patch: try body.patch(), region: region, by: try context.requirePrincipal()), written: true)
+        return .init(try await service.update(id, patch: try body.patch(), region: region, by: context.principal), written: true)
     }
 
-    @Sendable func deploy(_ request: Request, context: ScwRequestContext) async throws -> V1Beta1.Function {
-        .init(try await service.deploy(try context.id("function_id"), region: try context.region(), by: try context.requirePrincipal()), written: true)
+    @Sendable func deploy(_ request: Request, context: APIRequestContext) async throws -> V1Beta1.Function {
+        .init(try await service.deploy(try context.id("function_id"), region: try context.region(), by: context.principal), written: true)
     }
 
-    @Sendable func delete(_ request: Request, context: ScwRequestContext) async throws -> V1Beta1.Function {
-        .init(try await service.delete(try context.id("function_id"), region: try context.region(), by: try context.requirePrincipal()), written: true)
+    @Sendable func delete(_ request: Request, context: APIRequestContext) async throws -> V1Beta1.Function {
+        .init(try await service.delete(try context.id("function_id"), region: try context.region(), by: context.principal), written: true)
     }
 
-    @Sendable func uploadURL(_ request: Request, context: ScwRequestContext) async throws -> V1Beta1.PresignedURL {
+    @Sendable func uploadURL(_ request: Request, context: APIRequestContext) async throws -> V1Beta1.PresignedURL {
         let id: FunctionID = try context.id("function_id")
         let raw = request.query("content_length")
         guard raw == nil || Int(raw!) != nil else { throw ScwError.invalid("content_length", .format, "content_length must be a whole number") }
         let length = raw.flatMap { Int($0) }
-        let token = try service.uploadGrant(id, contentLength: length, region: try context.region(), by: try context.requirePrincipal())
+        let token = try service.uploadGrant(id, contentLength: length, region: try context.region(), by: context.principal)
         return .init(url: "\(baseURL)/_mock/uploads/functions/\(id.rawValue)?token=\(token)",
                      headers: ["content-length": [String(length ?? 0)], "content-type": ["application/octet-stream"]])
     }
 
-    @Sendable func downloadURL(_ request: Request, context: ScwRequestContext) async throws -> V1Beta1.PresignedURL {
+    @Sendable func downloadURL(_ request: Request, context: APIRequestContext) async throws -> V1Beta1.PresignedURL {
         let id: FunctionID = try context.id("function_id")
-        let token = try service.downloadGrant(id, region: try context.region(), by: try context.requirePrincipal())
+        let token = try service.downloadGrant(id, region: try context.region(), by: context.principal)
         return .init(url: "\(baseURL)/_mock/downloads/functions/\(id.rawValue)?token=\(token)", headers: [:])
     }
 

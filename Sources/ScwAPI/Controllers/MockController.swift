@@ -60,7 +60,7 @@ struct MockController {
     }
 
     /// Mounts the routes on the `/_mock` group.
-    func mount(on routes: RouteTable) {
+    func mount(on routes: RouteTable<ScwRequestContext>) {
         // Described once, on the first call (the route list is complete by then): health is polled in loops.
         let described = Mutex<[String]?>(nil)
         routes.get("health") { _, _ in

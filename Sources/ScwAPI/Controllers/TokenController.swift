@@ -14,7 +14,7 @@ struct TokenController {
     var applicationArgument: String { api.namespaceKind.applicationArgument }
 
     /// Mounts the routes on a `/…/v1beta1/regions/{region}` group.
-    func mount(on routes: RouteTable) {
+    func mount(on routes: RouteTable<APIRequestContext>) {
         routes.post("tokens", create)
         routes.get("tokens", list)
         routes.get("tokens/:token_id", get)
@@ -22,7 +22,7 @@ struct TokenController {
         routes.get("issue-jwt", issueJWT)
     }
 
-    @Sendable func create(_ request: Request, context: ScwRequestContext) async throws -> EditedResponse<V1Beta1.Token> {
+    @Sendable func create(_ request: Request, context: APIRequestContext) async throws -> EditedResponse<V1Beta1.Token> {
         let body = try await WireJSON.decodeBody(V1Beta1.CreateTokenRequest.self, from: request, context: context)
         let appID = body.applicationID(api)
         let issued = try await service.create(
@@ -30,12 +30,12 @@ struct TokenController {
             request: .init(namespaceID: try bodyID(body.namespace_id, argument: "namespace_id"),
                            applicationID: try appID.map { try validatedApplicationID($0) }, description: body.description,
                            expiresAt: body.expires_at),
-            by: try context.requirePrincipal())
+            by: context.principal)
         return Self.dated(.init(issued.token, disclosure: .issued(jwt: issued.jwt, publicKey: issued.publicKeyPEM), status: "creating"),
                           at: issued.token.createdAt)
     }
 
-    @Sendable func issueJWT(_ request: Request, context: ScwRequestContext) async throws -> EditedResponse<V1Beta1.Token> {
+    @Sendable func issueJWT(_ request: Request, context: APIRequestContext) async throws -> EditedResponse<V1Beta1.Token> {
         // The 2021 docs' query form; the serverless framework plugin sent `expiration_date`. Either API takes
         // `namespace_id`, `container_id` or `function_id` of both products: Scaleway's "Restricting
         // access to a container" page issues a containers namespace's token through the functions API.
@@ -54,7 +54,7 @@ struct TokenController {
             request: .init(namespaceID: try request.queryID("namespace_id"), applicationID: application?.id,
                            description: nil, expiresAt: request.query("expires_at") ?? request.query("expiration_date"),
                            applicationAPI: application?.api),
-            by: try context.requirePrincipal())
+            by: context.principal)
         return Self.dated(.init(issued.token, disclosure: .issued(jwt: issued.jwt, publicKey: issued.publicKeyPEM), status: "ready"),
                           at: issued.token.createdAt)
     }
@@ -74,22 +74,22 @@ struct TokenController {
         return String(decoding: buffer.prefix(count).map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
-    @Sendable func get(_ request: Request, context: ScwRequestContext) async throws -> V1Beta1.Token {
-        let token = try service.get(try context.id("token_id"), api: api, region: try context.region(), by: try context.requirePrincipal())
+    @Sendable func get(_ request: Request, context: APIRequestContext) async throws -> V1Beta1.Token {
+        let token = try service.get(try context.id("token_id"), api: api, region: try context.region(), by: context.principal)
         return .init(token, disclosure: .hidden, status: token.status(at: clock.now()))
     }
 
-    @Sendable func list(_ request: Request, context: ScwRequestContext) async throws -> V1Beta1.ListTokensResponse {
+    @Sendable func list(_ request: Request, context: APIRequestContext) async throws -> V1Beta1.ListTokensResponse {
         let page = try service.list(
             api: api, region: try context.region(), namespaceID: try request.queryID("namespace_id"),
             applicationID: try request.query(applicationArgument).map { try validatedApplicationID($0) },
-            page: try request.pageRequest(orders: creationOrders), by: try context.requirePrincipal())
+            page: try request.pageRequest(orders: creationOrders), by: context.principal)
         let now = clock.now()
         return .init(tokens: page.items.map { .init($0, disclosure: .hidden, status: $0.status(at: now)) }, total_count: page.totalCount)
     }
 
-    @Sendable func delete(_ request: Request, context: ScwRequestContext) async throws -> V1Beta1.Token {
-        let token = try service.delete(try context.id("token_id"), api: api, region: try context.region(), by: try context.requirePrincipal())
+    @Sendable func delete(_ request: Request, context: APIRequestContext) async throws -> V1Beta1.Token {
+        let token = try service.delete(try context.id("token_id"), api: api, region: try context.region(), by: context.principal)
         return .init(token, disclosure: .deleted, status: "deleting")
     }
 

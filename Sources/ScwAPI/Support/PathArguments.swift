@@ -2,7 +2,7 @@ import Hummingbird
 import ScwDomain
 
 /// Reading and validating path and query arguments, with Scaleway-shaped errors naming the argument.
-extension ScwRequestContext {
+extension RequestContext {
     /// The `{region}` path segment.
     func region() throws -> Region {
         let raw = parameters.get("region") ?? ""

@@ -23,9 +23,27 @@ public struct ScwRequestContext: RequestContext {
     public var requestDecoder: JSONDecoder { WireJSON.decoder }
     public var responseEncoder: JSONEncoder { WireJSON.encoder }
 
-    /// The caller; only absent on routes that are not behind `AuthMiddleware` (a wiring bug, hence a 500).
-    func requirePrincipal() throws -> Principal {
-        guard let principal else { throw HTTPError(.internalServerError) }
-        return principal
+}
+
+/// The context of every API route: the same, with the caller known. The API groups convert to it after
+/// `AuthMiddleware`, so a handler cannot run without a principal: an API route that is not behind the middleware has no
+/// principal to convert, and answers as a request without a key does.
+public struct APIRequestContext: ChildRequestContext {
+    public var coreContext: CoreRequestContextStorage
+    /// The authenticated API key's principal.
+    public let principal: Principal
+    /// The client's IP address.
+    public let remoteIP: String?
+
+    public init(context: ScwRequestContext) throws {
+        guard let principal = context.principal else { throw ScwError.deniedAuthentication(.invalidArgument) }
+        // The parent's storage as it is: the router has already put the path's parameters there.
+        self.coreContext = context.coreContext
+        self.principal = principal
+        self.remoteIP = context.remoteIP
     }
+
+    public var maxUploadSize: Int { WireJSON.maxBodyBytes }
+    public var requestDecoder: JSONDecoder { WireJSON.decoder }
+    public var responseEncoder: JSONEncoder { WireJSON.encoder }
 }

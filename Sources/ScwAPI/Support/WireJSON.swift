@@ -21,7 +21,7 @@ public enum WireJSON {
 
     /// Decodes a JSON object body into `T`, turning every failure into Scaleway's `invalid_arguments`.
     /// Any content type is accepted (the SDKs send `application/json` with or without a charset).
-    static func decodeBody<T: Decodable>(_ type: T.Type, from request: Request, context: ScwRequestContext) async throws -> T {
+    static func decodeBody<T: Decodable>(_ type: T.Type, from request: Request, context: some RequestContext) async throws -> T {
         let buffer: ByteBuffer
         do {
             buffer = try await request.body.collect(upTo: maxBodyBytes)
