@@ -113,48 +113,45 @@ public struct ApplicationService<A: StoredApplication>: Sendable {
         guard let existing = try database.application(A.self, id: id), existing.region == region else { throw .notFound(A.kind, id: id.rawValue) }
         try Self.authorize(principal, existing, action: "write")
         let fresh = await SecretsUpdate.hash(patch.secrets, profile: patch.hashProfile, cost: settings.secretHashCost)
-        let now = clock.now()
-        let settles = settlement(now)
-        let principalCopy = principal
-        let effects = Mutex<[ApplicationLifecycle.Effect]>([])
-        guard let updated = try database.updateApplication(A.self, id: id, { app, ns in
-            guard app.region == region else { throw ScwError.notFound(A.kind, id: id.rawValue) }
-            try Self.authorize(principalCopy, app, action: "write")
-            app = app.observed(at: now)
-            let spec = patch.applied(to: app.spec, creating: false)
-            let problems = A.problems(spec, in: ns)
+        return try await transition(id, .configurationChanged, region: region, by: principal, check: { app, ns in
+            let problems = A.problems(patch.applied(to: app.spec, creating: false), in: ns)
             if !problems.isEmpty { throw ScwError.invalidArguments(problems) }
-            let transition = ApplicationLifecycle.apply(.configurationChanged, to: app.phase)
-            if transition.refused { throw ScwError.transientState(A.kind, id: id.rawValue, currentState: app.phase.rawValue) }
-            effects.withLock { $0 = transition.effects }
+        }, change: { app in
             let secrets = SecretsUpdate.apply(patch.secrets, to: app.secrets, fresh: fresh)
             let secretValues = SecretsUpdate.applyPlain(patch.secrets, to: app.secretValues)
             // A merge can go past the limits each request keeps to (throwing rolls the transaction back).
             let secretProblems = SecretsUpdate.resultProblems(patch.secrets, secrets, plain: secretValues)
             if !secretProblems.isEmpty { throw ScwError.invalidArguments(secretProblems) }
-            app.spec = spec
+            app.spec = patch.applied(to: app.spec, creating: false)
             app.secrets = secrets
             app.secretValues = secretValues
-            try Self.apply(transition, to: &app, settles: settles)
-            app.updatedAt = now
-        }) else { throw .notFound(A.kind, id: id.rawValue) }
-        await perform(effects.withLock { $0 }, on: updated)
-        return updated
+        })
     }
 
     /// `deploy` (v1beta1) / `redeploy` (v1): 409 `transient_state` while a deploy is running.
     public func deploy(_ id: Identifier<A.Tag>, region: Region, by principal: Principal) async throws(ScwError) -> A {
+        try await transition(id, .deployRequested, region: region, by: principal)
+    }
+
+    /// One lifecycle event on a stored application, in one transaction: the region and the caller's rights checked
+    /// again, the pending deploy settled, `check` (the request's own rules), the transition (a refused one is a 409
+    /// `transient_state`), `change`, the transition's in-row effects; the other effects once committed.
+    private func transition(_ id: Identifier<A.Tag>, _ event: ApplicationLifecycle.Event, region: Region, by principal: Principal,
+                            check: @escaping @Sendable (A, Namespace) throws -> Void = { _, _ in },
+                            change: @escaping @Sendable (inout A) throws -> Void = { _ in }) async throws(ScwError) -> A {
         let now = clock.now()
         let settles = settlement(now)
-        let principalCopy = principal
         let effects = Mutex<[ApplicationLifecycle.Effect]>([])
-        guard let updated = try database.updateApplication(A.self, id: id, { app, _ in
+        guard let updated = try database.updateApplication(A.self, id: id, { app, ns in
             guard app.region == region else { throw ScwError.notFound(A.kind, id: id.rawValue) }
-            try Self.authorize(principalCopy, app, action: "write")
+            try Self.authorize(principal, app, action: "write")
             app = app.observed(at: now)
-            let transition = ApplicationLifecycle.apply(.deployRequested, to: app.phase)
-            try Self.apply(transition, to: &app, settles: settles)
+            try check(app, ns)
+            let transition = ApplicationLifecycle.apply(event, to: app.phase)
+            if transition.refused { throw ScwError.transientState(A.kind, id: id.rawValue, currentState: app.phase.rawValue) }
             effects.withLock { $0 = transition.effects }
+            try change(&app)
+            try Self.apply(transition, to: &app, settles: settles)
             app.updatedAt = now
         }) else { throw .notFound(A.kind, id: id.rawValue) }
         await perform(effects.withLock { $0 }, on: updated)
