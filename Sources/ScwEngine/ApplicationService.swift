@@ -88,9 +88,11 @@ public struct ApplicationService<A: StoredApplication>: Sendable {
 
     /// An application in `region`, as its reader sees it now.
     public func get(_ id: Identifier<A.Tag>, region: Region, by principal: Principal) throws(ScwError) -> A {
-        guard let app = try database.application(A.self, id: id), app.region == region else { throw .notFound(A.kind, id: id.rawValue) }
+        let now = clock.now()
+        guard let app = try database.application(A.self, id: id) ?? settings.deletions.value(A.self, kind: A.kind, id: id.rawValue, now: now),
+              app.region == region else { throw .notFound(A.kind, id: id.rawValue) }
         try Self.authorize(principal, app, action: "read")
-        return app.observed(at: clock.now())
+        return app.observed(at: now)
     }
 
     /// One page of the principal's applications of this kind.
@@ -165,9 +167,11 @@ public struct ApplicationService<A: StoredApplication>: Sendable {
             guard app.region == region else { throw ScwError.notFound(A.kind, id: id.rawValue) }
             try Self.authorize(principalCopy, app, action: "write")
         }) else { throw .notFound(A.kind, id: id.rawValue) }
-        var shown = deleted.observed(at: clock.now())
+        let now = clock.now()
+        var shown = deleted.observed(at: now)
         let transition = ApplicationLifecycle.apply(.deleteRequested, to: shown.phase)
         shown.phase = transition.phase
+        settings.deletions.keep(shown, kind: A.kind, id: id.rawValue, now: now, until: settings.deletionEnds(now))
         await perform(transition.effects, on: shown)
         return shown
     }

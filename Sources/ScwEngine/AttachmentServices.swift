@@ -83,13 +83,15 @@ public struct TriggerService: Sendable {
 
     /// A trigger as its reader sees it; `kind` picks what the route serves (crons, non-cron triggers, or any).
     public func get(_ id: TriggerID, cronsOnly: Bool?, product: NamespaceKind, region: Region, by principal: Principal) throws(ScwError) -> Trigger {
-        guard let t = try database.trigger(id: id), Self.matches(t, cronsOnly: cronsOnly, product: product, region: region) else {
+        let now = clock.now()
+        guard let t = try database.trigger(id: id) ?? settings.deletions.value(Trigger.self, kind: .trigger, id: id.rawValue, now: now),
+              Self.matches(t, cronsOnly: cronsOnly, product: product, region: region) else {
             throw .notFound(cronsOnly == true ? .cron : .trigger, id: id.rawValue)
         }
         guard principal.may(access: t.projectID, of: t.organizationID) else {
             throw .permissionsDenied([PermissionDetail(action: "read", resource: "trigger")])
         }
-        return t.observed(at: clock.now())
+        return t.observed(at: now)
     }
 
     /// One page of triggers; `projectID` / `organizationID` are the list filters the SDKs send (403 outside the key's scope,
@@ -144,9 +146,11 @@ public struct TriggerService: Sendable {
                 throw ScwError.permissionsDenied([PermissionDetail(action: "write", resource: "trigger")])
             }
         }) else { throw .notFound(cronsOnly == true ? .cron : .trigger, id: id.rawValue) }
-        var shown = deleted.observed(at: clock.now())
+        let now = clock.now()
+        var shown = deleted.observed(at: now)
         if shown.phase != .ready { shown.credentialID = nil }  // never shown: the platform had not made it yet
         shown.phase = .deleting
+        settings.deletions.keep(shown, kind: .trigger, id: id.rawValue, now: now, until: settings.deletionEnds(now))
         return shown
     }
 
@@ -224,7 +228,9 @@ public struct DomainService: Sendable {
 
     /// A domain as its reader sees it.
     public func get(_ id: DomainID, product: NamespaceKind, region: Region, by principal: Principal) throws(ScwError) -> CustomDomain {
-        guard let d = try database.domain(id: id), Self.matches(d, product: product, region: region) else {
+        let now = clock.now()
+        guard let d = try database.domain(id: id) ?? settings.deletions.value(CustomDomain.self, kind: .domain, id: id.rawValue, now: now),
+              Self.matches(d, product: product, region: region) else {
             throw .notFound(.domain, id: id.rawValue)
         }
         guard principal.may(access: d.projectID, of: d.organizationID) else {
@@ -273,8 +279,10 @@ public struct DomainService: Sendable {
                 throw ScwError.permissionsDenied([PermissionDetail(action: "write", resource: "domain")])
             }
         }) else { throw .notFound(.domain, id: id.rawValue) }
-        var shown = deleted.observed(at: clock.now())
+        let now = clock.now()
+        var shown = deleted.observed(at: now)
         shown.phase = .deleting
+        settings.deletions.keep(shown, kind: .domain, id: id.rawValue, now: now, until: settings.deletionEnds(now))
         return shown
     }
 

@@ -18,6 +18,12 @@ public struct EngineSettings: Sendable {
     /// Argon2id parameters of new secret hashes (`--secret-hash-cost`): Scaleway's, or cheap ones for test suites.
     public var secretHashCost: SecretHashCost
 
+    /// What was deleted within the last transition delay, still readable by id as `deleting`.
+    public let deletions = DeletionWindow()
+
+    /// When a deletion made at `now` stops being readable.
+    func deletionEnds(_ now: Timestamp) -> Timestamp { now.adding(nanoseconds: transitionDelayNanoseconds) }
+
     /// Creates settings.
     public init(transitionDelayNanoseconds: Int64 = 0, publicDomain: String? = nil, quotas: Quotas = Quotas(),
                 secretHashCost: SecretHashCost = .scaleway) {

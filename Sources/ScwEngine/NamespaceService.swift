@@ -80,11 +80,13 @@ public struct NamespaceService: Sendable {
 
     /// A namespace of `kind` in `region`, as its reader sees it now.
     public func get(_ id: NamespaceID, kind: NamespaceKind, region: Region, by principal: Principal) throws(ScwError) -> Namespace {
-        guard let ns = try database.namespace(id: id), ns.kind == kind, ns.region == region else {
+        let now = clock.now()
+        guard let ns = try database.namespace(id: id) ?? settings.deletions.value(Namespace.self, kind: .namespace, id: id.rawValue, now: now),
+              ns.kind == kind, ns.region == region else {
             throw .notFound(.namespace, id: id.rawValue)
         }
         try authorize(principal, ns, action: "read")
-        return ns.observed(at: clock.now())
+        return ns.observed(at: now)
     }
 
     /// One page of the namespaces the principal may see, filtered as asked.
@@ -150,8 +152,10 @@ public struct NamespaceService: Sendable {
         }) else { throw .notFound(.namespace, id: id.rawValue) }
         keys.forget(id)
         for app in applications { await runtime?.stop(app) }
-        var shown = deleted.observed(at: clock.now())
+        let now = clock.now()
+        var shown = deleted.observed(at: now)
         shown.phase = ResourceLifecycle.apply(.deleteRequested, to: shown.phase).phase
+        settings.deletions.keep(shown, kind: .namespace, id: id.rawValue, now: now, until: settings.deletionEnds(now))
         return shown
     }
 

@@ -179,7 +179,7 @@ public struct TokenService: Sendable {
                 throw ScwError.permissionsDenied([PermissionDetail(action: "write", resource: "token")])
             }
         }) else {
-            // Spec section 11 (recorded quirk): deleting a functions token id on the containers endpoint answers
+            // A recorded Scaleway quirk: deleting a functions token id on the containers endpoint answers
             // "Container was not found".
             if api == .containers, try database.token(id: id, api: .functions) != nil { throw .notFound(.container, id: id.rawValue) }
             throw .notFound(.token, id: id.rawValue)

@@ -62,7 +62,8 @@ public func buildApplication(
 
     let authenticator = try Authenticator(database: database, clock: clock)
     let admin = Administration(database: database, configuration: configuration, namespaces: namespaces, authenticator: authenticator,
-                               keys: keyRing, runtime: runtime, services: seedServices, clock: clock, seeded: seeded)
+                               keys: keyRing, runtime: runtime, services: seedServices, clock: clock,
+                               deletions: settings.deletions, seeded: seeded)
     let gateway = GatewayService(database: database, keys: keyRing, clock: clock, authenticator: authenticator, runtime: runtime,
                                  mode: configuration.privateAuth)
     var services = APIServices(
@@ -122,11 +123,15 @@ final class Administration: MockAdministration {
     let runtime: RuntimeCoordinator
     let services: SeedLoader.Services
     let clock: MockClock
+    /// Deletions still readable as `deleting`: a reset forgets them with everything else.
+    let deletions: DeletionWindow
     /// The seeded state (taken at start, or by the first reset); resets restore it in about a millisecond.
     let seeded: Mutex<StoreCopy?>
 
     init(database: AppDatabase, configuration: MockConfiguration, namespaces: NamespaceService, authenticator: Authenticator,
-         keys: KeyRing, runtime: RuntimeCoordinator, services: SeedLoader.Services, clock: MockClock, seeded: StoreCopy?) {
+         keys: KeyRing, runtime: RuntimeCoordinator, services: SeedLoader.Services, clock: MockClock, deletions: DeletionWindow,
+         seeded: StoreCopy?) {
+        self.deletions = deletions
         self.database = database
         self.configuration = configuration
         self.namespaces = namespaces
@@ -147,6 +152,7 @@ final class Administration: MockAdministration {
         // after the reset, whichever path below runs (the copy holds none of them; a wipe cascades from namespaces).
         let keptKeys = try database.allNamespaceKeys()
         keys.forgetAll()
+        deletions.removeAll()
         clock.resetOffset()
         runtime.resetMappings()
         if !toEmpty, let copy = seeded.withLock({ $0 }) {

@@ -10,7 +10,7 @@ import Testing
 @Suite struct QuotaTests {
     static let c1 = "/containers/v1/regions/fr-par"
 
-    /// Spec section 11: 403 `{"details":[{"resource","quota","current"}],"message":…,"type":"quotas_exceeded"}`, the same
+    /// Scaleway's quota error, as recorded: 403 `{"details":[{"resource","quota","current"}],"message":…,"type":"quotas_exceeded"}`, the same
     /// typed body in every API (v1beta1's untyped wording is for 404s and conflicts only).
     @Test(arguments: [ErrorDialect.containersV1Beta1, .functionsV1Beta1, .containersV1, .mock])
     func quotaErrorIsScalewaysBodyInEveryDialect(_ dialect: ErrorDialect) throws {

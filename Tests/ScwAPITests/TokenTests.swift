@@ -51,7 +51,7 @@ import Testing
             let id = token["id"] as! String
             #expect(token["expires_at"] is NSNull)
             #expect(try await client.call(.get, "\(Self.c1b)/tokens/\(id)").text == #"{"message":"Token was not found"}"#)
-            // Spec section 11 quirk: DELETE of a functions token id on the containers endpoint names the container.
+            // A recorded Scaleway quirk: DELETE of a functions token id on the containers endpoint names the container.
             #expect(try await client.call(.delete, "\(Self.c1b)/tokens/\(id)").text == #"{"message":"Container was not found"}"#)
             #expect(try await client.call(.get, "\(Self.f1b)/tokens/\(id)").json["status"] as? String == "ready")
             // A function namespace cannot get a containers token.

@@ -61,7 +61,7 @@ enum Forge {
         let payload = String(decoding: Base64URL.decode(parts[1])!, as: UTF8.self)
         #expect(payload == #"{"application_claim":[{"namespace_id":"eefd9007-0000-4000-8000-000000000001","application_id":""}],"version":2,"aud":"functions","exp":1778078531,"jti":"35a4f101-7328-4554-9da7-1ec9eb8411c9","iat":1777992131,"iss":"SCALEWAY","nbf":1777992131,"sub":"token"}"#)
         #expect(Base64URL.decode(parts[2])!.count == 512)
-        // Spec section 12: a namespace token with exp is 1063 characters; a container token without exp 1040.
+        // As recorded from Scaleway: a namespace token with exp is 1063 characters; a container token without exp 1040.
         #expect(token.count == 1063)
         let appToken = try TokenSigner.sign(Self.claims(ns: "", app: Self.app), with: key)
         #expect(appToken.count == 1040)

@@ -293,7 +293,11 @@ def test_delete_while_transient(slow_server):
     r = srv.delete(ns_path("cb", ns_id=ns["id"]))
     assert r.status_code == 200, r.text
     assert r.json()["status"] == "deleting"
+    # As on Scaleway, the deletion reads as `deleting` for the transition delay, then 404 (test_deleting.py has every
+    # resource).
     r = srv.get(ns_path("cb", ns_id=ns["id"]))
+    assert (r.status_code, r.json()["status"]) == (200, "deleting")
+    r, _ = poll_until(lambda: srv.get(ns_path("cb", ns_id=ns["id"])), lambda resp: resp.status_code == 404, DELAY + 3)
     assert (r.status_code, r.json()) == (404, not_found_body("cb", ns["id"]))
 
 

@@ -470,7 +470,7 @@ def test_issue_jwt_for_a_real_function(server, nss):
 
 
 def test_iat_equals_the_response_date(server, nss):
-    """Spec section 12: `iat` is the response's `Date` (Hummingbird's own Date is cached and lags up to a second)."""
+    """Scaleway's tokens: `iat` is the response's `Date` (Hummingbird's own Date is cached and lags up to a second)."""
     from email.utils import parsedate_to_datetime
 
     for i in range(20):
