@@ -118,8 +118,12 @@ import Testing
                 }
             }
             #expect(accepted > 0 && conforming == accepted)
-            // Reads of what was created conform too.
+            // Reads of what was created conform too; `plain` has no startup probe (`"startup_probe": null`).
+            let plain = try await client.call(.post, "\(c1)/containers", json: """
+                {"namespace_id":"\(containerNamespace)","name":"plain","image":"nginx:latest"}
+                """).json["id"] as! String
             for (path, get) in [("\(c1)/containers/\(container)", "/containers/v1/regions/:region/containers/:container_id"),
+                                ("\(c1)/containers/\(plain)", "/containers/v1/regions/:region/containers/:container_id"),
                                 ("/containers/v1beta1/regions/fr-par/containers/\(container)",
                                  "/containers/v1beta1/regions/:region/containers/:container_id"),
                                 ("\(c1)/namespaces", "/containers/v1/regions/:region/namespaces"),
@@ -261,9 +265,19 @@ import Testing
 /// documented properties only, required ones present, items, map values, and for property-less `oneOf` one alternative.
 enum Conformance {
     static func problems(_ value: Any, _ schema: [String: Any], path: String) -> [String] {
+        if schema["type"] == nil, let alternatives = schema["oneOf"] as? [[String: Any]] {
+            // "This, or that": exactly one alternative.
+            let matching = alternatives.filter { Self.problems(value, $0, path: path).isEmpty }.count
+            return matching == 1 ? [] : ["\(path) matches \(matching) of the alternatives, not exactly one"]
+        }
         let types = (schema["type"] as? [String]) ?? (schema["type"] as? String).map { [$0] } ?? []
         guard types.contains(where: { matches(value, $0) }) else { return ["\(path) is \(type(of: value)), not \(types)"] }
         var problems: [String] = []
+        // Alternatives apply to whatever the value is (a null included), as JSON Schema's `oneOf` does.
+        if let alternatives = schema["oneOf"] as? [[String: Any]],
+           !alternatives.contains(where: { Self.problems(value, $0, path: path).isEmpty }) {
+            problems.append("\(path) matches no alternative")
+        }
         if let object = value as? [String: Any] {
             if let properties = schema["properties"] as? [String: [String: Any]] {
                 for (key, child) in object {
@@ -275,8 +289,6 @@ enum Conformance {
                 }
             } else if let values = schema["additionalProperties"] as? [String: Any] {
                 for (key, child) in object { problems += Self.problems(child, values, path: "\(path).\(key)") }
-            } else if let alternatives = schema["oneOf"] as? [[String: Any]] {
-                if !alternatives.contains(where: { Self.problems(value, $0, path: path).isEmpty }) { problems.append("\(path) matches no alternative") }
             }
             for key in (schema["required"] as? [String]) ?? [] where object[key] == nil { problems.append("\(path).\(key) is missing") }
         } else if let array = value as? [Any], let items = schema["items"] as? [String: Any] {

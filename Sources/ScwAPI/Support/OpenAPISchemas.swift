@@ -78,7 +78,10 @@ final class JSONSchema: Encodable, Sendable {
 
     /// The same schema also accepting JSON null.
     var orNull: JSONSchema {
-        JSONSchema(types: types + ["null"], format: format, enum: self.enum, pattern: pattern, minLength: minLength,
+        // A schema whose members exclude each other (`oneOf`, e.g. a probe's `http` or `tcp`) cannot simply add "null"
+        // to its types: a null would still have to match one of those members. It becomes "this, or null" instead.
+        if oneOf != nil { return JSONSchema(types: [], oneOf: [self, JSONSchema(types: ["null"])]) }
+        return JSONSchema(types: types + ["null"], format: format, enum: self.enum, pattern: pattern, minLength: minLength,
                    maxLength: maxLength, minimum: minimum, maximum: maximum, properties: properties, required: required,
                    additionalProperties: additionalProperties, propertyNames: propertyNames, maxProperties: maxProperties, items: items,
                    maxItems: maxItems, oneOf: oneOf, description: description)
@@ -91,7 +94,7 @@ final class JSONSchema: Encodable, Sendable {
 
     func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
-        if types.count == 1 { try c.encode(types[0], forKey: .type) } else { try c.encode(types, forKey: .type) }
+        if types.count == 1 { try c.encode(types[0], forKey: .type) } else if !types.isEmpty { try c.encode(types, forKey: .type) }
         try c.encodeIfPresent(format, forKey: .format)
         try c.encodeIfPresent(self.enum, forKey: .enum)
         try c.encodeIfPresent(pattern, forKey: .pattern)
