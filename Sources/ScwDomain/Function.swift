@@ -66,16 +66,6 @@ extension Function: Application {
         self.init(id: id, core: core, spec: spec, hasCode: false)
     }
 
-    /// A stored function.
-    public init(id: FunctionID, namespaceID: NamespaceID, name: String, region: Region, projectID: ProjectID, organizationID: OrganizationID,
-                spec: FunctionSpec, secrets: [HashedSecret], phase: ApplicationPhase, settlesAt: Timestamp, errorMessage: String?,
-                readyAt: Timestamp?, domainName: String, hasCode: Bool, createdAt: Timestamp, updatedAt: Timestamp) {
-        self.init(id: id, namespaceID: namespaceID, name: name, region: region, projectID: projectID, organizationID: organizationID,
-                  spec: spec, secrets: secrets, phase: phase, settlesAt: settlesAt, errorMessage: errorMessage, readyAt: readyAt,
-                  domainName: domainName, createdAt: createdAt, updatedAt: updatedAt)
-        self.hasCode = hasCode
-    }
-
     /// A function is created for a runtime; its handler defaults to the runtime's.
     public static func defaults(name: String, namespace: Namespace, patch: FunctionPatch) throws(ScwError) -> FunctionSpec {
         guard let runtime = patch.runtime else { throw .invalid("runtime", .required, "runtime is required") }

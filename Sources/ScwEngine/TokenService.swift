@@ -102,8 +102,8 @@ public struct TokenService: Sendable {
             }
             namespace = ns
             scope = .namespace(nsID)
-        } else if let id = request.applicationID.flatMap(ContainerID.init)?.rawValue, let ref = try database.applicationRef(id: id),
-                  ref.namespaceKind == appAPI.namespaceKind, let app = try database.application(ref), app.region == region,
+        } else if let id = request.applicationID.flatMap(ContainerID.init)?.rawValue, let app = try database.application(id: id),
+                  app.ref.namespaceKind == appAPI.namespaceKind, app.region == region,
                   let ns = try database.namespace(id: app.namespaceID) {
             namespace = ns
             scope = .application(id)
@@ -216,7 +216,7 @@ public struct TokenService: Sendable {
             return (ns, nil)
         }
         let raw = request.applicationID ?? ""
-        if let id = ContainerID(raw)?.rawValue, let ref = try database.applicationRef(id: id), let app = try database.application(ref),
+        if let id = ContainerID(raw)?.rawValue, let app = try database.application(id: id),
            let ns = try database.namespace(id: app.namespaceID) { return (ns, id) }
         throw .notFound(api.applicationKind, id: raw)
     }

@@ -102,14 +102,18 @@ struct ApplicationRow<A: StoredApplication>: FetchableRecord, PersistableRecord,
     }
 
     /// JSON columns hold text, as GRDB's Codable records wrote them.
-    private static func json<T: Decodable>(_ text: String) throws -> T { try JSONDecoder().decode(T.self, from: Data(text.utf8)) }
+    private static func json<T: Decodable>(_ text: String) throws -> T { try rowDecoder.decode(T.self, from: Data(text.utf8)) }
 
-    private static func text<T: Encodable>(_ value: T) throws -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = .sortedKeys
-        return String(decoding: try encoder.encode(value), as: UTF8.self)
-    }
+    private static func text<T: Encodable>(_ value: T) throws -> String { String(decoding: try rowEncoder.encode(value), as: UTF8.self) }
 }
+
+/// The coders of the JSON columns, made once (a row is decoded on every uncached read).
+private let rowDecoder = JSONDecoder()
+private let rowEncoder: JSONEncoder = {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = .sortedKeys
+    return encoder
+}()
 
 extension AppDatabase {
     /// Stores a new application; its namespace must still exist and its name be free there.
@@ -192,9 +196,9 @@ extension AppDatabase {
         }
     }
 
-    /// How many applications of a kind a namespace holds.
-    public func applicationCount<A: StoredApplication>(_: A.Type, namespace: NamespaceID) throws(ScwError) -> Int {
-        try read { db in try ApplicationRow<A>.filter(Column("namespace_id") == namespace.rawValue).fetchCount(db) }
+    /// The container or function with this id, whichever it is.
+    public func application(id: String) throws(ScwError) -> (any StoredApplication)? {
+        try applicationRef(id: id).flatMap { ref throws(ScwError) in try application(ref) }
     }
 
     /// The application a reference names, whichever its kind (the runtime, the gateway and attachments hold references).

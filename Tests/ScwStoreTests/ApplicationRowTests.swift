@@ -27,7 +27,6 @@ import Testing
         let updated = try db.updateApplication(A.self, id: app.id) { a, _ in a.phase = .ready; a.errorMessage = nil }
         #expect(updated?.phase == .ready)
         #expect(try db.application(A.self, id: app.id)?.phase == .ready)
-        #expect(try db.applicationCount(A.self, namespace: app.namespaceID) == 1)
         #expect(try db.deleteApplication(A.self, id: app.id) { _ in }?.id == app.id)
         #expect(try db.application(A.self, id: app.id) == nil)
     }

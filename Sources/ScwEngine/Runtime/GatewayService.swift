@@ -78,8 +78,8 @@ public struct GatewayService: Sendable {
     /// The application with this id.
     public func target(id raw: String) throws(ScwError) -> Target? {
         try cached("id:" + raw) { () throws(ScwError) in
-            guard ContainerID(raw) != nil, let ref = try database.applicationRef(id: raw) else { return nil }
-            return try target(ref)
+            guard ContainerID(raw) != nil, let app = try database.application(id: raw) else { return nil }
+            return Self.target(app)
         }
     }
 

@@ -279,7 +279,7 @@ public final class RuntimeCoordinator: Sendable {
 
     /// Writes a process's outcome to its container or function.
     func record(_ id: String, _ event: WorkloadEvent) async {
-        if let ref = try? database.applicationRef(id: id), let app = (try? database.application(ref)) as? any RunnableApplication {
+        if let app = (try? database.application(id: id)) as? any RunnableApplication {
             record(app, event)
         }
         logger.info("workload \(event)", metadata: ["application_id": "\(id)"])
