@@ -105,3 +105,19 @@ def test_a_reset_forgets_deletions_in_progress(slow):
     assert slow.get(f"{C1}/namespaces/{ns}").json()["status"] == "deleting"
     expect(slow.post("/_mock/reset", {}), 200)
     assert slow.get(f"{C1}/namespaces/{ns}").status_code == 404
+
+
+def test_another_tenant_cannot_read_a_deletion(slow):
+    """The deleting window answers only the caller who could read the resource before: another organization's key
+    gets the same refusal for a deleted container as for a live one, and never its body."""
+    from support import OTHER_SECRET_KEY
+
+    ns = created(slow, f"{C1}/namespaces", {"name": uniq("t"), "project_id": "00000000-0000-4000-8000-000000000001"})
+    ready(slow, f"{C1}/namespaces/{ns}")
+    cid = created(slow, f"{C1}/containers", {"namespace_id": ns, "name": uniq("t"), "image": "nginx:latest"})
+    live = slow.get(f"{C1}/containers/{cid}", token=OTHER_SECRET_KEY)
+    assert live.status_code in (403, 404), live.text
+    expect(slow.delete(f"{C1}/containers/{cid}"), 200)
+    assert slow.get(f"{C1}/containers/{cid}").json()["status"] == "deleting"
+    gone = slow.get(f"{C1}/containers/{cid}", token=OTHER_SECRET_KEY)
+    assert (gone.status_code, gone.json()) == (live.status_code, live.json())
