@@ -135,6 +135,14 @@ public func buildRouter(_ services: APIServices) -> Router<ScwRequestContext> {
     TokenController(api: .functions, service: services.tokens, clock: services.clock).mount(on: functionsV1Beta1)
     tables.append(functionsV1Beta1)
 
+    // Container Registry v1 and IAM's API-key look-up: the APIs next door that deploy tools call (same key rules).
+    let registryV1 = RouteTable(router.group("registry/v1/regions/:region").add(middleware: auth).group(context: APIRequestContext.self), prefix: "registry/v1/regions/:region")
+    RegistryController(service: services.namespaces.registry).mount(on: registryV1)
+    tables.append(registryV1)
+    let iamV1Alpha1 = RouteTable(router.group("iam/v1alpha1").add(middleware: auth).group(context: APIRequestContext.self), prefix: "iam/v1alpha1")
+    IAMController(service: services.namespaces.registry).mount(on: iamV1Alpha1)
+    tables.append(iamV1Alpha1)
+
     // The mock's own routes: no key needed.
     let mock = RouteTable(router.group("_mock"), prefix: "_mock")
     let mockRoutes = Box<[(method: String, path: String)]>([])

@@ -44,12 +44,21 @@ public typealias OrganizationID = Identifier<OrganizationTag>
 /// Id of the registry namespace that v1beta1 shows beside a namespace.
 public typealias RegistryNamespaceID = Identifier<RegistryNamespaceTag>
 
-/// Source of fresh ids; injected so that tests can make ids predictable.
+/// Source of fresh ids and other values Scaleway makes at random; injected so that ids can be predictable
+/// (`DeterministicIDSource`, `--deterministic-ids`).
 public protocol IDSource: Sendable {
     /// A new random (version 4) UUID.
     func next() -> UUID
     /// Eight random characters of `[a-z0-9]` (the endpoint suffix of function namespaces).
     func nextSuffix() -> String
+    /// A generated name with `prefix` (a namespace created without a name), e.g. `cns-vigilant-borg`.
+    func nextName(prefix: String) -> String
+    /// Which of a fixed list of namespace keys the next namespace gets; nil: keys are generated (the key pool).
+    func nextKeyIndex() -> Int?
+    /// `count` random bytes (pre-signed URL tokens).
+    func nextBytes(count: Int) -> [UInt8]
+    /// The Argon2id salt of a secret value; nil: a fresh random one.
+    func salt(for value: String) -> [UInt8]?
 }
 
 /// Random version 4 UUIDs, as Scaleway issues them.
@@ -64,6 +73,18 @@ public struct RandomIDSource: IDSource {
 }
 
 extension IDSource {
+    /// A random name (the defaults are those of `RandomIDSource`).
+    public func nextName(prefix: String) -> String { NameGenerator.make(prefix: prefix) }
+    /// Generated keys.
+    public func nextKeyIndex() -> Int? { nil }
+    /// Bytes from the system generator.
+    public func nextBytes(count: Int) -> [UInt8] {
+        var rng = SystemRandomNumberGenerator()
+        return (0..<count).map { _ in UInt8.random(in: 0...255, using: &rng) }
+    }
+    /// A fresh random salt.
+    public func salt(for value: String) -> [UInt8]? { nil }
+
     /// A fresh typed id.
     public func make<Tag>(_: Tag.Type = Tag.self) -> Identifier<Tag> { Identifier(uuid: next()) }
 }

@@ -130,13 +130,19 @@ public struct Namespace: Sendable, Equatable {
     }
 
     /// The generated-endpoint prefix: name lower-cased, non `[a-z0-9]` removed, cut to 20, then the suffix.
-    public var endpointPrefix: String {
+    public var endpointPrefix: String { Self.endpointPrefix(name: name, suffix: endpointSuffix) }
+
+    /// The endpoint prefix of a namespace named `name` with this suffix (also the registry namespace's name, after `funcscw`).
+    public static func endpointPrefix(name: String, suffix: String) -> String {
         let cleaned = name.lowercased().unicodeScalars.filter { ("a"..."z").contains($0) || ("0"..."9").contains($0) }
-        return String(String.UnicodeScalarView(cleaned.prefix(20))) + endpointSuffix
+        return String(String.UnicodeScalarView(cleaned.prefix(20))) + suffix
     }
 
-    /// v1beta1 `registry_endpoint` once ready: `rg.<region>.scw.cloud/funcscw<prefix>`.
-    public var registryEndpoint: String { "rg.\(region.rawValue).scw.cloud/funcscw\(endpointPrefix)" }
+    /// v1beta1 `registry_endpoint` once ready: `rg.<region>.scw.cloud/funcscw<prefix>`, the endpoint of the registry
+    /// namespace `registry_namespace_id` names (Registry v1 serves it).
+    public var registryEndpoint: String {
+        RegistryNamespace.endpoint(region: region, name: RegistryNamespace.serverlessName(namespaceName: name, endpointSuffix: endpointSuffix))
+    }
 }
 
 /// What a client asks for when creating a namespace, already translated from its API version's wire shape.

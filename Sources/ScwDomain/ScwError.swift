@@ -79,6 +79,9 @@ public enum AuthenticationFailure: String, Sendable {
 /// The kinds of resources the mock serves, with the wire names used in error bodies.
 public enum ResourceKind: String, Sendable {
     case namespace, container, function, token, cron, domain, trigger
+    /// Registry v1's images and tags, and IAM's API keys.
+    case image, tag
+    case apiKey = "api_key"
 
     /// The capitalised word v1beta1 uses in `"<Kind> was not found"`.
     public var title: String { rawValue.prefix(1).uppercased() + rawValue.dropFirst() }

@@ -27,12 +27,13 @@ public enum SecretHasher {
     /// Scaleway's 64 MiB; v1's t=3,p=64 costs ~0.26 s of CPU per secret). Same salt and hash lengths, same PHC format.
     public static let fastParameters: (timeCost: UInt32, memoryKiB: UInt32, lanes: UInt32) = (1, 1024, 1)
 
-    /// Hashes `value` with a fresh random salt; returns `$argon2id$v=19$m=…,t=…,p=…$salt$hash`, with the profile's
-    /// parameters (`cost` `.scaleway`) or `fastParameters` (`.fast`).
-    public static func hash(_ value: String, profile: SecretHashProfile, cost: SecretHashCost = .scaleway) -> String {
+    /// Hashes `value` with a fresh random salt (or `fixedSalt`, 16 bytes: `--deterministic-ids`); returns
+    /// `$argon2id$v=19$m=…,t=…,p=…$salt$hash`, with the profile's parameters (`cost` `.scaleway`) or `fastParameters` (`.fast`).
+    public static func hash(_ value: String, profile: SecretHashProfile, cost: SecretHashCost = .scaleway, salt fixedSalt: [UInt8]? = nil) -> String {
         let (timeCost, memoryKiB, lanes) = cost == .fast ? fastParameters : (profile.timeCost, profile.memoryKiB, profile.lanes)
         var salt = [UInt8](repeating: 0, count: 16)
         for i in salt.indices { salt[i] = UInt8.random(in: 0...255) }
+        if let fixedSalt { salt = fixedSalt }
         let password = Array(value.utf8)
         let encodedLength = argon2_encodedlen(timeCost, memoryKiB, lanes, UInt32(salt.count), 32, Argon2_id)
         var encoded = [CChar](repeating: 0, count: encodedLength)

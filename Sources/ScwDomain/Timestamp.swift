@@ -155,26 +155,82 @@ public struct SystemClock: WallClock {
     }
 }
 
-/// The mock's clock: a base clock moved forward by `POST /_mock/clock`, so tests can make tokens expire and
-/// transitions settle without waiting. It never moves backwards, except on a reset.
+/// The mock's clock: a base clock moved by `POST /_mock/clock`, so tests can make tokens expire and transitions settle
+/// without waiting. It starts at the configured instant (`--clock`, any instant, past included; else the base clock's
+/// time) and, frozen (`--freeze-clock`, `{"frozen": true}`), stands still: every timestamp, transition and token claim
+/// then uses the frozen instant until the clock is moved. A reset returns to the configured start.
 public final class MockClock: WallClock {
+    private struct State {
+        /// Added to the base clock while running.
+        var offset: Int64
+        /// The instant `now()` returns while frozen.
+        var frozenAt: Timestamp?
+    }
+
     private let base: any WallClock
-    private let offset = Mutex<Int64>(0)
+    /// The configured start (`--clock`), nil for the base clock's own time.
+    private let start: Timestamp?
+    /// Whether the clock starts frozen (`--freeze-clock`).
+    private let startsFrozen: Bool
+    private let state: Mutex<State>
 
-    /// Wraps a base clock.
-    public init(base: any WallClock) { self.base = base }
+    /// Wraps a base clock; `start` moves it to that instant now, `frozen` makes it stand still there.
+    public init(base: any WallClock, start: Timestamp? = nil, frozen: Bool = false) {
+        self.base = base
+        self.start = start
+        self.startsFrozen = frozen
+        self.state = Mutex(Self.initialState(base: base, start: start, frozen: frozen))
+    }
 
-    public func now() -> Timestamp { base.now().adding(nanoseconds: offset.withLock { $0 }) }
+    private static func initialState(base: any WallClock, start: Timestamp?, frozen: Bool) -> State {
+        let now = base.now()
+        let begin = start ?? now
+        return State(offset: begin.nanoseconds - now.nanoseconds, frozenAt: frozen ? begin : nil)
+    }
 
-    /// How far the clock has been moved, in nanoseconds.
-    public var offsetNanoseconds: Int64 { offset.withLock { $0 } }
+    public func now() -> Timestamp {
+        state.withLock { s in s.frozenAt ?? base.now().adding(nanoseconds: s.offset) }
+    }
 
-    /// Puts the clock back to the base clock (`POST /_mock/reset`: the only way it moves backwards).
-    public func resetOffset() { offset.withLock { $0 = 0 } }
+    /// How far the clock is from the base clock, in nanoseconds (negative in the past).
+    public var offsetNanoseconds: Int64 {
+        state.withLock { s in s.frozenAt.map { $0.nanoseconds - base.now().nanoseconds } ?? s.offset }
+    }
 
-    /// Moves the clock forward by `nanoseconds` (≥ 0).
+    /// Whether the clock stands still.
+    public var isFrozen: Bool { state.withLock { $0.frozenAt != nil } }
+
+    /// Back to the configured start, frozen or not as configured (`POST /_mock/reset`).
+    public func resetOffset() {
+        let fresh = Self.initialState(base: base, start: start, frozen: startsFrozen)
+        state.withLock { $0 = fresh }
+    }
+
+    /// Moves the clock forward by `nanoseconds` (≥ 0); a frozen clock stays frozen at the later instant.
     public func advance(nanoseconds: Int64) {
         precondition(nanoseconds >= 0)
-        offset.withLock { $0 += nanoseconds }
+        state.withLock { s in
+            if let frozen = s.frozenAt { s.frozenAt = frozen.adding(nanoseconds: nanoseconds) } else { s.offset += nanoseconds }
+        }
+    }
+
+    /// Sets the clock to `instant`, earlier or later; a frozen clock stays frozen there.
+    public func set(to instant: Timestamp) {
+        state.withLock { s in
+            if s.frozenAt != nil { s.frozenAt = instant } else { s.offset = instant.nanoseconds - base.now().nanoseconds }
+        }
+    }
+
+    /// Stops the clock at its current instant (`true`), or lets it run on from the instant it stands at (`false`):
+    /// no jump either way.
+    public func setFrozen(_ frozen: Bool) {
+        state.withLock { s in
+            if frozen, s.frozenAt == nil {
+                s.frozenAt = base.now().adding(nanoseconds: s.offset)
+            } else if !frozen, let instant = s.frozenAt {
+                s.offset = instant.nanoseconds - base.now().nanoseconds
+                s.frozenAt = nil
+            }
+        }
     }
 }

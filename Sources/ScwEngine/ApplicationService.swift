@@ -71,7 +71,7 @@ public struct ApplicationService<A: StoredApplication>: Sendable {
         if !problems.isEmpty { throw .invalidArguments(problems) }
         // Refuse a taken name before the slow hashing (the insert checks again in its transaction).
         if try database.applicationID(named: name, in: ns.id) != nil { throw .alreadyExists(A.kind, name: name) }
-        let hashed = await SecretsUpdate.hash(patch.secrets, profile: patch.hashProfile, cost: settings.secretHashCost)
+        let hashed = await SecretsUpdate.hash(patch.secrets, profile: patch.hashProfile, cost: settings.secretHashCost, ids: ids)
         let now = clock.now()
         let transition = ApplicationLifecycle.apply(A.creationEvent(deploy: deploy), to: .created)
         var app = A(id: fixedID ?? ids.make(), namespaceID: ns.id, name: name, region: region, projectID: ns.projectID,
@@ -114,7 +114,7 @@ public struct ApplicationService<A: StoredApplication>: Sendable {
         // 404/403 before the slow hashing (checked again in the transaction).
         guard let existing = try database.application(A.self, id: id), existing.region == region else { throw .notFound(A.kind, id: id.rawValue) }
         try Self.authorize(principal, existing, action: "write")
-        let fresh = await SecretsUpdate.hash(patch.secrets, profile: patch.hashProfile, cost: settings.secretHashCost)
+        let fresh = await SecretsUpdate.hash(patch.secrets, profile: patch.hashProfile, cost: settings.secretHashCost, ids: ids)
         return try await transition(id, .configurationChanged, region: region, by: principal, check: { app, ns in
             let problems = A.problems(patch.applied(to: app.spec, creating: false), in: ns)
             if !problems.isEmpty { throw ScwError.invalidArguments(problems) }

@@ -65,8 +65,7 @@ extension ApplicationService where A == Function {
     }
 
     private func grant(_ id: FunctionID, purpose: String, contentLength: Int) throws(ScwError) -> String {
-        var bytes = [UInt8](repeating: 0, count: 24)
-        for i in bytes.indices { bytes[i] = UInt8.random(in: 0...255) }
+        let bytes = ids.nextBytes(count: 24)
         let token = bytes.map { String(format: "%02x", $0) }.joined()
         try database.grantURL(token: token, function: id, purpose: purpose, contentLength: contentLength,
                               expiresAt: clock.now().adding(nanoseconds: Self.urlLifetimeSeconds * 1_000_000_000))

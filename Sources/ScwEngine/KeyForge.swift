@@ -24,12 +24,25 @@ public actor KeyForge {
     /// Keys being made on first use, so that concurrent callers for one namespace share one generation.
     private var firstUse: [NamespaceID: Task<Void, Never>] = [:]
 
-    /// Creates the forge; call `kick()` to start work.
-    public init(database: AppDatabase, bits: Int, poolTarget: Int, logger: Logger) {
+    /// Keys handed out in turn instead of generated ones (`--deterministic-ids`: `DeterministicKeys`), with their sizes;
+    /// empty: keys are generated.
+    public nonisolated let fixedKeys: [(pem: String, bits: Int)]
+
+    /// Creates the forge; call `kick()` to start work. `fixedKeys` (PEMs, trusted: built in or from the operator)
+    /// replace generation for new namespaces (see `fixedKey(_:)`).
+    public init(database: AppDatabase, bits: Int, poolTarget: Int, logger: Logger, fixedKeys: [String] = []) {
         self.database = database
         self.bits = bits
         self.poolTarget = poolTarget
         self.logger = logger
+        self.fixedKeys = fixedKeys.compactMap { pem in (try? NamespaceKey(pem: pem)).map { (pem, $0.publicKey.bits) } }
+    }
+
+    /// The `index`-th fixed key (cycling through them), as a namespace's key source; nil when keys are generated.
+    public nonisolated func fixedKey(_ index: Int) -> KeySource? {
+        guard !fixedKeys.isEmpty else { return nil }
+        let key = fixedKeys[index % fixedKeys.count]
+        return .provided(pem: key.pem, bits: key.bits)
     }
 
     /// Starts a worker if none is running.

@@ -39,7 +39,7 @@ public struct NamespaceService: Sendable {
               principal.may(access: project.id, of: project.organizationID)
         else { throw .permissionsDenied([PermissionDetail(action: "write", resource: "namespace")]) }
 
-        let name = draft.name ?? NameGenerator.make(prefix: kind.generatedNamePrefix)
+        let name = draft.name ?? ids.nextName(prefix: kind.generatedNamePrefix)
         var problems: [ArgumentProblem] = []
         if let p = NamespaceRules.nameProblem(name) { problems.append(p) }
         problems += NamespaceRules.metadataProblems(description: draft.description, tags: draft.tags)
@@ -52,7 +52,7 @@ public struct NamespaceService: Sendable {
         }
 
         let change = SecretChange.merge(draft.secrets.map { ($0.key, Optional($0.value)) })
-        let hashed = SecretsUpdate.apply(change, to: [], fresh: await SecretsUpdate.hash(change, profile: draft.hashProfile, cost: settings.secretHashCost))
+        let hashed = SecretsUpdate.apply(change, to: [], fresh: await SecretsUpdate.hash(change, profile: draft.hashProfile, cost: settings.secretHashCost, ids: ids))
 
         let now = clock.now()
         let id: NamespaceID = fixedID ?? ids.make()
@@ -68,6 +68,7 @@ public struct NamespaceService: Sendable {
         namespace.secretValues = SecretsUpdate.applyPlain(change, to: [:])
         let forge = keys.forge
         let source: KeySource? = providedKey.map { .provided(pem: $0.privatePEM, bits: $0.publicKey.bits) }
+            ?? ids.nextKeyIndex().flatMap(forge.fixedKey)  // --deterministic-ids: the fixed keys in turn
             ?? (keyOnFirstUse ? nil : .pool(bits: forge.bits))
         // In the store, "ready" then means "not waiting for the forge": the key row comes on first use.
         if source == nil { namespace.keyReady = true }
@@ -114,7 +115,7 @@ public struct NamespaceService: Sendable {
         }
         try authorize(principal, existing, action: "write")
 
-        let fresh = await SecretsUpdate.hash(change.secrets, profile: change.hashProfile, cost: settings.secretHashCost)
+        let fresh = await SecretsUpdate.hash(change.secrets, profile: change.hashProfile, cost: settings.secretHashCost, ids: ids)
 
         let now = clock.now()
         let delay = settings.transitionDelayNanoseconds

@@ -19,8 +19,9 @@ enum SecretsUpdate {
         return NamespaceRules.secretProblems(result.map { ($0.key, plain[$0.key]) })
     }
 
-    /// Hashes every new plain value of a change, keyed by variable name, at the configured cost (`--secret-hash-cost`).
-    static func hash(_ change: SecretChange, profile: SecretHashProfile, cost: SecretHashCost) async -> [String: String] {
+    /// Hashes every new plain value of a change, keyed by variable name, at the configured cost (`--secret-hash-cost`),
+    /// with the salts `ids` gives (random, or fixed under `--deterministic-ids`).
+    static func hash(_ change: SecretChange, profile: SecretHashProfile, cost: SecretHashCost, ids: any IDSource = RandomIDSource()) async -> [String: String] {
         let values: [(String, String)]
         switch change {
         case .unchanged: return [:]
@@ -28,7 +29,7 @@ enum SecretsUpdate {
         case .replace(let map): values = map.filter { !$0.value.isEmpty }.map { ($0.key, $0.value) }
         }
         if values.isEmpty { return [:] }
-        return await offload { Dictionary(values.map { ($0.0, SecretHasher.hash($0.1, profile: profile, cost: cost)) }, uniquingKeysWith: { a, _ in a }) }
+        return await offload { Dictionary(values.map { ($0.0, SecretHasher.hash($0.1, profile: profile, cost: cost, salt: ids.salt(for: $0.1))) }, uniquingKeysWith: { a, _ in a }) }
     }
 
     /// The plain values after a change (same semantics as the hashes: merge, or replace keeping `""`-valued keys).

@@ -22,7 +22,11 @@ public func buildApplication(
     onServerRunning: @escaping @Sendable (_ port: Int) async -> Void = { _ in },
     inspectRouter: (Router<ScwRequestContext>) -> Void = { _ in }
 ) async throws -> some ApplicationProtocol {
-    let clock = MockClock(base: baseClock)
+    let clock = MockClock(base: baseClock, start: configuration.clockStart, frozen: configuration.freezeClock)
+    // --deterministic-ids: counters instead of random values, and the built-in development keys instead of generated ones.
+    let deterministic = configuration.deterministicIDSeed.map { DeterministicIDSource(seed: $0) }
+    let ids: any IDSource = deterministic ?? ids
+    if let deterministic { DeterministicRequestIDs.use(deterministic) }
     let database = try AppDatabase.open(path: configuration.databasePath)
     try database.saveIdentity(organizations: [(WellKnownIdentity.organizationID, "default")],
                               projects: [WellKnownIdentity.project], apiKeys: [WellKnownIdentity.apiKey])
@@ -32,7 +36,8 @@ public func buildApplication(
                                   quotas: Quotas(multiplier: configuration.quotaMultiplier), secretHashCost: configuration.secretHashCost)
     let allowedHosts = configuration.allowedHostNames
     settings.allowedHosts = allowedHosts
-    let forge = KeyForge(database: database, bits: configuration.keyBits, poolTarget: configuration.keyPoolSize, logger: logger)
+    let forge = KeyForge(database: database, bits: configuration.keyBits, poolTarget: deterministic == nil ? configuration.keyPoolSize : 0,
+                         logger: logger, fixedKeys: deterministic == nil ? [] : DeterministicKeys.pems)
     let keyRing = KeyRing(database: database, forge: forge)
     let runtime = RuntimeCoordinator(
         database: database, keys: keyRing, clock: clock,
@@ -51,8 +56,12 @@ public func buildApplication(
     // A store that held nothing but the identity before seeding is, right after seeding, exactly the seeded state that
     // `POST /_mock/reset` returns to (same ids, same tokens). An existing store is not: its first reset seeds again.
     let fresh = try holdsOnlyTheIdentity(database)
+    if deterministic != nil, !fresh {
+        logger.warning("--deterministic-ids on a store that already holds resources: ids count from the start again and can collide with stored ones; use a new file or --database :memory:")
+    }
     try await SeedLoader.apply(paths: configuration.seedPaths, to: database, namespaces: namespaces, runtime: runtime, services: seedServices)
     let seeded = fresh ? try database.copy() : nil
+    deterministic?.mark()
     // Fill the key pool (and key any seeded namespace without a key file) in the background, a moment after the
     // listener opens so that start-up does not compete with RSA generation.
     Task {
@@ -63,7 +72,7 @@ public func buildApplication(
     let authenticator = try Authenticator(database: database, clock: clock)
     let admin = Administration(database: database, configuration: configuration, namespaces: namespaces, authenticator: authenticator,
                                keys: keyRing, runtime: runtime, services: seedServices, clock: clock,
-                               deletions: settings.deletions, seeded: seeded)
+                               deletions: settings.deletions, seeded: seeded, deterministicIDs: deterministic)
     let gateway = GatewayService(database: database, keys: keyRing, clock: clock, authenticator: authenticator, runtime: runtime,
                                  mode: configuration.privateAuth)
     var services = APIServices(
@@ -127,10 +136,13 @@ final class Administration: MockAdministration {
     let deletions: DeletionWindow
     /// The seeded state (taken at start, or by the first reset); resets restore it in about a millisecond.
     let seeded: Mutex<StoreCopy?>
+    /// `--deterministic-ids`: a reset puts the counters back where they stood after the seed.
+    let deterministicIDs: DeterministicIDSource?
 
     init(database: AppDatabase, configuration: MockConfiguration, namespaces: NamespaceService, authenticator: Authenticator,
          keys: KeyRing, runtime: RuntimeCoordinator, services: SeedLoader.Services, clock: MockClock, deletions: DeletionWindow,
-         seeded: StoreCopy?) {
+         seeded: StoreCopy?, deterministicIDs: DeterministicIDSource? = nil) {
+        self.deterministicIDs = deterministicIDs
         self.deletions = deletions
         self.database = database
         self.configuration = configuration
@@ -154,6 +166,7 @@ final class Administration: MockAdministration {
         keys.forgetAll()
         deletions.removeAll()
         clock.resetOffset()
+        deterministicIDs?.rewind()
         runtime.resetMappings()
         if !toEmpty, let copy = seeded.withLock({ $0 }) {
             try database.restore(copy)
@@ -166,6 +179,7 @@ final class Administration: MockAdministration {
                                            services: services)
                 let copy = try database.copy()
                 seeded.withLock { $0 = copy }
+                deterministicIDs?.mark()
             }
         }
         if !toEmpty {
@@ -181,7 +195,8 @@ final class Administration: MockAdministration {
     }
 
     func exportState() throws -> Data {
-        try WireJSON.encoder.encode(StateExport.document(try database.snapshot(), organizations: try database.allOrganizations()))
+        try WireJSON.encoder.encode(StateExport.document(try database.snapshot(), organizations: try database.allOrganizations(),
+                                                         registry: try database.registrySnapshot()))
     }
 
     func applySeed(_ body: Data) async throws {

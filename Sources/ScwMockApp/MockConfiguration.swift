@@ -49,6 +49,13 @@ public struct MockConfiguration: Sendable {
     public var quotaMultiplier: Int = 1
     /// Argon2id parameters of secret hashes: Scaleway's own, or cheaper ones that still verify (`--secret-hash-cost`).
     public var secretHashCost: SecretHashCost = .scaleway
+    /// The instant the mock's clock starts at (`--clock`, past included); nil: the system's time.
+    public var clockStart: Timestamp?
+    /// Whether the mock's clock stands still from the start until `/_mock/clock` moves it (`--freeze-clock`).
+    public var freezeClock = false
+    /// The seed of counter-made ids, names, salts, request ids and key choices (`--deterministic-ids`, `--id-seed`);
+    /// nil: random, as Scaleway's.
+    public var deterministicIDSeed: UInt64?
 
     /// The defaults.
     public init() {}
@@ -68,6 +75,16 @@ public struct MockConfiguration: Sendable {
         return "scw-mock: warning: listening on \(host) without --control-token: anyone who can reach port \(port) can read "
             + "every private key, API secret key and secret through /_mock/state, reset or reseed the store, and run commands "
             + "through container deploys; bind 127.0.0.1 or set --control-token (env SCW_MOCK_CONTROL_TOKEN)"
+    }
+}
+
+extension MockConfiguration {
+    /// The one-line notice printed at start under `--deterministic-ids`: namespace keys are then public test keys,
+    /// shared by every third namespace, whatever `--key-size` says.
+    public var deterministicKeysWarning: String? {
+        guard deterministicIDSeed != nil else { return nil }
+        return "scw-mock: warning: --deterministic-ids: namespaces take the \(DeterministicKeys.pems.count) public development keys of "
+            + "Keys/ in turn (namespace 1 and \(DeterministicKeys.pems.count + 1) share a key); their tokens are test material only"
     }
 }
 

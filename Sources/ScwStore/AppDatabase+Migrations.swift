@@ -90,6 +90,7 @@ extension AppDatabase {
             try db.create(index: "legacy_token_expiry", on: "legacy_token", columns: ["expires_at"])
             try db.create(index: "legacy_token_namespace", on: "legacy_token", columns: ["namespace_id"])
         }
+        registerRegistryMigrations(&migrator)
         return migrator
     }
 }

@@ -63,6 +63,15 @@ struct Serve: AsyncParsableCommand {
     var quotaMultiplier: Int?
     @Option(help: "Argon2id cost of secret hashes: scaleway (Scaleway's parameters) or fast (cheaper, still verifiable) (env SCW_MOCK_SECRET_HASH_COST). Default scaleway.")
     var secretHashCost: String?
+    // The clock and id flags are operator settings (command line, trusted); /_mock/clock keeps the /_mock protections.
+    @Option(help: "Start the mock's clock at this RFC 3339 instant, past included, e.g. 2024-01-01T00:00:00Z (env SCW_MOCK_CLOCK). Default: the system's time.")
+    var clock: String?
+    @Flag(help: "Keep the mock's clock still at its start until POST /_mock/clock moves it or unfreezes it (env SCW_MOCK_FREEZE_CLOCK=1).")
+    var freezeClock = false
+    @Flag(help: "Make ids, generated names, secret salts and request ids from counters, and give namespaces the built-in public development keys in turn, so the same client script gets the same answers (env SCW_MOCK_DETERMINISTIC_IDS=1).")
+    var deterministicIds = false
+    @Option(help: "Seed of --deterministic-ids (implies it): another seed, other ids, as reproducible (env SCW_MOCK_ID_SEED). Default 0.")
+    var idSeed: UInt64?
 
     func run() async throws {
         // Swift Concurrency's jobs run on the server's NIO event loops instead of a separate thread pool: a request's
@@ -152,6 +161,18 @@ struct Serve: AsyncParsableCommand {
             guard let cost = SecretHashCost(rawValue: raw) else { throw ValidationError("secret hash cost must be scaleway or fast") }
             config.secretHashCost = cost
         }
+        if let raw = clock ?? env["SCW_MOCK_CLOCK"] {
+            guard let start = Timestamp.parseRFC3339(raw) else { throw ValidationError("clock must be an RFC 3339 instant such as 2024-01-01T00:00:00Z, got \(raw)") }
+            config.clockStart = start
+        }
+        let yes = ["1", "true", "yes"]
+        config.freezeClock = freezeClock || yes.contains(env["SCW_MOCK_FREEZE_CLOCK"]?.lowercased() ?? "")
+        if let raw = idSeed.map(String.init) ?? env["SCW_MOCK_ID_SEED"] {
+            guard let seed = UInt64(raw) else { throw ValidationError("id seed must be a whole number 0-\(UInt64.max), got \(raw)") }
+            config.deterministicIDSeed = seed
+        } else if deterministicIds || yes.contains(env["SCW_MOCK_DETERMINISTIC_IDS"]?.lowercased() ?? "") {
+            config.deterministicIDSeed = 0
+        }
 
         let level = config.logLevel
         LoggingSystem.bootstrap { label in
@@ -161,6 +182,7 @@ struct Serve: AsyncParsableCommand {
         }
         let logger = Logger(label: "scw-mock")
         if let warning = config.exposureWarning { FileHandle.standardError.write(Data((warning + "\n").utf8)) }
+        if let warning = config.deterministicKeysWarning { FileHandle.standardError.write(Data((warning + "\n").utf8)) }
         let host = config.host
         do {
             let app = try await buildApplication(config, logger: logger) { port in

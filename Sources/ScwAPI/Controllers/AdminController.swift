@@ -29,11 +29,15 @@ struct AdminController {
     struct ClockState: ResponseEncodable, Sendable {
         var now: String
         var offset_seconds: Double
+        var frozen: Bool
     }
 
+    /// `POST /_mock/clock`: at most one of `advance_seconds` (forward) and `to` (any instant, past included), and/or
+    /// `frozen`. Freezing comes first, so `{"frozen": true, "to": …}` pins the clock at exactly that instant.
     struct ClockChange: Decodable, Sendable {
         var advance_seconds: Double?
         var to: String?
+        var frozen: Bool?
     }
 
     struct Faults: Codable, ResponseEncodable, Sendable {
@@ -95,19 +99,25 @@ struct AdminController {
         routes.get("clock") { _, _ in clockState() }
         routes.post("clock") { request, context -> ClockState in
             let body = try await WireJSON.decodeBody(ClockChange.self, from: request, context: context)
-            var delta: Int64
             switch (body.advance_seconds, body.to) {
             case (let seconds?, nil):
-                guard seconds >= 0, seconds <= 100 * 365 * 86400 else { throw ScwError.invalid("advance_seconds", .constraint, "the clock only moves forward") }
-                delta = Int64(seconds * 1e9)
+                guard seconds >= 0, seconds <= 100 * 365 * 86400 else {
+                    throw ScwError.invalid("advance_seconds", .constraint, "advance_seconds must be 0 to 100 years; to go back, use to")
+                }
+                clock.setFrozen(body.frozen ?? clock.isFrozen)
+                clock.advance(nanoseconds: Int64(seconds * 1e9))
             case (nil, let to?):
                 guard let target = Timestamp.parseRFC3339(to) else { throw ScwError.invalid("to", .format, "to must be RFC 3339") }
-                delta = target.nanoseconds - clock.now().nanoseconds
-                guard delta >= 0 else { throw ScwError.invalid("to", .constraint, "the clock only moves forward") }
+                clock.setFrozen(body.frozen ?? clock.isFrozen)
+                clock.set(to: target)
+            case (nil, nil):
+                guard let frozen = body.frozen else {
+                    throw ScwError.invalid("advance_seconds", .required, "give advance_seconds or to, and/or frozen")
+                }
+                clock.setFrozen(frozen)
             default:
-                throw ScwError.invalid("advance_seconds", .required, "give exactly one of advance_seconds and to")
+                throw ScwError.invalid("advance_seconds", .constraint, "give at most one of advance_seconds and to")
             }
-            clock.advance(nanoseconds: delta)
             return clockState()
         }
         routes.get("requests") { request, _ -> Requests in
@@ -173,6 +183,6 @@ struct AdminController {
     }
 
     private func clockState() -> ClockState {
-        ClockState(now: clock.now().rfc3339(fractionDigits: 6), offset_seconds: Double(clock.offsetNanoseconds) / 1e9)
+        ClockState(now: clock.now().rfc3339(fractionDigits: 6), offset_seconds: Double(clock.offsetNanoseconds) / 1e9, frozen: clock.isFrozen)
     }
 }

@@ -1,3 +1,6 @@
+import ScwDomain
+import Synchronization
+
 /// Random (version 4) UUIDs for the `X-Request-Id` of gateway calls, from a generator each connection seeds once from
 /// the system's: request ids must be unique, not secret, and two `getrandom` calls per call were a quarter of the
 /// gateway's system calls. (xoshiro256**, 256 bits of state.)
@@ -24,6 +27,7 @@ struct RequestIDs {
 
     /// The next id, e.g. `9b2f6c1e-4d0a-4c3b-8e21-5f7a9d0c3b12`.
     mutating func next() -> String {
+        if let counted = DeterministicRequestIDs.next() { return counted }
         let high = next() as UInt64, low = next() as UInt64
         let digits: StaticString = "0123456789abcdef"
         return String(unsafeUninitializedCapacity: 36) { out in
@@ -49,4 +53,24 @@ struct RequestIDs {
 
 extension UInt64 {
     fileprivate func rotatedLeft(by count: UInt64) -> UInt64 { (self << count) | (self >> (64 - count)) }
+}
+
+/// Request ids from a counter instead (`--deterministic-ids`, an operator setting): the n-th call the server answers
+/// gets the same `X-Request-Id` in every run. Process-wide, because request ids are made where no service is at hand
+/// (the connection guard's early answers, each connection's gateway); one server runs per process.
+public enum DeterministicRequestIDs {
+    private static let enabled = Atomic<Bool>(false)
+    private static let source = Mutex<DeterministicIDSource?>(nil)
+
+    /// Takes request ids from `ids` from now on.
+    public static func use(_ ids: DeterministicIDSource) {
+        source.withLock { $0 = ids }
+        enabled.store(true, ordering: .releasing)
+    }
+
+    /// The next counted request id; nil when ids are random (one atomic load: this is on every call's path).
+    static func next() -> String? {
+        guard enabled.load(ordering: .acquiring) else { return nil }
+        return source.withLock { $0 }?.nextRequestID()
+    }
 }

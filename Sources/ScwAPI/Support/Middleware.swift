@@ -83,6 +83,7 @@ enum EdgeHeaders {
 
     /// A random (version 4) UUID for `X-Request-Id`, from the system generator without Foundation's per-call file reads.
     static func requestID() -> String {
+        if let counted = DeterministicRequestIDs.next() { return counted }  // --deterministic-ids
         var rng = SystemRandomNumberGenerator()
         var bytes = withUnsafeBytes(of: (rng.next() as UInt64, rng.next() as UInt64)) { Array($0) }
         bytes[6] = (bytes[6] & 0x0F) | 0x40

@@ -152,11 +152,12 @@ enum OpenAPISchemas {
     static let queries: [String: [QueryArgument]] = buildQueries()
 
     /// The route prefixes the registry covers.
-    static let apiPrefixes = ["/containers/v1beta1/", "/containers/v1/", "/functions/v1beta1/"]
+    static let apiPrefixes = ["/containers/v1beta1/", "/containers/v1/", "/functions/v1beta1/", "/registry/v1/", "/iam/v1alpha1/"]
 
     /// The schema of a path parameter of an API route: the region enum, UUIDs for ids.
     static func pathSchema(_ name: String) -> JSONSchema {
         if name == "region" { return .oneOf(Region.allCases.map(\.rawValue)) }
+        if name == "access_key" { return .string(pattern: "^SCW[A-Z0-9]{17}$") }
         if name.hasSuffix("_id") { return .string(format: "uuid") }
         return .string()
     }
@@ -207,6 +208,7 @@ enum OpenAPISchemas {
         bodies["PATCH \(c1)/domains/:domain_id"] = body(V1.DomainRequest.self, V1.DomainRequest.updateSchema)
         bodies["POST \(c1)/triggers"] = body(V1.TriggerRequest.self, V1.TriggerRequest.schema)
         bodies["PATCH \(c1)/triggers/:trigger_id"] = body(V1.TriggerRequest.self, V1.TriggerRequest.updateSchema)
+        bodies.merge(RegistryController.requestBodies) { a, _ in a }
         return bodies
     }
 
@@ -258,6 +260,7 @@ enum OpenAPISchemas {
         ]
         queries["GET \(f1b)/functions/:function_id/download-url"] = []
         queries["GET \(f1b)/runtimes"] = []
+        queries.merge(RegistryController.queryArguments) { a, _ in a }
         return queries
     }
 }

@@ -95,7 +95,7 @@ public actor CronScheduler {
     func tick() async {
         let minute = clock.now().unixSeconds / 60
         guard let last = lastMinute else { lastMinute = minute; return }
-        guard minute > last else { return }
+        guard minute > last else { lastMinute = minute; return }  // a clock set back counts on from where it now is
         lastMinute = minute
         guard let crons = try? database.cronTriggers(), !crons.isEmpty else { return }
         for m in max(last + 1, minute - 1440)...minute {

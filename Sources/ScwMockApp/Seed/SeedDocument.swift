@@ -54,6 +54,34 @@ struct SeedDocument: Decodable {
         var expires_at: String?
     }
 
+    /// A registry namespace: `name` unique in its region.
+    struct RegistryNamespace: Decodable {
+        var id: String?
+        var name: String
+        var region: String?
+        /// Default: the well-known project.
+        var project_id: String?
+        var description: String?
+        var is_public: Bool?
+    }
+
+    /// An image of a registry namespace, named by the registry namespace's id or name, or by the container or
+    /// function namespace (name or id) whose `funcscw…` registry namespace it goes to.
+    struct RegistryImage: Decodable {
+        var id: String?
+        var namespace: String
+        var region: String?
+        var name: String
+        /// `inherit` (default), `public` or `private`.
+        var visibility: String?
+        /// Bytes (default 0).
+        var size: Int64?
+        /// Tag names, e.g. `[latest, "1.2"]`; they all point at `digest`.
+        var tags: [String]?
+        /// `sha256:` and 64 hex digits; default: derived from the namespace, image and tag names.
+        var digest: String?
+    }
+
     /// A local command for containers whose image matches `image` (exact name or glob), or for functions whose
     /// runtime matches `runtime`.
     struct CommandMapping: Decodable {
@@ -84,6 +112,10 @@ struct SeedDocument: Decodable {
     /// / `nats_config` / `destination_config`.
     var triggers: [JSONDocument]?
     var tokens: [Token]?
+    /// Container Registry namespaces (Registry v1), created as through `POST /registry/v1/…/namespaces`.
+    var registry_namespaces: [RegistryNamespace]?
+    /// Images with their tags in a registry namespace (Registry v1 creates none: they come from `docker push`).
+    var registry_images: [RegistryImage]?
     /// Where to write the JWTs of `tokens` (JSON object: token id → JWT), relative to the fixture file.
     var token_file: String?
 }

@@ -494,6 +494,9 @@ public enum SeedLoader {
                     problems += Self.problems(error, file: plan.file, at: n.field)
                 }
             }
+            if let document = plan.document {
+                problems += applyRegistry(document, file: plan.file, database: database, namespaces: namespaces)
+            }
             if let services, let document = plan.document {
                 problems += await applyApplications(document, file: plan.file, database: database, services: services,
                                                     writeTokenFile: writeTokenFiles)
@@ -515,7 +518,7 @@ public enum SeedLoader {
     /// functions and triggers take their API's request fields besides their own.
     static let knownKeys: [String: [String]] = [
         "": ["organizations", "projects", "api_keys", "namespaces", "containers", "functions", "triggers", "tokens", "token_file",
-             "images", "runtimes"],
+             "images", "runtimes", "registry_namespaces", "registry_images"],
         "organizations": ["id", "name"],
         "projects": ["id", "organization_id", "name"],
         "api_keys": ["access_key", "secret_key", "organization_id", "projects", "default_project_id", "expires_at"],
@@ -525,6 +528,8 @@ public enum SeedLoader {
         "functions": ["id", "namespace", "name", "deploy", "code", "code_base64"] + FixtureWire.functionFields.sorted(),
         "triggers": ["id", "container", "function", "name"] + FixtureWire.triggerFields.sorted(),
         "tokens": ["id", "namespace", "container", "function", "description", "expires_at"],
+        "registry_namespaces": ["id", "name", "region", "project_id", "description", "is_public"],
+        "registry_images": ["id", "namespace", "region", "name", "visibility", "size", "tags", "digest"],
         "images": ["image", "runtime", "command", "args", "working_directory", "environment"],
         "runtimes": ["image", "runtime", "command", "args", "working_directory", "environment"],
     ]

@@ -7,7 +7,8 @@ import ScwStore
 /// world built through the API can be saved and loaded again. It includes secrets and namespace keys: it is an
 /// explicit export of test data.
 enum StateExport {
-    static func document(_ s: StoreSnapshot, organizations: [(id: OrganizationID, name: String)] = []) -> JSONDocument {
+    static func document(_ s: StoreSnapshot, organizations: [(id: OrganizationID, name: String)] = [],
+                         registry: RegistrySnapshot? = nil) -> JSONDocument {
         func str(_ v: String) -> JSONDocument { .string(v) }
         func strings(_ v: [String]) -> JSONDocument { .array(v.map { .string($0) }) }
         func map(_ v: [String: String]) -> JSONDocument { .object(v.mapValues { .string($0) }) }
@@ -64,6 +65,28 @@ enum StateExport {
             if let expiry = t.expiresAt { o["expires_at"] = str(expiry.rfc3339(fractionDigits: 0)) }
             return .object(o)
         })
+        if let registry { doc.merge(registryEntries(registry)) { _, new in new } }
         return .object(doc)
+    }
+
+    /// `registry_namespaces` and `registry_images`; an image of a `funcscw…` registry namespace names its container or
+    /// function namespace, whose registry namespace gets a new id when the document is loaded.
+    static func registryEntries(_ r: RegistrySnapshot) -> [String: JSONDocument] {
+        func str(_ v: String) -> JSONDocument { .string(v) }
+        let namespaces: [JSONDocument] = r.namespaces.map { n in
+            .object(["id": str(n.id.rawValue), "name": str(n.name), "region": str(n.region.rawValue), "project_id": str(n.projectID.rawValue),
+                     "description": str(n.description), "is_public": .bool(n.isPublic)])
+        }
+        let images: [JSONDocument] = r.images.map { entry in
+            let image = entry.image
+            var o: [String: JSONDocument] = [
+                "id": str(image.id.rawValue), "namespace": str(entry.owner?.rawValue ?? image.namespaceID.rawValue), "name": str(image.name),
+                "region": str(image.region.rawValue), "visibility": str(image.visibility.rawValue), "size": .number(Double(image.size)),
+                "tags": .array(image.tags.map { .string($0) }),
+            ]
+            if let digest = entry.digest { o["digest"] = str(digest) }
+            return .object(o)
+        }
+        return ["registry_namespaces": .array(namespaces), "registry_images": .array(images)]
     }
 }
