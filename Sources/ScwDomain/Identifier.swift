@@ -7,8 +7,8 @@ public struct Identifier<Tag>: Hashable, Sendable, Comparable, CustomStringConve
 
     /// Accepts any UUID spelling (upper or lower case) and keeps the canonical lower-case form.
     public init?(_ string: String) {
-        guard let uuid = UUID(uuidString: string), string.count == 36 else { return nil }
-        self.rawValue = uuid.uuidString.lowercased()
+        guard let canonical = UUIDText.canonical(string) else { return nil }
+        self.rawValue = canonical
     }
 
     /// Wraps a UUID value.

@@ -58,12 +58,16 @@ public enum SecretHasher {
 public enum ConstantTime {
     /// True when `a` and `b` are equal; the time taken depends only on their lengths.
     public static func equals(_ a: String, _ b: String) -> Bool {
-        let x = Array(a.utf8), y = Array(b.utf8)
-        var diff = UInt8(x.count == y.count ? 0 : 1)
-        for i in 0..<max(x.count, y.count) {
-            diff |= (i < x.count ? x[i] : 0) ^ (i < y.count ? y[i] : 0)
+        var a = a, b = b
+        return a.withUTF8 { x in
+            b.withUTF8 { y in
+                var diff = UInt8(x.count == y.count ? 0 : 1)
+                for i in 0..<max(x.count, y.count) {
+                    diff |= (i < x.count ? x[i] : 0) ^ (i < y.count ? y[i] : 0)
+                }
+                return diff == 0
+            }
         }
-        return diff == 0
     }
 
     /// SHA-256 of a secret as hex, the index the store looks keys up by (so the secret itself is never a query key).

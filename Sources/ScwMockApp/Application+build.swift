@@ -20,8 +20,11 @@ public func buildApplication(
     ids: any IDSource = RandomIDSource(),
     logger: Logger = Logger(label: "scw-mock"),
     onServerRunning: @escaping @Sendable (_ port: Int) async -> Void = { _ in },
-    inspectRouter: (Router<ScwRequestContext>) -> Void = { _ in }
+    inspectRouter: (Router<ScwRequestContext>) -> Void = { _ in },
+    phases startPhases: StartPhases = StartPhases()
 ) async throws -> some ApplicationProtocol {
+    var phases = startPhases
+    phases.mark("command")
     let clock = MockClock(base: baseClock, start: configuration.clockStart, frozen: configuration.freezeClock)
     // --deterministic-ids: counters instead of random values, and the built-in development keys instead of generated ones.
     let deterministic = configuration.deterministicIDSeed.map { DeterministicIDSource(seed: $0) }
@@ -30,6 +33,7 @@ public func buildApplication(
     let database = try AppDatabase.open(path: configuration.databasePath)
     try database.saveIdentity(organizations: [(WellKnownIdentity.organizationID, "default")],
                               projects: [WellKnownIdentity.project], apiKeys: [WellKnownIdentity.apiKey])
+    phases.mark("store_open")
 
     var settings = EngineSettings(transitionDelayNanoseconds: Int64(configuration.transitionDelaySeconds * 1e9),
                                   publicDomain: configuration.publicDomain,
@@ -62,6 +66,7 @@ public func buildApplication(
     try await SeedLoader.apply(paths: configuration.seedPaths, to: database, namespaces: namespaces, runtime: runtime, services: seedServices)
     let seeded = fresh ? try database.copy() : nil
     deterministic?.mark()
+    phases.mark("seed")
     // Fill the key pool (and key any seeded namespace without a key file) in the background, a moment after the
     // listener opens so that start-up does not compete with RSA generation.
     Task {
@@ -90,11 +95,13 @@ public func buildApplication(
     services.edge = EdgePolicy(hosts: allowedHosts, controlToken: configuration.controlToken)
     let router = buildRouter(services)
     inspectRouter(router)
+    phases.mark("routes")
 
     let serverName = "Scaleway API Gateway (scw-mock)"
     var serverConfiguration = HTTP1Channel.Configuration()
     // Idle keep-alive connections are closed after a while so slow or idle clients cannot pile up.
     serverConfiguration.idleTimeout = .milliseconds(Int64(configuration.idleTimeoutSeconds * 1000))
+    let startPhases = phases
     return Application(
         router: router,
         // HTTP/1 with the gateway in each connection's pipeline (see GatewayHandler).
@@ -107,6 +114,9 @@ public func buildApplication(
         services: [DatabaseService(database: database, logger: logger), KeyForgeService(forge: forge),
                    RuntimeService(runtime: runtime, crons: configuration.runtimeEnabled ? CronScheduler(database: database, clock: clock, runtime: runtime, logger: logger) : nil)],
         onServerRunning: { channel in
+            var phases = startPhases
+            phases.mark("listen")
+            phases.log(to: logger)
             let port = channel.localAddress?.port ?? configuration.port
             functions.address.set(host: configuration.host, port: port)  // pre-signed URLs point here, whatever Host says
             if let readyFile = configuration.readyFile {

@@ -48,7 +48,10 @@ extension AppDatabase {
     /// Stores a token, unless its namespace was deleted meanwhile (then `notFound`).
     public func createToken(_ token: Token) throws(ScwError) {
         try write { db in
-            guard try NamespaceRecord.exists(db, key: token.namespaceID.rawValue) else {
+            // A cached statement: preparing the query interface's `exists` on every token was a tenth of a token's
+            // CPU besides its signature.
+            let exists = try db.cachedStatement(sql: "SELECT 1 FROM namespace WHERE id = ?")
+            guard try Int.fetchOne(exists, arguments: [token.namespaceID.rawValue]) != nil else {
                 throw ScwError.notFound(.namespace, id: token.namespaceID.rawValue)
             }
             try TokenRecord(token).insert(db)

@@ -74,6 +74,7 @@ struct Serve: AsyncParsableCommand {
     var idSeed: UInt64?
 
     func run() async throws {
+        let phases = StartPhases()
         // Swift Concurrency's jobs run on the server's NIO event loops instead of a separate thread pool: a request's
         // handler then runs on the thread that read it, with no hand-over between threads (on 2 cores, the hand-overs
         // cost more than the handlers). Blocking work (Argon2id, RSA, key generation) goes to Dispatch (`offload`).
@@ -185,9 +186,9 @@ struct Serve: AsyncParsableCommand {
         if let warning = config.deterministicKeysWarning { FileHandle.standardError.write(Data((warning + "\n").utf8)) }
         let host = config.host
         do {
-            let app = try await buildApplication(config, logger: logger) { port in
+            let app = try await buildApplication(config, logger: logger, onServerRunning: { port in
                 FileHandle.standardOutput.write(Data((exportLine(host: host, port: port) + "\n").utf8))
-            }
+            }, phases: phases)
             try await app.runService()
         } catch let error as SeedError {
             FileHandle.standardError.write(Data("scw-mock: the fixtures have problems:\n\(error.description)\n".utf8))

@@ -1,6 +1,7 @@
 """Crash durability (reliability catalog F01-F04): concurrent writes, kill -9 of the server at a random moment, restart
 on the same database: every acknowledged write is there, every acknowledged delete is gone, nothing is half-written,
-keys are unchanged and tokens issued before still verify. CI runs a short tier; `scripts/crash-test` runs the long one
+keys are unchanged and tokens issued before still verify, and every token answered 200 is in the store (listed, readable,
+accepted by the gateway's store check). CI runs a short tier; `scripts/crash-test` runs the long one
 (DURABILITY_CYCLES=50)."""
 import os
 import random
@@ -36,6 +37,7 @@ def test_acknowledged_writes_survive_kill_9(tmp_path):
     created, deleted = {}, set()  # acknowledged namespace ids -> name; acknowledged deletes
     attempted = set()  # deletes sent but not acknowledged (the crash may have come before or after their commit)
     keys, tokens = {}, {}  # namespace id -> public key PEM; token -> namespace id
+    issued = {}  # token id -> namespace id, for every token creation answered 200
     lock = threading.Lock()
     for cycle in range(CYCLES):
         proc, url = start(db)
@@ -65,6 +67,10 @@ def test_acknowledged_writes_survive_kill_9(tmp_path):
         for token, ns_id in tokens.items():
             if ns_id not in deleted:
                 pyjwt.decode(token, keys[ns_id], algorithms=["RS256"], audience="functions", issuer="SCALEWAY")
+        for token_id, ns_id in issued.items():
+            if ns_id not in deleted:
+                r = requests.get(f"{url}{CB}/tokens/{token_id}", headers=H, timeout=30)
+                assert r.status_code == 200, f"cycle {cycle}: acknowledged token {token_id} was lost ({r.status_code})"
 
         stop = threading.Event()
 
@@ -97,7 +103,20 @@ def test_acknowledged_writes_survive_kill_9(tmp_path):
         tok = requests.post(f"{url}{CB}/tokens", json={"namespace_id": ns["id"]}, headers=H, timeout=60).json()
         keys[ns["id"]] = tok["public_key"]
         tokens[tok["token"]] = ns["id"]
-        threads = [threading.Thread(target=writer, args=(w,)) for w in range(4)]
+        issued[tok["id"]] = ns["id"]
+
+        def token_writer():
+            # Token creations race the kill too: each one answered 200 must be found after the restart.
+            while not stop.is_set():
+                try:
+                    r = requests.post(f"{url}{CB}/tokens", json={"namespace_id": ns["id"]}, headers=H, timeout=5)
+                except requests.RequestException:
+                    return
+                if r.status_code == 200:
+                    with lock:
+                        issued[r.json()["id"]] = ns["id"]
+
+        threads = [threading.Thread(target=writer, args=(w,)) for w in range(4)] + [threading.Thread(target=token_writer)]
         for t in threads:
             t.start()
         time.sleep(rng.uniform(0.2, 1.0))
@@ -110,6 +129,7 @@ def test_acknowledged_writes_survive_kill_9(tmp_path):
         with sqlite3.connect(db) as conn:
             assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     assert len(created) > CYCLES * 4
+    assert len(issued) >= CYCLES
 
 
 def test_disk_full_refuses_writes_cleanly_keeps_reads_and_recovers(tmp_path):

@@ -1,9 +1,9 @@
 import ScwDomain
 import Synchronization
 
-/// Random (version 4) UUIDs for the `X-Request-Id` of gateway calls, from a generator each connection seeds once from
-/// the system's: request ids must be unique, not secret, and two `getrandom` calls per call were a quarter of the
-/// gateway's system calls. (xoshiro256**, 256 bits of state.)
+/// Random (version 4) UUIDs for `X-Request-Id`, from a generator seeded once from the system's (one per gateway
+/// connection, one shared by the API's answers: `EdgeHeaders.requestID()`): request ids must be unique, not secret,
+/// and two `getrandom` calls per call were a quarter of the gateway's system calls. (xoshiro256**, 256 bits of state.)
 struct RequestIDs {
     private var s0: UInt64, s1: UInt64, s2: UInt64, s3: UInt64
 

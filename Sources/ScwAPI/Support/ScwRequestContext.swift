@@ -21,7 +21,7 @@ public struct ScwRequestContext: RequestContext {
     /// Bodies are collected up to this size; more is a 413 (100 secrets of 64 KiB must still fit).
     public var maxUploadSize: Int { WireJSON.maxBodyBytes }
     public var requestDecoder: JSONDecoder { WireJSON.decoder }
-    public var responseEncoder: JSONEncoder { WireJSON.encoder }
+    public var responseEncoder: WireJSONEncoder { WireJSON.encoder }
 
 }
 
@@ -45,5 +45,5 @@ public struct APIRequestContext: ChildRequestContext {
 
     public var maxUploadSize: Int { WireJSON.maxBodyBytes }
     public var requestDecoder: JSONDecoder { WireJSON.decoder }
-    public var responseEncoder: JSONEncoder { WireJSON.encoder }
+    public var responseEncoder: WireJSONEncoder { WireJSON.encoder }
 }
