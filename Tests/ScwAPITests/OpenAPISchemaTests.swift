@@ -51,6 +51,27 @@ import Testing
         }
     }
 
+    /// Every route that answers JSON documents its answer's fields (not a bare object), the mock's own included; only
+    /// the answers that are not the mock's JSON are left open: what a workload answers through `/_mock/invoke`,
+    /// PEM keys, code archives, the console's pages, and the OpenAPI document and state export themselves.
+    @Test func everyJSONAnswerHasItsSchema() async throws {
+        try await withApp { client, _ in
+            let paths = try await client.call(.get, "/_mock/openapi.json", key: nil).json["paths"] as! [String: [String: Any]]
+            let open = ["/_mock/invoke/", "/_mock/namespaces/{namespace_id}/public-key", "/_mock/downloads/", "/_mock/uploads/",
+                        "/_mock/openapi.json", "/_mock/state", "/_mock/seed", "/_mock/console"]
+            var undocumented: [String] = []
+            for (path, operations) in paths where !open.contains(where: { path.hasPrefix($0) }) {
+                for (method, operation) in operations {
+                    let responses = (operation as? [String: Any])?["responses"] as? [String: Any]
+                    let ok = responses?["200"] as? [String: Any]
+                    let schema = ((ok?["content"] as? [String: Any])?["application/json"] as? [String: Any])?["schema"] as? [String: Any]
+                    if schema?["properties"] == nil { undocumented.append("\(method.uppercased()) \(path)") }
+                }
+            }
+            #expect(undocumented.sorted() == [], "answers without a schema")
+        }
+    }
+
     @Test func everySchemaPropertyIsDecodedByTheWireType() throws {
         for (operation, body) in OpenAPISchemas.bodies.sorted(by: { $0.key < $1.key }) {
             guard let decode = body.decode else { continue }
