@@ -100,6 +100,9 @@ extension Authenticator: Authenticating {}
 /// The whole route table in one place: every API version's routes and the mock's own.
 public func buildRouter(_ services: APIServices) -> Router<ScwRequestContext> {
     let router = Router(context: ScwRequestContext.self)
+    // The browser console, mounted first: middleware applies only to routes added after it, so the console keeps its
+    // own stack (the same edge checks, its own CSP and HTML errors) instead of the API's JSON one.
+    ConsoleController(services: services).mount(on: router)
     // The edge policy (allowed hosts, cross-site, control token) before anything else; calls for a deployed container or
     // function never get here (`GatewayHandler` proxies them on the connection).
     router.add(middleware: InvocationGateway(gateway: services.gateway, edge: services.edge))

@@ -43,13 +43,16 @@ public func buildApplication(
     let forge = KeyForge(database: database, bits: configuration.keyBits, poolTarget: deterministic == nil ? configuration.keyPoolSize : 0,
                          logger: logger, fixedKeys: deterministic == nil ? [] : DeterministicKeys.pems)
     let keyRing = KeyRing(database: database, forge: forge)
-    let runtime = RuntimeCoordinator(
-        database: database, keys: keyRing, clock: clock,
-        settings: RuntimeSettings(enabled: configuration.runtimeEnabled, sampleAppCommand: [selfExecutable(), "sample-app"],
-                                  readyTimeoutSeconds: configuration.readyTimeoutSeconds, privateAuth: configuration.privateAuth,
-                                  scaleToZeroSeconds: configuration.scaleToZeroSeconds, watchdogCommand: [selfExecutable(), "watchdog"],
-                                  launcherCommand: [selfExecutable(), "run-child", "--"]),
-        logger: logger)
+    var runtimeSettings = RuntimeSettings(
+        enabled: configuration.runtimeEnabled, sampleAppCommand: [selfExecutable(), "sample-app"],
+        readyTimeoutSeconds: configuration.readyTimeoutSeconds, privateAuth: configuration.privateAuth,
+        scaleToZeroSeconds: configuration.scaleToZeroSeconds, watchdogCommand: [selfExecutable(), "watchdog"],
+        launcherCommand: [selfExecutable(), "run-child", "--"])
+    if configuration.runtimeEnabled {
+        runtimeSettings.engine = try await EngineSelection.resolve(configuration.runtimeMode, environment: ProcessInfo.processInfo.environment,
+                                                                   logger: logger)
+    }
+    let runtime = RuntimeCoordinator(database: database, keys: keyRing, clock: clock, settings: runtimeSettings, logger: logger)
     let namespaces = NamespaceService(database: database, clock: clock, ids: ids, settings: settings, keys: keyRing, runtime: runtime)
     let containers = ContainerService(database: database, clock: clock, ids: ids, settings: settings, runtime: runtime)
     let functions = FunctionService(database: database, clock: clock, ids: ids, settings: settings, runtime: runtime)
@@ -280,6 +283,9 @@ struct RuntimeService: Service {
 func selfExecutable() -> String {
     FileManager.default.isExecutableFile(atPath: "/proc/self/exe") ? "/proc/self/exe" : CommandLine.arguments[0]
 }
+
+/// The browser console's address, printed at start on stderr (stdout carries the export line alone).
+public func consoleURL(host: String, port: Int) -> String { "http://\(ServerAddress.shownHost(host)):\(port)/_mock/console" }
 
 /// The line printed at start that points clients at the mock.
 public func exportLine(host: String, port: Int) -> String {

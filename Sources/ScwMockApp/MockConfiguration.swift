@@ -24,6 +24,9 @@ public struct MockConfiguration: Sendable {
     public var readyFile: String?
     /// Run deployed containers and functions as local processes (off: deploys settle after the transition delay).
     public var runtimeEnabled = true
+    /// What runs deployed containers when the runtime is on (`--runtime process|container|auto`); functions always run
+    /// as processes.
+    public var runtimeMode: RuntimeMode = .process
     /// Who checks tokens of private applications: the gateway (`edge`) or the process itself (`container`).
     public var privateAuth: PrivateAuthMode = .edge
     /// Seconds a process has to listen on `PORT` before its deploy ends in `error`.

@@ -66,7 +66,9 @@ public func runSampleApp() async throws {
     }
     var logger = Logger(label: "sample-app")
     logger.logLevel = .warning
-    let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: port)), logger: logger)
+    // Loopback as a process; an image sets SCW_MOCK_SAMPLE_HOST=0.0.0.0 so that its published port reaches it.
+    let bindHost = env["SCW_MOCK_SAMPLE_HOST"] ?? "127.0.0.1"
+    let app = Application(router: router, configuration: .init(address: .hostname(bindHost, port: port)), logger: logger)
     try await app.runService()
 }
 

@@ -41,7 +41,8 @@ struct Serve: AsyncParsableCommand {
     var keyPool: Int?
     @Option(help: "Write the base URL to this file once the server answers (env SCW_MOCK_READY_FILE).")
     var readyFile: String?
-    @Option(help: "Run deployed containers and functions as local processes: on or off (env SCW_MOCK_RUNTIME). Default on.")
+    // Operator side of the trust line: which engine runs the images API callers name is the operator's choice.
+    @Option(help: "What runs deployed containers: process (local processes; also 'on'), container (their image, through the Docker or Podman engine of DOCKER_HOST), auto (the engine when one answers, else processes) or off (env SCW_MOCK_RUNTIME). Functions run as processes. Default process.")
     var runtime: String?
     @Option(help: "Who checks tokens of private containers: edge (the gateway) or container (the process) (env SCW_MOCK_PRIVATE_AUTH).")
     var privateAuth: String?
@@ -119,8 +120,11 @@ struct Serve: AsyncParsableCommand {
 
         config.readyFile = readyFile ?? env["SCW_MOCK_READY_FILE"]
         if let raw = runtime ?? env["SCW_MOCK_RUNTIME"] {
-            guard raw == "on" || raw == "off" else { throw ValidationError("runtime must be on or off") }
-            config.runtimeEnabled = raw == "on"
+            guard raw == "on" || raw == "off" || RuntimeMode(rawValue: raw) != nil else {
+                throw ValidationError("runtime must be process, container, auto, on (= process) or off")
+            }
+            config.runtimeEnabled = raw != "off"
+            config.runtimeMode = RuntimeMode(rawValue: raw) ?? .process
         }
         if let raw = privateAuth ?? env["SCW_MOCK_PRIVATE_AUTH"] {
             guard let mode = PrivateAuthMode(rawValue: raw) else { throw ValidationError("private auth must be edge or container") }
@@ -188,6 +192,7 @@ struct Serve: AsyncParsableCommand {
         do {
             let app = try await buildApplication(config, logger: logger, onServerRunning: { port in
                 FileHandle.standardOutput.write(Data((exportLine(host: host, port: port) + "\n").utf8))
+                FileHandle.standardError.write(Data("scw-mock: console at \(consoleURL(host: host, port: port))\n".utf8))
             }, phases: phases)
             try await app.runService()
         } catch let error as SeedError {

@@ -157,7 +157,8 @@ import Testing
             var served: Set<String> = []
             _ = try await buildApplication(config, inspectRouter: { router in served = Set(router.routes.map { "\($0.path)" }) })
             #expect(served.count > 40)
-            for path in served { #expect(paths[path] != nil, "\(path)") }
+            // The browser console's pages (`/_mock/console`) are HTML for people, not part of the API the document describes.
+            for path in served where !path.hasPrefix("/_mock/console") { #expect(paths[path] != nil, "\(path)") }
             #expect(paths["/_mock/invoke/{application_id}/{path}"]?.keys.sorted() == ["delete", "get", "head", "options", "patch", "post", "put"])
         }
     }

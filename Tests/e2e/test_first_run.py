@@ -56,7 +56,8 @@ def test_a_failed_install_says_what_to_run(tmp_path):
 
 
 def test_nothing_is_done_when_everything_is_there(tmp_path):
-    everything = ["libargon2-dev", "libsqlite3-dev", "zlib1g-dev", "python3", "python3-venv", "docker-compose"]
+    everything = ["libargon2-dev", "libsqlite3-dev", "zlib1g-dev", "python3", "python3-venv", "docker-compose", "chromium",
+                  "chromium-driver", "podman"]
     env, log = shims(tmp_path, installed=everything, uid=0)
     for step in ("build", "test", "ci"):
         r = deps(step, env)

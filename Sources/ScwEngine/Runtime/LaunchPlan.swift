@@ -29,17 +29,25 @@ extension Container: RunnableApplication {
     func launchPlan(in runtime: RuntimeCoordinator) async -> Result<LaunchPlan, LaunchRefusal> {
         var plan = LaunchPlan(command: spec.command.isEmpty ? runtime.settings.sampleAppCommand : spec.command + spec.args,
                               environment: spec.environmentVariables)
-        if let mapping = runtime.mappings.withLock({ $0.images.first { $0.matches(spec.image) } }) {
+        if let mapping = runtime.mappings.withLock({ $0.images.first { !$0.command.isEmpty && $0.matches(spec.image) } }) {
             plan.command = mapping.command + (spec.command.isEmpty ? spec.args : [])
             plan.workingDirectory = mapping.workingDirectory
             plan.environment = mapping.environment.merging(spec.environmentVariables) { _, new in new }
         }
-        if case .http(let path) = (spec.startupProbe ?? spec.livenessProbe).check { plan.httpProbePath = path }
+        plan.httpProbePath = httpProbePath
         return .success(plan)
     }
 
-    /// Scaleway's own wording first, then what the mock saw.
+    /// The path of the container's HTTP probe (startup, else liveness); nil for a TCP probe.
+    var httpProbePath: String? {
+        if case .http(let path) = (spec.startupProbe ?? spec.livenessProbe).check { return path }
+        return nil
+    }
+
+    /// Scaleway's own wording first, then what the mock saw. An image the engine could not pull reads as Scaleway's
+    /// "Image was not found in container registry." followed by the engine's reason.
     func failureMessage(_ why: String) -> String {
+        if why.hasPrefix(EngineSupervisor.imageNotFoundMessage) { return why }
         if case .http(let path) = (spec.startupProbe ?? spec.livenessProbe).check {
             return "Container is unable to start OR does not respond to HTTP requests on port \(spec.port) and path \(path): \(why)"
         }

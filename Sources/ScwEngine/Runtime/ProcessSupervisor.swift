@@ -183,6 +183,9 @@ public actor ProcessSupervisor {
     /// Whether `id` has a process being started or running (or scaled to zero).
     public func isManaged(_ id: String) -> Bool { specs[id] != nil }
 
+    /// The environment the workload was last deployed with (nil: not managed), for the console.
+    public func environment(of id: String) -> [String: String]? { specs[id]?.environment }
+
     /// The captured output of `id`.
     public func logLines(of id: String) -> (lines: [LogLine], dropped: Int)? { logs[id]?.snapshot() }
 

@@ -21,6 +21,9 @@ public struct RuntimeSettings: Sendable {
     public var watchdogCommand: [String]?
     /// The command each workload runs under (`scw-mock run-child --`); nil = `setpriv --pdeathsig KILL --`.
     public var launcherCommand: [String]?
+    /// The container engine that runs containers' images (`--runtime container`, or `auto` when one answered); nil =
+    /// containers run as processes. Functions always run as processes.
+    public var engine: EngineClient?
 
     /// Creates settings.
     public init(enabled: Bool, sampleAppCommand: [String], readyTimeoutSeconds: Double = 30, privateAuth: PrivateAuthMode = .edge,
@@ -43,8 +46,13 @@ public struct CommandMapping: Sendable, Equatable {
     public var workingDirectory: String?
     public var environment: [String: String]
 
+    /// The image an engine runs instead of the container's own (`engine_image`: a local tag or another registry);
+    /// nil = the mapping is for processes only.
+    public var engineImage: String?
+
     /// Creates a mapping.
-    public init(pattern: String, command: [String], workingDirectory: String?, environment: [String: String]) {
+    public init(pattern: String, command: [String], workingDirectory: String?, environment: [String: String], engineImage: String? = nil) {
+        self.engineImage = engineImage
         self.pattern = pattern
         self.command = command
         self.workingDirectory = workingDirectory
@@ -105,7 +113,10 @@ public final class RuntimeCoordinator: Sendable {
         mappings.withLock { $0 = seed }
     }
 
-    final class SupervisorBox: @unchecked Sendable { var supervisor: ProcessSupervisor? }
+    final class SupervisorBox: @unchecked Sendable {
+        var supervisor: ProcessSupervisor?
+        var engine: EngineSupervisor?
+    }
 
     /// Creates the coordinator and its supervisor.
     public init(database: AppDatabase, keys: KeyRing, clock: any WallClock, settings: RuntimeSettings, logger: Logger) {
@@ -119,9 +130,16 @@ public final class RuntimeCoordinator: Sendable {
         box.supervisor = ProcessSupervisor(
             logger: logger, markerFile: markerFile, watchdogCommand: settings.watchdogCommand, launcherCommand: settings.launcherCommand,
             now: { clockCopy.now().rfc3339(fractionDigits: 6) }, onEvent: { [weak self] id, event in await self?.record(id, event) })
+        if let client = settings.engine {
+            box.engine = EngineSupervisor(
+                client: client, identity: .current(databasePath: database.path), logger: logger,
+                now: { clockCopy.now().rfc3339(fractionDigits: 6) }, onEvent: { [weak self] id, event in await self?.record(id, event) })
+        }
     }
 
     var supervisor: ProcessSupervisor { box.supervisor! }
+    /// Runs containers' images when an engine is in use.
+    var engine: EngineSupervisor? { box.engine }
 
     /// A deploy's settlement instant when the runtime decides it (never by time).
     public static let settledByRuntime = Timestamp(nanoseconds: Int64.max)
@@ -136,6 +154,10 @@ public final class RuntimeCoordinator: Sendable {
 
     private func deploy<A: RunnableApplication>(_ app: A, in ns: Namespace) async {
         let id = app.id.rawValue
+        if let engine, let container = app as? Container {
+            await deployImage(container, in: ns, engine: engine)
+            return
+        }
         let plan: LaunchPlan
         switch await app.launchPlan(in: self) {
         case .failure(let refusal):
@@ -163,12 +185,14 @@ public final class RuntimeCoordinator: Sendable {
     /// Stops a container's or function's process (and removes a function's unpacked code).
     public func stop(_ id: String) async {
         await supervisor.stop(id)
+        await engine?.stop(id)
         removeCode(of: id)
     }
 
     /// Stops every process (shutdown) and removes the server's private folder.
     public func stopAll() async {
         await supervisor.stopAll()
+        await engine?.stopAll()
         codeFolders.withLock { $0.removeAll() }
         workspace.removeAll()
     }
@@ -176,17 +200,27 @@ public final class RuntimeCoordinator: Sendable {
     /// Stops every process and forgets their logs' owners, keeping the runtime usable (reset).
     public func stopEveryWorkload() async {
         await supervisor.stopEveryWorkload()
+        await engine?.stopEveryWorkload()
         for folder in codeFolders.withLock({ folders in defer { folders.removeAll() }; return Array(folders.values) }) {
             try? FileManager.default.removeItem(at: folder)
         }
     }
 
     /// The port of a ready process, without waiting (nil: not ready, or scaled to zero; `port(of:timeout:)` waits).
-    public func readyPort(of id: String) -> Int? { supervisor.readyPort(id) }
+    public func readyPort(of id: String) -> Int? { supervisor.readyPort(id) ?? engine?.readyPort(id) }
 
     /// The port of a ready process, waiting up to `timeout` seconds for one being started.
     public func port(of id: String, timeout: Double) async -> Int? {
         if let port = supervisor.readyPort(id) { return port }
+        if let engine, await engine.isManaged(id) {
+            if let port = await engine.touchAndPort(id) { return port }
+            let deadline = ContinuousClock.now + .milliseconds(Int(timeout * 1000))
+            while true {
+                if let port = await engine.port(of: id) { return port }
+                guard await engine.isManaged(id), ContinuousClock.now < deadline else { return nil }
+                try? await Task.sleep(for: .milliseconds(20))
+            }
+        }
         if let port = await supervisor.touchAndPort(id) { return port }
         let deadline = ContinuousClock.now + .milliseconds(Int(timeout * 1000))
         while true {
@@ -197,37 +231,88 @@ public final class RuntimeCoordinator: Sendable {
     }
 
     /// Makes the next deploy of an application fail.
-    public func failNextDeploy(of id: String) async { await supervisor.failNextDeploy(of: id) }
+    public func failNextDeploy(of id: String) async {
+        await supervisor.failNextDeploy(of: id)
+        await engine?.failNextDeploy(of: id)
+    }
 
     /// Kills an application's process as a crash would; false when nothing runs.
-    public func crash(_ id: String) async -> Bool { await supervisor.crash(id) }
+    public func crash(_ id: String) async -> Bool {
+        if await supervisor.crash(id) { return true }
+        return await engine?.crash(id) ?? false
+    }
 
     /// Adds a line of the mock's own to an application's log.
-    public func note(_ id: String, _ text: String) async { await supervisor.note(id, text) }
+    public func note(_ id: String, _ text: String) async {
+        if let engine, await engine.hasLogs(id) { return await engine.note(id, text) }
+        await supervisor.note(id, text)
+    }
+
+    /// The environment a container's or function's process was started with (nil: none was), for the console.
+    public func environment(of id: String) async -> [String: String]? {
+        if let engine, let environment = await engine.environment(of: id) { return environment }
+        return await supervisor.environment(of: id)
+    }
 
     /// The captured output of a container or function.
-    public func logs(of id: String) async -> (lines: [LogLine], dropped: Int)? { await supervisor.logLines(of: id) }
+    public func logs(of id: String) async -> (lines: [LogLine], dropped: Int)? {
+        if let engine, let lines = await engine.logLines(of: id) { return lines }
+        return await supervisor.logLines(of: id)
+    }
 
     /// Restarts, after a restart of the mock, every container and function that was ready or deploying; those the
     /// supervisor already runs (deployed by the seed in this run) are left alone.
     public func restoreAfterRestart() async {
         await supervisor.sweepLeftovers()
+        await engine?.sweepLeftovers()
         guard settings.enabled, let apps = try? database.deployedApplications() else { return }
         for app in apps where !(await supervisor.isManaged(app.rawValue)) {
+            if let engine, await engine.isManaged(app.rawValue) { continue }
             await deploy(app)
         }
     }
 
     private func launch(id: String, namespace ns: Namespace, privacy: Privacy, environment: [String: String], secrets: [String: String],
                         command: [String], workingDirectory: String? = nil, httpProbePath: String? = nil, minScaleZero: Bool = false) async {
+        guard let env = await platformEnvironment(id: id, namespace: ns, privacy: privacy, environment: environment, secrets: secrets) else { return }
+        var spec = WorkloadSpec(id: id, command: command, environment: env, workingDirectory: workingDirectory,
+                                readyTimeoutSeconds: settings.readyTimeoutSeconds, httpProbePath: httpProbePath)
+        spec.idleStopSeconds = minScaleZero ? settings.scaleToZeroSeconds : nil
+        await supervisor.deploy(spec)
+    }
+
+    /// Runs a container's image through the engine: the fixtures' `engine_image` for its image if one matches, else
+    /// the image itself; `command` replaces the image's ENTRYPOINT and `args` its CMD, as on Scaleway.
+    private func deployImage(_ container: Container, in ns: Namespace, engine: EngineSupervisor) async {
+        let id = container.id.rawValue
+        let spec = container.spec
+        let mapping = mappings.withLock { $0.images.first { $0.engineImage != nil && $0.matches(spec.image) } }
+        let variables = (mapping?.environment ?? [:]).merging(spec.environmentVariables) { _, new in new }
+        // A container has its image's own PATH, HOME and locale: none of the host's are passed.
+        guard let env = await platformEnvironment(id: id, namespace: ns, privacy: spec.privacy, environment: variables,
+                                                  secrets: container.secretValues, hostVariables: []) else { return }
+        var workload = EngineWorkload(
+            id: id, image: mapping?.engineImage ?? spec.image, entrypoint: spec.command.isEmpty ? nil : spec.command,
+            cmd: spec.command.isEmpty && spec.args.isEmpty ? nil : spec.args, environment: env, declaredPort: spec.port,
+            memoryBytes: spec.memoryLimitBytes, nanoCPUs: Int64(spec.mvcpuLimit) * 1_000_000,
+            labels: [EngineIdentity.namespaceLabel: ns.id.rawValue, EngineIdentity.applicationLabel: id],
+            readyTimeoutSeconds: settings.readyTimeoutSeconds, httpProbePath: container.httpProbePath)
+        workload.idleStopSeconds = spec.minScale == 0 ? settings.scaleToZeroSeconds : nil
+        await engine.deploy(workload)
+    }
+
+    /// The environment the platform gives a workload, process or container alike: `hostVariables` of the mock's own,
+    /// the namespace's variables, then the application's (which win), then secrets; then what the platform injects.
+    /// Nil (and the deploy recorded as failed) when the namespace's key cannot be had.
+    private func platformEnvironment(id: String, namespace ns: Namespace, privacy: Privacy, environment: [String: String], secrets: [String: String],
+                                     hostVariables: [String] = ["PATH", "HOME", "LANG", "TMPDIR"]) async -> [String: String]? {
         guard let key = try? await keys.key(for: ns.id) else {
             await record(id, .failed("An internal error occurred while deploying: the namespace key is not ready"))
-            return
+            return nil
         }
-        // Namespace variables, then the application's (which win), then secrets; then what the platform injects.
         var env: [String: String] = [:]
         let host = ProcessInfo.processInfo.environment
-        for name in ["PATH", "HOME", "LANG", "TMPDIR"] { env[name] = host[name] }
+        for name in hostVariables { env[name] = host[name] }
         env.merge(ns.environmentVariables) { _, new in new }
         env.merge(ns.secretValues) { _, new in new }
         env.merge(environment) { _, new in new }
@@ -238,10 +323,7 @@ public final class RuntimeCoordinator: Sendable {
         env["SCW_APPLICATION_ID"] = id
         // Not a Scaleway variable: tells the sample app whether the gateway already checked the token.
         env["SCW_MOCK_PRIVATE_AUTH"] = settings.privateAuth.rawValue
-        var spec = WorkloadSpec(id: id, command: command, environment: env, workingDirectory: workingDirectory,
-                                readyTimeoutSeconds: settings.readyTimeoutSeconds, httpProbePath: httpProbePath)
-        spec.idleStopSeconds = minScaleZero ? settings.scaleToZeroSeconds : nil
-        await supervisor.deploy(spec)
+        return env
     }
 
     /// Unpacks a function's zip archive into a fresh private folder (0700) of the workspace, within Scaleway's limits

@@ -83,11 +83,13 @@ struct SeedDocument: Decodable {
     }
 
     /// A local command for containers whose image matches `image` (exact name or glob), or for functions whose
-    /// runtime matches `runtime`.
+    /// runtime matches `runtime`; for images, `engine_image` instead (or as well): the image a container engine runs
+    /// in its place (`--runtime container`), e.g. a local tag for `rg.fr-par.scw.cloud/team/api:1.0`.
     struct CommandMapping: Decodable {
         var image: String?
         var runtime: String?
-        var command: [String]
+        var command: [String]?
+        var engine_image: String?
         var args: [String]?
         /// Relative paths are resolved against the fixture's folder.
         var working_directory: String?

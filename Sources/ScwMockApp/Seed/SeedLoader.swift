@@ -403,7 +403,10 @@ public enum SeedLoader {
         guard let map = root.mapping else { return [] }
         for section in ["images", "runtimes"] {
             for (i, entry) in (map[section]?.sequence.map(Array.init) ?? []).enumerated() {
-                refuse("\(section)[\(i)].command", "a command mapping runs a program on the mock's machine")
+                // `engine_image` alone is data: it names an image for the engine, as any container's `image` does.
+                if entry.mapping?["engine_image"] == nil || entry.mapping?["command"] != nil {
+                    refuse("\(section)[\(i)].command", "a command mapping runs a program on the mock's machine")
+                }
                 if entry.mapping?["working_directory"] != nil {
                     refuse("\(section)[\(i)].working_directory", "a working directory names a folder of the mock's machine")
                 }
@@ -530,7 +533,7 @@ public enum SeedLoader {
         "tokens": ["id", "namespace", "container", "function", "description", "expires_at"],
         "registry_namespaces": ["id", "name", "region", "project_id", "description", "is_public"],
         "registry_images": ["id", "namespace", "region", "name", "visibility", "size", "tags", "digest"],
-        "images": ["image", "runtime", "command", "args", "working_directory", "environment"],
+        "images": ["image", "runtime", "command", "args", "working_directory", "environment", "engine_image"],
         "runtimes": ["image", "runtime", "command", "args", "working_directory", "environment"],
     ]
 
@@ -692,7 +695,16 @@ public enum SeedLoader {
                     problems.append(SeedProblem(file: plan.file, field: "\(at).\(field == "images" ? "image" : "runtime")", message: "expected a name or glob"))
                     continue
                 }
-                guard !m.command.isEmpty, !m.command.contains(where: { $0.utf8.contains(0) }) else {
+                // A command (for processes), an engine image (for `--runtime container`), or both.
+                let command = m.command ?? []
+                if let engineImage = m.engine_image {
+                    let problem = field == "images" ? ContainerRules.imageProblem(engineImage) : "only images: mappings name an engine image"
+                    if let problem {
+                        problems.append(SeedProblem(file: plan.file, field: "\(at).engine_image", message: problem))
+                        continue
+                    }
+                }
+                if (m.command != nil || m.engine_image == nil) && (command.isEmpty || command.contains(where: { $0.utf8.contains(0) })) {
                     problems.append(SeedProblem(file: plan.file, field: "\(at).command", message: "expected a non-empty list of arguments"))
                     continue
                 }
@@ -700,7 +712,8 @@ public enum SeedLoader {
                 if let d = dir, !d.hasPrefix("/") {
                     dir = (((plan.file as NSString).deletingLastPathComponent as NSString).appendingPathComponent(d) as NSString).standardizingPath
                 }
-                let mapping = CommandMapping(pattern: pattern, command: m.command + (m.args ?? []), workingDirectory: dir, environment: m.environment ?? [:])
+                let mapping = CommandMapping(pattern: pattern, command: command.isEmpty ? [] : command + (m.args ?? []), workingDirectory: dir,
+                                             environment: m.environment ?? [:], engineImage: m.engine_image)
                 if field == "images" { plan.images.append(mapping) } else { plan.runtimes.append(mapping) }
             }
         }
