@@ -16,6 +16,11 @@ public func runSampleApp() async throws {
         FileHandle.standardError.write(Data("sample-app: PORT is not set\n".utf8))
         throw SampleAppError.noPort
     }
+    // A slow starter on demand: `SAMPLE_START_DELAY_MS` waits before listening, so a client's wait for `ready` and a
+    // call that arrives while the workload starts can be tested (a user variable like any other).
+    if let delay = env["SAMPLE_START_DELAY_MS"].flatMap(Int.init), delay > 0 {
+        try await Task.sleep(for: .milliseconds(min(delay, 600_000)))
+    }
     // Under `--private-auth edge` the mock's gateway has already checked the token (and removed it).
     let isPublic = env["SCW_PUBLIC"] != "false" || env["SCW_MOCK_PRIVATE_AUTH"] == "edge"
     let verifier = env["SCW_PUBLIC_KEY"].flatMap { try? NamespacePublicKey(pem: $0) }.map { TokenVerifier(publicKey: $0) }

@@ -20,6 +20,7 @@ import signal
 import socket
 import subprocess
 import tarfile
+import time
 import urllib.parse
 from pathlib import Path
 
@@ -256,6 +257,20 @@ def test_an_http_probe_applies_to_the_image_as_to_processes(engine, server_facto
     assert container["error_message"] == ("Container is unable to start OR does not respond to HTTP requests on port 8080 and path "
                                           "/healthz: did not answer HTTP requests on PORT 8080 and path /healthz within 4s")
     assert engine.containers(**{"scw-mock.application-id": refused}) == []
+
+
+def test_a_slow_starter_is_waited_for(engine, server_factory, tmp_path):
+    srv = start_mock(server_factory, tmp_path)
+    # The sample app waits SAMPLE_START_DELAY_MS before it listens: an image that takes its time to start.
+    cid = create_container(srv, "slow-starter", environment_variables={"SAMPLE_START_DELAY_MS": "4000"})
+    # A call that arrives while the image starts is held by the gateway until the workload listens, then answered.
+    started = time.monotonic()
+    early = invoke(srv, cid, "/early")
+    waited = time.monotonic() - started
+    assert early.status_code == 200, early.text
+    assert early.json()["path"] == "/early"
+    assert waited >= 4.0, waited
+    assert settled(srv, cid)["status"] == "ready"
 
 
 def test_a_missing_image_reads_as_scaleways_error(engine, server_factory, tmp_path):
