@@ -226,6 +226,32 @@ def test_private_container_at_the_edge(mock):
         assert "x-auth-token" not in r.json()["headers"], what
 
 
+def test_the_gateway_writes_a_line_per_call_into_the_application_log(mock):
+    ns = mock.namespace("rt-gwlog")
+    public = mock.container(ns, "pub")
+    private = mock.container(ns, "priv", privacy="private")
+    assert mock.wait_status(public)["status"] == "ready" and mock.wait_status(private)["status"] == "ready"
+    answered = mock.invoke(public, "/hello?x=1")
+    assert answered.status_code == 200
+    assert mock.invoke(private, "/secret").status_code == 403  # no token: refused at the edge
+
+    def gateway_lines(cid):
+        lines = mock.call("GET", f"/_mock/containers/{cid}/logs", key=None).json()["lines"]
+        return [l["line"] for l in lines if l["stream"] == "gateway"]
+
+    # Next to the process's output, the log says what the gateway did with each call: answered, with its status,
+    # time and request id, or refused, with the reason.
+    [line] = gateway_lines(public)
+    assert re.fullmatch(r"GET /hello\?x=1 → 200 in [0-9.]+ ms \(request [0-9a-f-]{36}\)", line), line
+    assert answered.headers["X-Request-Id"] in line
+    [refusal] = gateway_lines(private)
+    assert refusal.startswith("GET /secret → 403 refused: "), refusal
+    # Deleting the container forgets its gateway lines.
+    assert mock.call("DELETE", f"{C1}/containers/{public}").status_code == 200
+    assert support.wait_until(lambda: mock.call("GET", f"/_mock/containers/{public}/logs", key=None).status_code == 404
+                              or gateway_lines(public) == [], 5)
+
+
 def test_private_container_validated_by_the_process(tmp_path):
     m = Mock(tmp_path, "--private-auth", "container")
     try:
@@ -466,7 +492,10 @@ def test_an_output_flood_neither_stalls_the_process_nor_the_server(mock):
     assert mock.call("GET", f"{C1}/namespaces").status_code == 200
     assert time.monotonic() - started < 1
     logs = mock.call("GET", f"/_mock/containers/{cid}/logs", key=None).json()
-    assert logs["dropped"] > 0 and len(logs["lines"]) <= 2001
+    # The process's output is kept bounded (the gateway's own lines about the 20 calls come on top, bounded apart).
+    output = [l for l in logs["lines"] if l["stream"] != "gateway"]
+    assert logs["dropped"] > 0 and len(output) <= 2001
+    assert len(logs["lines"]) - len(output) == 20
     assert mock.call("DELETE", f"{C1}/containers/{cid}").status_code == 200
     end = time.monotonic() + 5
     while processes_with(cid) and time.monotonic() < end:

@@ -47,6 +47,8 @@ final class GatewayHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private lazy var ids = RequestIDs()
     private var resolution: (@Sendable () async -> GatewayResolution)?
     private var readHeld = false
+    /// The call being answered and when it arrived, for its line in the application's log.
+    private var answering: (call: AnsweredCall, since: NIODeadline)?
     private var date = (second: 0, text: "")
 
     func handlerAdded(context: ChannelHandlerContext) { self.context = context }
@@ -66,7 +68,13 @@ final class GatewayHandler: ChannelDuplexHandler, RemovableChannelHandler {
         switch unwrapInboundIn(data) {
         case .head(let request):
             let decision = machine.phase == .idle ? decider.decide(request, remoteIP: remoteIP, ids: &ids) : .pass
-            if case .wait(_, let resolve) = decision { resolution = resolve }
+            switch decision {
+            case .proxy(let call, _): answering = (AnsweredCall(call), context.eventLoop.now)
+            case .wait(let call, let resolve):
+                answering = (AnsweredCall(call), context.eventLoop.now)
+                resolution = resolve
+            case .pass, .refuse: break
+            }
             action = machine.requestHead(decision, closeAfterResponse: request.headerFields[.connection]?.lowercased() == "close")
         case .body(let buffer): action = machine.requestBody(buffer)
         case .end: action = machine.requestEnd()
@@ -81,6 +89,14 @@ final class GatewayHandler: ChannelDuplexHandler, RemovableChannelHandler {
             return
         }
         context.read()
+    }
+
+    /// The application's log line for the call being answered, once.
+    private func noteAnswer(status: Int) {
+        guard let (call, since) = answering, let context else { return }
+        answering = nil
+        let elapsed = context.eventLoop.now - since
+        decider.noteAnswer(call, status: status, milliseconds: Double(elapsed.nanoseconds) / 1e6)
     }
 
     // MARK: Performing actions
@@ -117,6 +133,7 @@ final class GatewayHandler: ChannelDuplexHandler, RemovableChannelHandler {
                                         headerFields: GatewayRouting.responseHeaders(head.headers, requestID: requestID))
             stamp(&response)
             context.write(wrapOutboundOut(.head(response)), promise: nil)
+            noteAnswer(status: Int(head.status.code))
         case .writeBody(let buffer):
             context?.write(wrapOutboundOut(.body(buffer)), promise: nil)
         case .endResponse(let fate, let close):
@@ -125,6 +142,7 @@ final class GatewayHandler: ChannelDuplexHandler, RemovableChannelHandler {
             if close { context?.close(promise: nil) }
         case .refuse(let refusal, let fate, let close):
             letGo(fate)
+            noteAnswer(status: Int(ErrorRenderer.render(refusal).0.code))
             respond(refusal)
             if close { context?.close(promise: nil) }
         case .close:

@@ -12,6 +12,8 @@ struct GatewayCall: Sendable {
     var timeoutSeconds: Int
     /// No body: the call can be sent again on a fresh connection when a pooled one turns out closed.
     var replayable: Bool
+    /// The container or function called (its log gets the gateway's line about the call).
+    var applicationID: String = ""
 }
 
 /// What `GatewayRouting.decide` resolves a call to, once it is complete.
@@ -37,6 +39,24 @@ enum GatewayDecision: Sendable {
 protocol GatewayDecider: Sendable {
     /// `ids` gives the `X-Request-Id` of a call.
     func decide(_ request: HTTPRequest, remoteIP: String?, ids: inout RequestIDs) -> GatewayDecision
+    /// A call was answered with `status` after `milliseconds`: the application's log says so.
+    func noteAnswer(_ call: AnsweredCall, status: Int, milliseconds: Double)
+}
+
+extension GatewayDecider {
+    func noteAnswer(_ call: AnsweredCall, status: Int, milliseconds: Double) {}
+}
+
+/// What the application's log line about a call names (kept instead of the whole call: no header copies).
+struct AnsweredCall: Sendable {
+    var applicationID: String
+    var method: String
+    var uri: String
+    var requestID: String
+
+    init(_ call: GatewayCall) {
+        (applicationID, method, uri, requestID) = (call.applicationID, call.head.method.rawValue, call.head.uri, call.requestID)
+    }
 }
 
 /// One client connection of the gateway, as a value: events in (request parts, the process's response parts, its

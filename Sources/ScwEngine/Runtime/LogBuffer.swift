@@ -65,6 +65,18 @@ public final class LogBuffer: Sendable {
         snapshot().lines.filter { $0.stream == "stderr" }.suffix(count).map(\.line)
     }
 
+    /// Appends one whole line of `stream` (the gateway's account of a call), cut at the longest line kept.
+    public func add(_ text: String, stream: String, time: String) {
+        let line = text.utf8.count > maxLineBytes ? String(decoding: text.utf8.prefix(maxLineBytes), as: UTF8.self) : text
+        state.withLock { s in
+            s.lines.append(LogLine(time: time, stream: stream, line: line))
+            if s.lines.count > capacity {
+                s.dropped += s.lines.count - capacity
+                s.lines.removeFirst(s.lines.count - capacity)
+            }
+        }
+    }
+
     /// Records a line written by the mock itself (starts, exits, restarts).
     public func note(_ text: String, time: String) {
         append(Data((text + "\n").utf8), stream: "mock", time: time)

@@ -93,6 +93,10 @@ public final class RuntimeCoordinator: Sendable {
     private let codeFolders = Mutex<[String: URL]>([:])
     /// The image and runtime mappings in force: those added at run time first (they win), then the seed's.
     let mappings = Mutex<(images: [CommandMapping], runtimes: [CommandMapping])>(([], []))
+    /// The gateway's lines about the calls it answered for each application (stream `gateway`), shown with the
+    /// process's output by `logs(of:)`: kept here, apart from the supervisors, so that the event loop appends them
+    /// without waiting for an actor.
+    private let gatewayLogs = Mutex<[String: LogBuffer]>([:])
     /// The seed's own mappings, which a reset goes back to.
     private let seedMappings = Mutex<(images: [CommandMapping], runtimes: [CommandMapping])>(([], []))
 
@@ -187,6 +191,7 @@ public final class RuntimeCoordinator: Sendable {
         await supervisor.stop(id)
         await engine?.stop(id)
         removeCode(of: id)
+        gatewayLogs.withLock { $0[id] = nil }
     }
 
     /// Stops every process (shutdown) and removes the server's private folder.
@@ -194,6 +199,7 @@ public final class RuntimeCoordinator: Sendable {
         await supervisor.stopAll()
         await engine?.stopAll()
         codeFolders.withLock { $0.removeAll() }
+        gatewayLogs.withLock { $0.removeAll() }
         workspace.removeAll()
     }
 
@@ -201,6 +207,7 @@ public final class RuntimeCoordinator: Sendable {
     public func stopEveryWorkload() async {
         await supervisor.stopEveryWorkload()
         await engine?.stopEveryWorkload()
+        gatewayLogs.withLock { $0.removeAll() }
         for folder in codeFolders.withLock({ folders in defer { folders.removeAll() }; return Array(folders.values) }) {
             try? FileManager.default.removeItem(at: folder)
         }
@@ -254,10 +261,28 @@ public final class RuntimeCoordinator: Sendable {
         return await supervisor.environment(of: id)
     }
 
-    /// The captured output of a container or function.
+    /// The captured output of a container or function, with the gateway's lines about its calls, in time order.
     public func logs(of id: String) async -> (lines: [LogLine], dropped: Int)? {
-        if let engine, let lines = await engine.logLines(of: id) { return lines }
-        return await supervisor.logLines(of: id)
+        var own: (lines: [LogLine], dropped: Int)?
+        if let engine, let lines = await engine.logLines(of: id) { own = lines } else { own = await supervisor.logLines(of: id) }
+        guard let gateway = gatewayLogs.withLock({ $0[id] })?.snapshot() else { return own }
+        // Merged by time, stable; a partial line (no time yet) stays last.
+        let merged = ((own?.lines ?? []) + gateway.lines).enumerated().sorted { a, b in
+            let (x, y) = (a.element.time.isEmpty ? "~" : a.element.time, b.element.time.isEmpty ? "~" : b.element.time)
+            return x == y ? a.offset < b.offset : x < y
+        }
+        return (merged.map(\.element), (own?.dropped ?? 0) + gateway.dropped)
+    }
+
+    /// Adds the gateway's line about a call it answered for `id` (method, path, status, time taken, or why it refused).
+    public func noteGatewayCall(_ id: String, _ text: String) {
+        let buffer = gatewayLogs.withLock { logs in
+            if let buffer = logs[id] { return buffer }
+            let buffer = LogBuffer(capacity: 500)
+            logs[id] = buffer
+            return buffer
+        }
+        buffer.add(text, stream: "gateway", time: clock.now().rfc3339(fractionDigits: 6))
     }
 
     /// Restarts, after a restart of the mock, every container and function that was ready or deploying; those the
