@@ -207,6 +207,8 @@ final class Administration: MockAdministration {
         await runtime.restoreAfterRestart()
     }
 
+    func projects() throws -> [Project] { try database.allProjects() }
+
     func exportState() throws -> Data {
         try WireJSON.encoder.encode(StateExport.document(try database.snapshot(), organizations: try database.allOrganizations(),
                                                          registry: try database.registrySnapshot()))

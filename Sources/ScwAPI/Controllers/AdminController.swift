@@ -10,6 +10,8 @@ public protocol MockAdministration: Sendable {
     func reset(toEmpty: Bool) async throws
     /// The whole store as a fixture document (JSON).
     func exportState() throws -> Data
+    /// Every project of the store, with its organization (the console's overview).
+    func projects() throws -> [Project]
     /// Applies a fixture document (JSON) at run time, through the same checks as `--seed`.
     func applySeed(_ body: Data) async throws
     /// The store's size and growth limit; with `limit`, changes it first (`.some(nil)` lifts it).
