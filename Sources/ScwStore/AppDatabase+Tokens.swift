@@ -47,7 +47,7 @@ struct TokenRecord: Codable, FetchableRecord, PersistableRecord, Sendable {
 extension AppDatabase {
     /// Stores a token, unless its namespace was deleted meanwhile (then `notFound`).
     public func createToken(_ token: Token) throws(ScwError) {
-        try write { db in
+        try writeTokens { db in
             // A cached statement: preparing the query interface's `exists` on every token was a tenth of a token's
             // CPU besides its signature.
             let exists = try db.cachedStatement(sql: "SELECT 1 FROM namespace WHERE id = ?")
@@ -80,7 +80,7 @@ extension AppDatabase {
 
     /// Deletes a token and records its id as revoked, in one transaction; returns the deleted token.
     public func deleteToken(id: TokenID, api: TokenAPI, revokedAt: Timestamp, _ check: @Sendable (Token) throws -> Void) throws(ScwError) -> Token? {
-        try write { db in
+        try writeTokens { db in
             guard let record = try TokenRecord.filter(Column("id") == id.rawValue && Column("api") == api.rawValue).fetchOne(db) else { return nil }
             try check(record.token)
             try record.delete(db)
@@ -99,7 +99,7 @@ extension AppDatabase {
     /// on the way (the verifier refuses them anyway). `notFound` when the namespace was deleted meanwhile.
     public func recordLegacyToken(jti: TokenID, api: TokenAPI, namespaceID: NamespaceID, applicationID: String?,
                                   expiresAt: Timestamp?, createdAt: Timestamp) throws(ScwError) {
-        try write { db in
+        try writeTokens { db in
             guard try NamespaceRecord.exists(db, key: namespaceID.rawValue) else {
                 throw ScwError.notFound(.namespace, id: namespaceID.rawValue)
             }

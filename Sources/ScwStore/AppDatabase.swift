@@ -6,10 +6,19 @@ import Synchronization
 /// Counts committed writes, so that caches above the store (the gateway's routing) know when to look again.
 final class ChangeCounter: Sendable {
     let value = Atomic<Int>(0)
+    /// Committed writes that may have changed a namespace, container or function row: the row caches' generation.
+    /// Token writes leave it alone, so the namespace a token is issued for stays cached while tokens are issued.
+    let rows = Atomic<Int>(0)
+
+    /// Records a committed write; `rows`: it may have changed a cached row.
+    func note(rows touched: Bool) {
+        if touched { rows.add(1, ordering: .releasing) }
+        value.add(1, ordering: .releasing)
+    }
 }
 
 /// Decoded rows of the hot single-row reads (a container, a function, a namespace by id), valid only while the
-/// store's generation has not moved: any committed write empties it. Decoding a row's JSON columns costs more than
+/// store's row generation has not moved: any committed write that may change such a row empties it. Decoding a row's JSON columns costs more than
 /// the rest of a GET, and clients poll the same objects (SDK waiters, test suites).
 public final class RowCache<Value: Sendable>: Sendable {
     private let state = Mutex<(generation: Int, values: [String: Value])>((-1, [:]))
@@ -58,6 +67,9 @@ public struct AppDatabase: Sendable {
     /// Grows after every committed write: a value read before a lookup still equal afterwards means the lookup is
     /// still what the store holds.
     public var generation: Int { changes.value.load(ordering: .acquiring) }
+    /// Grows after every committed write that may have changed a namespace, container or function row (not after token
+    /// writes): what the row caches are checked against.
+    var rowGeneration: Int { changes.rows.load(ordering: .acquiring) }
 
     /// Opens (creating it and its folder if needed) and migrates the database at `path`.
     public static func open(path: String) throws -> AppDatabase {
@@ -110,7 +122,7 @@ public struct AppDatabase: Sendable {
 
     /// One row by id through `cache`: served from memory when no write committed since it was read.
     func cachedRead<T: Sendable>(_ cache: RowCache<T>, id: String, _ body: @Sendable (Database) throws -> T?) throws(ScwError) -> T? {
-        let generation = self.generation
+        let generation = self.rowGeneration
         if let hit = cache.value(for: id, generation: generation) { return hit }
         let value = try read(body)
         if let value { cache.store(value, for: id, generation: generation) }
@@ -119,7 +131,14 @@ public struct AppDatabase: Sendable {
 
     /// Runs a write transaction, translating SQLite failures at this layer's edge.
     func write<T>(_ body: @Sendable (Database) throws -> T) throws(ScwError) -> T {
-        defer { changes.value.add(1, ordering: .releasing) }
+        defer { changes.note(rows: true) }
+        do { return try writer.write(body) } catch { throw Self.translate(error) }
+    }
+
+    /// A write transaction that changes token tables only: the row caches stay valid (a burst of tokens for one
+    /// namespace would otherwise read and decode the namespace's row again for every token).
+    func writeTokens<T>(_ body: @Sendable (Database) throws -> T) throws(ScwError) -> T {
+        defer { changes.note(rows: false) }
         do { return try writer.write(body) } catch { throw Self.translate(error) }
     }
 
@@ -154,7 +173,7 @@ extension AppDatabase {
 
     /// Replaces the whole store with a copy, in one step (SQLite's online backup).
     public func restore(_ copy: StoreCopy) throws(ScwError) {
-        defer { changes.value.add(1, ordering: .releasing) }
+        defer { changes.note(rows: true) }
         do { try copy.queue.backup(to: writer) } catch { throw Self.translate(error) }
     }
 }

@@ -141,7 +141,7 @@ extension AppDatabase {
     /// each row then comes from the row cache when no write committed since it was decoded (SDK waiters and test suites
     /// list the same objects again and again), else from the table.
     public func applications<A: StoredApplication>(_: A.Type, matching q: ApplicationQuery) throws(ScwError) -> Page<A> {
-        let generation = self.generation
+        let generation = self.rowGeneration
         let cache = A.cache(in: caches)
         return try read { db in
             let (ids, total) = try Self.pageIDs(Self.filtered(ApplicationRow<A>.all(), q), q.page, in: db)

@@ -1,7 +1,8 @@
 import Foundation
 import ScwDomain
-import ScwStore
 import Testing
+
+@testable import ScwStore
 
 @Suite struct AppDatabaseTests {
     static func namespace(_ name: String, kind: NamespaceKind = .container, project: ProjectID = WellKnownIdentity.projectID,
@@ -146,5 +147,30 @@ import Testing
         #expect(throws: ScwError.notFound(.namespace, id: ns.id.rawValue)) {
             try db.recordLegacyToken(jti: legacy, api: .containers, namespaceID: ns.id, applicationID: nil, expiresAt: nil, createdAt: at)
         }
+    }
+
+    /// Token writes leave the row caches valid (a burst of tokens keeps reading its namespace from memory), while the
+    /// gateway's caches, keyed on `generation`, still see every token write; any other write empties the row caches,
+    /// and the next read sees it.
+    @Test func tokenWritesKeepTheRowCachesButNotTheGatewayGeneration() throws {
+        let db = try AppDatabase.open(path: ":memory:")
+        let ns = try db.createNamespace(Self.namespace("cached"))
+        #expect(try db.namespace(id: ns.id) == ns)
+        let (rows, all) = (db.rowGeneration, db.generation)
+        let at = Timestamp(nanoseconds: 10)
+        let token = Token(id: TokenID(uuid: UUID()), api: .containers, region: .frPar, namespaceID: ns.id, scope: .namespace(ns.id),
+                          projectID: ns.projectID, organizationID: ns.organizationID, description: "", expiresAt: nil, createdAt: at,
+                          settlesAt: at)
+        try db.createToken(token)
+        try db.recordLegacyToken(jti: TokenID(uuid: UUID()), api: .containers, namespaceID: ns.id, applicationID: nil, expiresAt: nil, createdAt: at)
+        _ = try db.deleteToken(id: token.id, api: .containers, revokedAt: at) { _ in }
+        #expect(db.rowGeneration == rows)
+        #expect(db.generation == all + 3)
+        #expect(try db.namespace(id: ns.id) == ns)
+
+        let changed = try #require(try db.updateNamespace(id: ns.id) { $0.description = "changed" })
+        #expect(db.rowGeneration == rows + 1)
+        #expect(try db.namespace(id: ns.id)?.description == "changed")
+        #expect(try db.namespace(id: ns.id) == changed)
     }
 }
