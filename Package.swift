@@ -102,7 +102,7 @@ let package = Package(
         .testTarget(
             name: "ScwEngineTests",
             dependencies: [
-                "ScwEngine",
+                "ScwDomain", "ScwEngine",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Subprocess", package: "swift-subprocess"),
             ]

@@ -61,14 +61,16 @@ public struct AllowedHosts: Sendable, Equatable {
     /// The host of an authority, without port and brackets; nil when it is malformed. (On every request: no
     /// intermediate arrays.)
     public static func hostName(_ authority: String) -> String? {
-        if authority.hasPrefix("[") {
-            guard let close = authority.firstIndex(of: "]") else { return nil }
-            let rest = authority[authority.index(after: close)...]
+        // UTF-8 positions, not characters: `[`, `]` and `:` are ASCII, so their positions are valid String indices.
+        let utf8 = authority.utf8
+        if utf8.first == UInt8(ascii: "[") {
+            guard let close = utf8.firstIndex(of: UInt8(ascii: "]")) else { return nil }
+            let rest = authority[utf8.index(after: close)...]
             guard rest.isEmpty || (rest.hasPrefix(":") && isPort(rest.dropFirst())) else { return nil }
-            return String(authority[authority.index(after: authority.startIndex)..<close])
+            return String(authority[utf8.index(after: utf8.startIndex)..<close])
         }
-        guard let colon = authority.firstIndex(of: ":") else { return authority }
-        guard colon != authority.startIndex, isPort(authority[authority.index(after: colon)...]) else { return nil }
+        guard let colon = utf8.firstIndex(of: UInt8(ascii: ":")) else { return authority }
+        guard colon != utf8.startIndex, isPort(authority[utf8.index(after: colon)...]) else { return nil }
         return String(authority[..<colon])
     }
 

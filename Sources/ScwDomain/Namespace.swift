@@ -134,8 +134,23 @@ public struct Namespace: Sendable, Equatable {
 
     /// The endpoint prefix of a namespace named `name` with this suffix (also the registry namespace's name, after `funcscw`).
     public static func endpointPrefix(name: String, suffix: String) -> String {
-        let cleaned = name.lowercased().unicodeScalars.filter { ("a"..."z").contains($0) || ("0"..."9").contains($0) }
-        return String(String.UnicodeScalarView(cleaned.prefix(20))) + suffix
+        // Names are ASCII (the name rules): bytes, on every read of a namespace. Anything else goes the long way,
+        // where lower-casing can turn a non-ASCII letter into an ASCII one (the Kelvin sign becomes `k`).
+        guard name.utf8.allSatisfy({ $0 < 0x80 }) else {
+            let cleaned = name.lowercased().unicodeScalars.filter { ("a"..."z").contains($0) || ("0"..."9").contains($0) }
+            return String(String.UnicodeScalarView(cleaned.prefix(20))) + suffix
+        }
+        var kept: [UInt8] = []
+        kept.reserveCapacity(20 + suffix.utf8.count)
+        for byte in name.utf8 where kept.count < 20 {
+            switch byte {
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"): kept.append(byte)
+            case UInt8(ascii: "A")...UInt8(ascii: "Z"): kept.append(byte + 32)
+            default: break
+            }
+        }
+        kept.append(contentsOf: suffix.utf8)
+        return String(decoding: kept, as: UTF8.self)
     }
 
     /// v1beta1 `registry_endpoint` once ready: `rg.<region>.scw.cloud/funcscw<prefix>`, the endpoint of the registry

@@ -55,6 +55,32 @@ public enum SecretHasher {
 }
 
 /// Constant-time comparison of secrets, so response time does not tell how much of a guess was right.
+/// The SHA-256 of a secret, as an in-memory index: the secret itself is never a dictionary key (whose hashing and
+/// comparison are not constant-time); what is found by it is then compared with `ConstantTime.equals`.
+public struct SecretDigest: Hashable, Sendable {
+    /// The 32 bytes, as four words.
+    private let words: (UInt64, UInt64, UInt64, UInt64)
+
+    /// The digest of `secret`'s UTF-8 bytes.
+    public init(_ secret: String) {
+        var secret = secret
+        let digest = secret.withUTF8 { SHA256.hash(data: UnsafeRawBufferPointer($0)) }
+        words = digest.withUnsafeBytes { bytes in
+            (bytes.loadUnaligned(fromByteOffset: 0, as: UInt64.self), bytes.loadUnaligned(fromByteOffset: 8, as: UInt64.self),
+             bytes.loadUnaligned(fromByteOffset: 16, as: UInt64.self), bytes.loadUnaligned(fromByteOffset: 24, as: UInt64.self))
+        }
+    }
+
+    public static func == (a: Self, b: Self) -> Bool { a.words == b.words }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(words.0)
+        hasher.combine(words.1)
+        hasher.combine(words.2)
+        hasher.combine(words.3)
+    }
+}
+
 public enum ConstantTime {
     /// True when `a` and `b` are equal; the time taken depends only on their lengths.
     public static func equals(_ a: String, _ b: String) -> Bool {

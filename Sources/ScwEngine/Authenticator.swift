@@ -3,11 +3,17 @@ import ScwStore
 import Synchronization
 
 /// Checks `X-Auth-Token` values against the API keys in the store (Scaleway IAM's `denied_authentication` rules).
-/// Keys are cached in memory by the SHA-256 of their secret; the cache is reloaded whenever keys are written.
+/// Keys are cached in memory by the SHA-256 of their secret, each with its principal; the cache is reloaded whenever keys
+/// are written.
 public final class Authenticator: Sendable {
+    private struct Entry {
+        let key: APIKey
+        let principal: Principal
+    }
+
     private let database: AppDatabase
     private let clock: any WallClock
-    private let keys: Mutex<[String: APIKey]>
+    private let keys: Mutex<[SecretDigest: Entry]>
 
     /// Loads every key from the store.
     public init(database: AppDatabase, clock: any WallClock) throws(ScwError) {
@@ -21,7 +27,8 @@ public final class Authenticator: Sendable {
     public func reload() throws(ScwError) {
         let all = try database.allAPIKeys()
         keys.withLock { cache in
-            cache = Dictionary(all.map { (ConstantTime.digest($0.secretKey), $0) }, uniquingKeysWith: { a, _ in a })
+            cache = Dictionary(all.map { (SecretDigest($0.secretKey), Entry(key: $0, principal: Principal(key: $0))) },
+                               uniquingKeysWith: { a, _ in a })
         }
     }
 
@@ -31,13 +38,13 @@ public final class Authenticator: Sendable {
         guard let secretKey, secretKey.utf8.count == 36, Identifier<Never>(secretKey) != nil else {
             throw .deniedAuthentication(.invalidArgument)
         }
-        let digest = ConstantTime.digest(secretKey)
-        guard let key = keys.withLock({ $0[digest] }), ConstantTime.equals(key.secretKey, secretKey) else {
+        let digest = SecretDigest(secretKey)
+        guard let entry = keys.withLock({ $0[digest] }), ConstantTime.equals(entry.key.secretKey, secretKey) else {
             throw .deniedAuthentication(.notFound)
         }
-        if let expiry = key.expiresAt, expiry <= clock.now() {
+        if let expiry = entry.key.expiresAt, expiry <= clock.now() {
             throw .deniedAuthentication(.expired)
         }
-        return Principal(key: key)
+        return entry.principal
     }
 }

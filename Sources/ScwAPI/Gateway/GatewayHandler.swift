@@ -49,7 +49,8 @@ final class GatewayHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private var readHeld = false
     /// The call being answered and when it arrived, for its line in the application's log.
     private var answering: (call: AnsweredCall, since: NIODeadline)?
-    private var date = (second: 0, text: "")
+    private var date: (second: Int, field: HTTPField?) = (0, nil)
+    private lazy var serverField: HTTPField? = serverName.map { HTTPField(name: .server, value: $0) }
 
     func handlerAdded(context: ChannelHandlerContext) { self.context = context }
 
@@ -246,18 +247,19 @@ final class GatewayHandler: ChannelDuplexHandler, RemovableChannelHandler {
         context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
     }
 
-    /// The headers Hummingbird adds to every response.
+    /// The headers Hummingbird adds to every response, appended: the gateway's responses never carry them already
+    /// (`GatewayRouting.responseHeaders` drops the process's own). Both fields are built once (the date once a second).
     private func stamp(_ response: inout HTTPResponse) {
-        if let serverName { response.headerFields[.server] = serverName }
+        if let serverField { response.headerFields.append(serverField) }
         let now = time(nil)
         if date.second != now {
             var t = now, parts = tm()
             gmtime_r(&t, &parts)
             var buffer = [CChar](repeating: 0, count: 64)
             let count = strftime(&buffer, buffer.count, "%a, %d %b %Y %H:%M:%S GMT", &parts)
-            date = (now, String(decoding: buffer.prefix(count).map { UInt8(bitPattern: $0) }, as: UTF8.self))
+            date = (now, HTTPField(name: .date, value: String(decoding: buffer.prefix(count).map { UInt8(bitPattern: $0) }, as: UTF8.self)))
         }
-        response.headerFields[.date] = date.text
+        if let field = date.field { response.headerFields.append(field) }
     }
 
     // MARK: Events from the process's connection (`UpstreamHandler`)

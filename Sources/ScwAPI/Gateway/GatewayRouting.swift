@@ -116,16 +116,13 @@ public struct GatewayRouting: Sendable {
 
 extension GatewayRouting: GatewayDecider {
     /// The application's log gets one line a call, as the console shows it: `GET /hello → 200 in 1.2 ms (request …)`.
+    /// This runs on every call and the log is read rarely: the line is written out only when the log is read.
     func noteAnswer(_ call: AnsweredCall, status: Int, milliseconds: Double) {
-        // Tenths of a millisecond as integers, appended into one reserved string: this runs on every call.
+        // Tenths of a millisecond as integers.
         let tenths = Int((milliseconds * 10).rounded())
-        var line = ""
-        line.reserveCapacity(call.uri.utf8.count + call.requestID.utf8.count + 48)
-        for part in [call.method, " ", call.uri, " → ", String(status), " in ", String(tenths / 10), ".", String(tenths % 10),
-                     " ms (request ", call.requestID, ")"] {
-            line.append(part)
+        gateway.runtime.noteGatewayCall(call.applicationID) {
+            "\(call.method) \(call.uri) → \(status) in \(tenths / 10).\(tenths % 10) ms (request \(call.requestID))"
         }
-        gateway.runtime.noteGatewayCall(call.applicationID, line)
     }
 
     /// What the gateway does with a request: the API's and refused ones pass on to Hummingbird; a call for an
@@ -145,7 +142,8 @@ extension GatewayRouting: GatewayDecider {
         let access = gateway.access(for: target, tokenHeaders: tokens, key: target.privacy == .private ? gateway.cachedKey(for: target) : nil)
         if case .denied(let reason) = access {
             let refusal = ErrorRenderer.EdgeRefusal.denied(reason: reason)
-            gateway.runtime.noteGatewayCall(target.id, "\(request.method.rawValue) \(forwardPath) → \(ErrorRenderer.render(refusal).0.code) refused: \(reason)")
+            let line = "\(request.method.rawValue) \(forwardPath) → \(ErrorRenderer.render(refusal).0.code) refused: \(reason)"
+            gateway.runtime.noteGatewayCall(target.id) { line }
             return .refuse(refusal)
         }
 

@@ -31,8 +31,7 @@ public struct InvocationGateway: RouterMiddleware {
     static func refusal(_ refusal: ErrorRenderer.EdgeRefusal) -> Response {
         let (status, body) = ErrorRenderer.render(refusal)
         var response = Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: body)))
-        for (name, value) in EdgeHeaders.security { response.headers[name] = value }
-        response.headers[values: EdgeHeaders.requestIDName] = [EdgeHeaders.requestID()]
+        EdgeHeaders.stamp(&response.headers, requestID: EdgeHeaders.requestID())
         return response
     }
 }

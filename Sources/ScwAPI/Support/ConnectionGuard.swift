@@ -65,6 +65,8 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
     /// Refused: everything else the client sends is dropped until the connection is closed.
     private var refused = false
     private var requestDeadline: Scheduled<Void>?
+    /// When the request in progress must have fully arrived; nil between requests.
+    private var requestDue: NIODeadline?
     private var stallDeadline: Scheduled<Void>?
     private var responseStarted = false
     private var closeAfterResponse = false
@@ -75,13 +77,24 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
         guard !refused else { return }
         switch unwrapInboundIn(data) {
         case .head(let head):
-            if head.headers[canonicalForm: "host"].count > 1 || head.headers["host"].count > 1 {
+            // One pass over the headers: the Host fields and the first Content-Length.
+            var hostFields = 0, hostValue = "", declaredLength: String?
+            for (name, value) in head.headers {
+                if name.utf8.count == 4, name.lowercased() == "host" {
+                    hostFields += 1
+                    hostValue = value
+                } else if declaredLength == nil, name.utf8.count == 14, name.lowercased() == "content-length" {
+                    declaredLength = value
+                }
+            }
+            // Two Host fields, or one listing two hosts (`Host: a, b`), are refused.
+            if hostFields > 1 || (hostValue.utf8.contains(UInt8(ascii: ",")) && head.headers[canonicalForm: "host"].count > 1) {
                 return refuse(context, .badFraming("a request must have exactly one Host header"))
             }
             if head.version == .http1_0 && head.headers.contains(name: "transfer-encoding") {
                 return refuse(context, .badFraming("HTTP/1.0 requests cannot use Transfer-Encoding"))
             }
-            if let length = head.headers.first(name: "content-length").flatMap(Int.init), length > maxBodyBytes {
+            if let length = declaredLength.flatMap(Int.init), length > maxBodyBytes {
                 let path = String(head.uri.prefix { $0 != "?" })
                 // A PUT to a pre-signed upload URL may carry what the URL grants (up to 100 MiB, streamed to disk).
                 let limit = Self.isUpload(head.method, path) ? FunctionService.maxArchiveBytes : maxBodyBytes
@@ -95,15 +108,27 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
             if head.version == .http1_0 && !head.headers["connection"].contains(where: { $0.lowercased().contains("keep-alive") }) {
                 closeAfterResponse = true
             }
-            requestDeadline?.cancel()
-            requestDeadline = context.eventLoop.assumeIsolated().scheduleTask(in: timeout) { [self] in requestTookTooLong(context) }
+            // The whole request must arrive within `timeout` of its head. One timer per connection, armed when none is:
+            // most requests end within the read that brought their head, and a timer per request was a measurable part
+            // of a cheap read.
+            let due = NIODeadline.now() + timeout
+            requestDue = due
+            if requestDeadline == nil { armRequestDeadline(context, at: due) }
         case .body:
             break
         case .end:
-            requestDeadline?.cancel()
-            requestDeadline = nil
+            requestDue = nil
         }
         context.fireChannelRead(data)
+    }
+
+    /// Fires at `at`: closes the connection when the request in progress is late, else waits for its own deadline.
+    private func armRequestDeadline(_ context: ChannelHandlerContext, at: NIODeadline) {
+        requestDeadline = context.eventLoop.assumeIsolated().scheduleTask(deadline: at) { [self] in
+            requestDeadline = nil
+            guard let due = requestDue else { return }
+            if NIODeadline.now() >= due { requestTookTooLong(context) } else { armRequestDeadline(context, at: due) }
+        }
     }
 
     /// Pre-signed upload URLs (`PUT /_mock/uploads/functions/{id}`), whose bodies are code archives.
@@ -123,6 +148,7 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
             inFlight = false
             if closeAfterResponse {
                 requestDeadline?.cancel()
+                requestDeadline = nil
                 context.writeAndFlush(data).assumeIsolated().whenComplete { _ in context.close(promise: nil) }
                 promise?.succeed()
             } else {
@@ -172,6 +198,7 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
 
     private func requestTookTooLong(_ context: ChannelHandlerContext) {
         requestDeadline = nil
+        requestDue = nil
         guard !refused else { return }
         if responseStarted {
             context.close(promise: nil)
@@ -183,6 +210,7 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
     private func refuse(_ context: ChannelHandlerContext, _ refusal: ErrorRenderer.EdgeRefusal) {
         refused = true
         requestDeadline?.cancel()
+        requestDeadline = nil
         let (status, bytes) = ErrorRenderer.render(refusal)
         let body = ByteBuffer(bytes: bytes)
         var headers: HTTPHeaders = ["Content-Type": "application/json", "Content-Length": String(body.readableBytes), "Connection": "close"]

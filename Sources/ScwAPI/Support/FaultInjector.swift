@@ -29,6 +29,8 @@ public final class FaultInjector: Sendable {
     }
 
     private let rules = Mutex<[Rule]>([])
+    /// Whether any rule is in force: most runs have none, and then a call costs one atomic load, not the clock and the lock.
+    private let armed = Atomic<Bool>(false)
     private let clock: any WallClock
 
     /// Creates an injector reading time from the mock's clock.
@@ -48,19 +50,29 @@ public final class FaultInjector: Sendable {
             }
             if r.status == nil && r.latency_ms == nil { throw ScwError.invalid("faults[\(i)]", .required, "set status, latency_ms or both") }
         }
-        rules.withLock { $0 = new }
+        rules.withLock {
+            $0 = new
+            armed.store(!new.isEmpty, ordering: .releasing)
+        }
     }
 
     /// The rules in force.
     func current() -> [Rule] { rules.withLock { $0 } }
 
     /// Removes every rule.
-    func clear() { rules.withLock { $0.removeAll() } }
+    func clear() {
+        rules.withLock {
+            $0.removeAll()
+            armed.store(false, ordering: .releasing)
+        }
+    }
 
     /// The fault for a call, consuming one use of a counted rule.
     func decide(method: String, path: String) -> Decision? {
+        guard armed.load(ordering: .acquiring) else { return nil }
         let now = clock.now()
         return rules.withLock { rules -> Decision? in
+            defer { armed.store(!rules.isEmpty, ordering: .releasing) }
             rules.removeAll { r in r.until.flatMap(Timestamp.parseRFC3339).map { $0 <= now } ?? false }
             guard let i = rules.firstIndex(where: { r in
                 (r.method.map { $0.uppercased() == method } ?? true) && Self.matches(pattern: r.path, path)

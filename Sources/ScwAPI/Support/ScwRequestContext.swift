@@ -8,14 +8,13 @@ public struct ScwRequestContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
     /// The authenticated API key's principal; set by `AuthMiddleware` on API routes.
     public var principal: Principal?
-    /// The client's IP address (for `X-Forwarded-For` at the gateway).
-    public let remoteIP: String?
+    /// The caller's access key once `AuthMiddleware` knows it, for the request log written on the way out.
+    let accessKey = AccessKeyBox()
 
     /// Builds a context for a new request.
     public init(source: ApplicationRequestContextSource) {
         self.coreContext = .init(source: source)
         self.principal = nil
-        self.remoteIP = source.channel.remoteAddress?.ipAddress
     }
 
     /// Bodies are collected up to this size; more is a 413 (100 secrets of 64 KiB must still fit).
@@ -32,15 +31,11 @@ public struct APIRequestContext: ChildRequestContext {
     public var coreContext: CoreRequestContextStorage
     /// The authenticated API key's principal.
     public let principal: Principal
-    /// The client's IP address.
-    public let remoteIP: String?
-
     public init(context: ScwRequestContext) throws {
         guard let principal = context.principal else { throw ScwError.deniedAuthentication(.invalidArgument) }
         // The parent's storage as it is: the router has already put the path's parameters there.
         self.coreContext = context.coreContext
         self.principal = principal
-        self.remoteIP = context.remoteIP
     }
 
     public var maxUploadSize: Int { WireJSON.maxBodyBytes }

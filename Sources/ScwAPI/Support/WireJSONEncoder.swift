@@ -35,6 +35,9 @@ public struct WireJSONEncoder: Sendable {
 }
 
 extension WireJSONEncoder: ResponseEncoder {
+    /// Built (and its value checked) once.
+    private static let contentType = HTTPField(name: .contentType, value: "application/json; charset=utf-8")
+
     public func encode(_ value: some Encodable, from request: Request, context: some RequestContext) throws -> Response {
         let buffer: ByteBuffer
         if let bytes = try? Self.fastBytes(value) {
@@ -43,8 +46,9 @@ extension WireJSONEncoder: ResponseEncoder {
             buffer = ByteBuffer(bytes: try foundation.encode(value))
         }
         var headers = HTTPFields()
-        headers[.contentType] = "application/json; charset=utf-8"
-        headers[.contentLength] = String(buffer.readableBytes)
+        headers.reserveCapacity(8)
+        headers.append(Self.contentType)
+        headers.append(HTTPField(name: .contentLength, value: String(buffer.readableBytes)))
         return Response(status: .ok, headers: headers, body: .init(byteBuffer: buffer))
     }
 }

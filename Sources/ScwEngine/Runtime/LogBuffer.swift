@@ -1,4 +1,5 @@
 import Foundation
+import ScwDomain
 import Synchronization
 
 /// One captured line of a process's output.
@@ -11,18 +12,65 @@ public struct LogLine: Sendable, Codable {
 /// A bounded buffer of output lines: a flood of output drops the oldest lines (and counts them) instead of
 /// growing without limit or blocking the process.
 public final class LogBuffer: Sendable {
-    private struct State {
-        var lines: [LogLine] = []
-        var partial: [String: [UInt8]] = [:]
-        var dropped = 0
+    /// One kept line; the gateway's lines keep their instant and their text as a closure, both written out only when
+    /// read (they are added on every call, read rarely).
+    private struct Entry {
+        enum Time {
+            case text(String)
+            case instant(Timestamp)
+        }
+
+        enum Text {
+            case text(String)
+            case deferred(@Sendable () -> String)
+        }
+        var time: Time
+        var stream: String
+        var text: Text
+
+        init(time: Time, stream: String, line: String) {
+            self.time = time
+            self.stream = stream
+            self.text = .text(line)
+        }
+
+        init(at: Timestamp, stream: String, deferred: @escaping @Sendable () -> String) {
+            self.time = .instant(at)
+            self.stream = stream
+            self.text = .deferred(deferred)
+        }
+
+        func logLine(maxBytes: Int) -> LogLine {
+            let time = switch time {
+            case .text(let text): text
+            case .instant(let at): at.rfc3339(fractionDigits: 6)
+            }
+            switch text {
+            case .text(let line): return LogLine(time: time, stream: stream, line: line)
+            case .deferred(let make):
+                let line = make()
+                return LogLine(time: time, stream: stream,
+                               line: line.utf8.count > maxBytes ? String(decoding: line.utf8.prefix(maxBytes), as: UTF8.self) : line)
+            }
+        }
     }
 
-    private let state = Mutex(State())
-    private let capacity: Int
+    private struct State {
+        /// The newest `capacity` lines.
+        var ring: BoundedRing<Entry>
+        var partial: [String: [UInt8]] = [:]
+        var dropped = 0
+
+        mutating func push(_ entry: Entry) {
+            if ring.append(entry) { dropped += 1 }
+        }
+    }
+
+    private let state: Mutex<State>
     private let maxLineBytes = 4096
 
     /// Creates a buffer keeping at most `capacity` lines.
-    public init(capacity: Int = 2000) { self.capacity = capacity }
+    public init(capacity: Int = 2000) { state = Mutex(State(ring: BoundedRing(capacity: capacity))) }
 
     /// Appends raw bytes read from `stream` (`stdout`/`stderr`), splitting them into lines.
     public func append(_ data: Data, stream: String, time: String) {
@@ -35,29 +83,24 @@ public final class LogBuffer: Sendable {
             var pending = s.partial[stream] ?? []
             for byte in data {
                 if byte == 10 {
-                    s.lines.append(LogLine(time: time, stream: stream, line: String(decoding: pending, as: UTF8.self)))
+                    s.push(Entry(time: .text(time), stream: stream, line: String(decoding: pending, as: UTF8.self)))
                     pending.removeAll(keepingCapacity: true)
                 } else if pending.count < maxLineBytes {
                     pending.append(byte)
                 }
             }
             s.partial[stream] = pending
-            if s.lines.count > capacity {
-                s.dropped += s.lines.count - capacity
-                s.lines.removeFirst(s.lines.count - capacity)
-            }
         }
     }
 
     /// Lines kept, oldest first, and how many were dropped.
     public func snapshot() -> (lines: [LogLine], dropped: Int) {
-        state.withLock { s in
-            var lines = s.lines
-            for (stream, pending) in s.partial where !pending.isEmpty {
-                lines.append(LogLine(time: "", stream: stream, line: String(decoding: pending, as: UTF8.self)))
-            }
-            return (lines, s.dropped)
+        let (entries, partial, dropped) = state.withLock { s in (s.ring.elements, s.partial, s.dropped) }
+        var lines = entries.map { $0.logLine(maxBytes: maxLineBytes) }
+        for (stream, pending) in partial where !pending.isEmpty {
+            lines.append(LogLine(time: "", stream: stream, line: String(decoding: pending, as: UTF8.self)))
         }
+        return (lines, dropped)
     }
 
     /// The last `count` stderr lines (for error messages).
@@ -65,16 +108,10 @@ public final class LogBuffer: Sendable {
         snapshot().lines.filter { $0.stream == "stderr" }.suffix(count).map(\.line)
     }
 
-    /// Appends one whole line of `stream` (the gateway's account of a call), cut at the longest line kept.
-    public func add(_ text: String, stream: String, time: String) {
-        let line = text.utf8.count > maxLineBytes ? String(decoding: text.utf8.prefix(maxLineBytes), as: UTF8.self) : text
-        state.withLock { s in
-            s.lines.append(LogLine(time: time, stream: stream, line: line))
-            if s.lines.count > capacity {
-                s.dropped += s.lines.count - capacity
-                s.lines.removeFirst(s.lines.count - capacity)
-            }
-        }
+    /// Appends one whole line of `stream` (the gateway's account of a call) written at `at`, its text made when the log
+    /// is read (cut then at the longest line kept).
+    public func add(stream: String, at: Timestamp, _ text: @escaping @Sendable () -> String) {
+        state.withLock { s in s.push(Entry(at: at, stream: stream, deferred: text)) }
     }
 
     /// Records a line written by the mock itself (starts, exits, restarts).

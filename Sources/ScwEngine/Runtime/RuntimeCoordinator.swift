@@ -275,14 +275,14 @@ public final class RuntimeCoordinator: Sendable {
     }
 
     /// Adds the gateway's line about a call it answered for `id` (method, path, status, time taken, or why it refused).
-    public func noteGatewayCall(_ id: String, _ text: String) {
+    public func noteGatewayCall(_ id: String, _ text: @escaping @Sendable () -> String) {
         let buffer = gatewayLogs.withLock { logs in
             if let buffer = logs[id] { return buffer }
             let buffer = LogBuffer(capacity: 500)
             logs[id] = buffer
             return buffer
         }
-        buffer.add(text, stream: "gateway", time: clock.now().rfc3339(fractionDigits: 6))
+        buffer.add(stream: "gateway", at: clock.now(), text)
     }
 
     /// Restarts, after a restart of the mock, every container and function that was ready or deploying; those the
