@@ -272,8 +272,16 @@ def _open(driver, world: World, path: str, shot: str):
 
 
 def _text(driver, element_id: str) -> str:
+    """The element's text. The live page replaces its parts as events arrive: an element found just before it was
+    replaced is stale, and is looked up again."""
+    from selenium.common.exceptions import StaleElementReferenceException
     from selenium.webdriver.common.by import By
 
+    for _ in range(50):
+        try:
+            return driver.find_element(By.ID, element_id).text
+        except StaleElementReferenceException:
+            time.sleep(0.02)
     return driver.find_element(By.ID, element_id).text
 
 
