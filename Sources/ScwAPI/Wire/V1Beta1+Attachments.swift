@@ -262,12 +262,13 @@ extension V1Beta1.ListDomainsResponse: DocumentedResponse {
 }
 
 extension V1Beta1.Trigger: DocumentedResponse {
-    /// The answer's schema in `GET /_mock/openapi.json` (credentials are never echoed).
+    /// The answer's schema in `GET /_mock/openapi.json` (credentials are never echoed). `mnq_project_id` is echoed as the
+    /// trigger was created with it, `""` when the request named none: a string, not always a UUID.
     static let schema = JSONSchema.object([
         "id": .uuid, "name": .string(), "description": .string(), "input_type": .string(), "status": .string(),
         "error_message": .nullableString, "container_id": .uuid, "function_id": .uuid,
-        "scw_sqs_config": .object(["queue": .string(), "mnq_project_id": .uuid, "mnq_region": .string(), "mnq_credential_id": .nullableString]),
-        "scw_nats_config": .object(["subject": .string(), "mnq_nats_account_id": .string(), "mnq_project_id": .uuid, "mnq_region": .string(),
+        "scw_sqs_config": .object(["queue": .string(), "mnq_project_id": .string(), "mnq_region": .string(), "mnq_credential_id": .nullableString]),
+        "scw_nats_config": .object(["subject": .string(), "mnq_nats_account_id": .string(), "mnq_project_id": .string(), "mnq_region": .string(),
                                     "mnq_credential_id": .nullableString]),
         "sqs_config": .object(["endpoint": .string(), "queue_url": .string(), "access_key": .string()]),
     ])
