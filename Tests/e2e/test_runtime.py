@@ -6,6 +6,7 @@ import json
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -755,3 +756,36 @@ def test_processes_still_start_after_the_binary_was_replaced(tmp_path, monkeypat
         assert m.invoke(cid, "/x").json()["path"] == "/x"
     finally:
         assert m.stop() == 0
+
+
+def test_a_connection_busy_with_gateway_calls_is_not_closed_as_idle_but_an_idle_one_is(tmp_path):
+    # With --idle-timeout 1: one keep-alive connection that makes a call every 0.3 s for 2.5 s keeps working (the calls
+    # are activity, although the API never sees them); left alone past the timeout, it is closed.
+    m = Mock(tmp_path, "--idle-timeout", "1")
+    try:
+        ns = m.namespace("rt-idle")
+        cid = m.container(ns, "idle")
+        assert m.wait_status(cid)["status"] == "ready"
+        port = int(m.url.rsplit(":", 1)[1])
+        with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
+            reader = s.makefile("rb")
+            started = time.monotonic()
+            calls = 0
+            while time.monotonic() - started < 2.5:
+                s.sendall(f"GET /_mock/invoke/{cid}/tick HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".encode())
+                status = reader.readline()
+                assert status.startswith(b"HTTP/1.1 200"), status
+                length = 0
+                while (line := reader.readline()) not in (b"\r\n", b""):
+                    if line.lower().startswith(b"content-length:"):
+                        length = int(line.split(b":")[1])
+                reader.read(length)
+                calls += 1
+                time.sleep(0.3)
+            assert calls >= 6
+            time.sleep(2.0)
+            s.settimeout(3)
+            assert s.recv(1) == b"", "an idle connection must be closed after --idle-timeout"
+    finally:
+        if m.proc.poll() is None:
+            assert m.stop() == 0

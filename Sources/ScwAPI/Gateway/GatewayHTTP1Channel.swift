@@ -42,15 +42,18 @@ public struct GatewayHTTP1Channel: HTTPChannelHandler {
             try channel.pipeline.syncOperations.addHandler(ConnectionGuard(
                 timeout: configuration.idleTimeout ?? .seconds(60), maxBodyBytes: WireJSON.maxBodyBytes, budget: budget,
                 isGatewayCall: { path, authority in
-                    switch routing.route(path: path, authority: authority, fields: HTTPFields()) {
+                    switch routing.route(path: path, authority: authority, edgeRefusal: { nil }) {
                     case .application, .unknown: return true
                     case .api, .refused: return false
                     }
                 }))
-            try channel.pipeline.syncOperations.addHandler(HTTP1ToHTTPServerCodec(secure: false))
-            try channel.pipeline.syncOperations.addHandler(
-                HTTPConnectionStateHandler(idleTimeout: configuration.idleTimeout.map { .init($0) }, logger: logger))
+            // The gateway reads requests as HTTP/1 parsed them: calls for a container or function never become HTTP
+            // types (and back), which was an eighth of a call. Everything else goes on to Hummingbird.
             try channel.pipeline.syncOperations.addHandler(GatewayHandler(decider: routing, pool: pool, serverName: serverName))
+            try channel.pipeline.syncOperations.addHandler(HTTP1ToHTTPServerCodec(secure: false))
+            // Without an idle timeout of its own: it would see only the API's requests and close a connection busy with
+            // gateway calls as idle. `ConnectionGuard`, which sees every request, closes idle connections instead.
+            try channel.pipeline.syncOperations.addHandler(HTTPConnectionStateHandler(idleTimeout: nil, logger: logger))
             // After the gateway: only Hummingbird's responses pass through it.
             try channel.pipeline.syncOperations.addHandler(ExplicitDateHandler())
             return try NIOAsyncChannel(wrappingChannelSynchronously: channel, configuration: .init(isOutboundHalfClosureEnabled: true))

@@ -15,10 +15,10 @@ import NIOHTTPTypesHTTP1
 /// Written on SwiftNIO rather than with an HTTP client behind an async middleware: that route kept 15% of the
 /// throughput of calling a process directly.
 final class GatewayHandler: ChannelDuplexHandler, RemovableChannelHandler {
-    typealias InboundIn = HTTPRequestPart
-    typealias InboundOut = HTTPRequestPart
-    typealias OutboundIn = HTTPResponsePart
-    typealias OutboundOut = HTTPResponsePart
+    typealias InboundIn = HTTPServerRequestPart
+    typealias InboundOut = HTTPServerRequestPart
+    typealias OutboundIn = HTTPServerResponsePart
+    typealias OutboundOut = HTTPServerResponsePart
 
     let decider: any GatewayDecider
     let pool: UpstreamPool
@@ -49,8 +49,7 @@ final class GatewayHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private var readHeld = false
     /// The call being answered and when it arrived, for its line in the application's log.
     private var answering: (call: AnsweredCall, since: NIODeadline)?
-    private var date: (second: Int, field: HTTPField?) = (0, nil)
-    private lazy var serverField: HTTPField? = serverName.map { HTTPField(name: .server, value: $0) }
+    private var date = (second: 0, text: "")
 
     func handlerAdded(context: ChannelHandlerContext) { self.context = context }
 
@@ -76,7 +75,7 @@ final class GatewayHandler: ChannelDuplexHandler, RemovableChannelHandler {
                 resolution = resolve
             case .pass, .refuse: break
             }
-            action = machine.requestHead(decision, closeAfterResponse: request.headerFields[.connection]?.lowercased() == "close")
+            action = machine.requestHead(decision, closeAfterResponse: request.headers[canonicalForm: "connection"].contains { $0.lowercased() == "close" })
         case .body(let buffer): action = machine.requestBody(buffer)
         case .end: action = machine.requestEnd()
         }
@@ -130,13 +129,12 @@ final class GatewayHandler: ChannelDuplexHandler, RemovableChannelHandler {
             upstream.flush()
         case .writeHead(let head, let requestID):
             guard let context else { return }
-            var response = HTTPResponse(status: .init(code: Int(head.status.code), reasonPhrase: head.status.reasonPhrase),
-                                        headerFields: GatewayRouting.responseHeaders(head.headers, requestID: requestID))
-            stamp(&response)
-            context.write(wrapOutboundOut(.head(response)), promise: nil)
+            var headers = GatewayRouting.responseHeaders(head.headers, requestID: requestID)
+            stamp(&headers)
+            context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: head.status, headers: headers))), promise: nil)
             noteAnswer(status: Int(head.status.code))
         case .writeBody(let buffer):
-            context?.write(wrapOutboundOut(.body(buffer)), promise: nil)
+            context?.write(wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
         case .endResponse(let fate, let close):
             letGo(fate)
             context?.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
@@ -240,26 +238,27 @@ final class GatewayHandler: ChannelDuplexHandler, RemovableChannelHandler {
         guard let context else { return }
         let (status, body) = ErrorRenderer.render(refusal)
         let buffer = ByteBuffer(bytes: body)
-        var response = HTTPResponse(status: status, headerFields: [.contentType: "application/json", .contentLength: String(buffer.readableBytes)])
-        stamp(&response)
-        context.write(wrapOutboundOut(.head(response)), promise: nil)
-        context.write(wrapOutboundOut(.body(buffer)), promise: nil)
+        var headers: HTTPHeaders = ["Content-Type": "application/json", "Content-Length": String(buffer.readableBytes)]
+        stamp(&headers)
+        context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .init(statusCode: status.code), headers: headers))),
+                      promise: nil)
+        context.write(wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
         context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
     }
 
     /// The headers Hummingbird adds to every response, appended: the gateway's responses never carry them already
-    /// (`GatewayRouting.responseHeaders` drops the process's own). Both fields are built once (the date once a second).
-    private func stamp(_ response: inout HTTPResponse) {
-        if let serverField { response.headerFields.append(serverField) }
+    /// (`GatewayRouting.responseHeaders` drops the process's own). The date is formatted once a second.
+    private func stamp(_ headers: inout HTTPHeaders) {
+        if let serverName { headers.add(name: "Server", value: serverName) }
         let now = time(nil)
         if date.second != now {
             var t = now, parts = tm()
             gmtime_r(&t, &parts)
             var buffer = [CChar](repeating: 0, count: 64)
             let count = strftime(&buffer, buffer.count, "%a, %d %b %Y %H:%M:%S GMT", &parts)
-            date = (now, HTTPField(name: .date, value: String(decoding: buffer.prefix(count).map { UInt8(bitPattern: $0) }, as: UTF8.self)))
+            date = (now, String(decoding: buffer.prefix(count).map { UInt8(bitPattern: $0) }, as: UTF8.self))
         }
-        if let field = date.field { response.headerFields.append(field) }
+        headers.add(name: "Date", value: date.text)
     }
 
     // MARK: Events from the process's connection (`UpstreamHandler`)

@@ -36,7 +36,7 @@ public struct GatewayRouting: Sendable {
     /// that application; anything else is refused (DNS rebinding). `.api` is not the last word: `InvocationGateway`
     /// then applies the rest of the policy (cross-site, control token) before the router; it is checked here only for
     /// `/_mock/invoke`, which the gateway answers itself. (Each request pays for the header checks once.)
-    func route(path: String, authority: String?, fields: HTTPFields) -> Route {
+    func route(path: String, authority: String?, edgeRefusal: () -> ErrorRenderer.EdgeRefusal?) -> Route {
         if !edge.hosts.allows(authority: authority) {
             if let host = Self.hostName(authority), Self.isApplicationHost(host), let found = try? gateway.target(host: host) {
                 return .application(found, forwardPath: path)
@@ -44,7 +44,7 @@ public struct GatewayRouting: Sendable {
             return .refused(.hostNotAllowed(authority ?? ""))
         }
         if path.utf8.starts(with: Self.invokePrefix) {
-            if let refusal = edge.refusal(path: path, fields: fields) { return .refused(refusal) }
+            if let refusal = edgeRefusal() { return .refused(refusal) }
             // On every call: UTF-8 offsets, not characters.
             let utf8 = path.utf8
             let start = utf8.index(utf8.startIndex, offsetBy: Self.invokePrefix.count)
@@ -70,20 +70,23 @@ public struct GatewayRouting: Sendable {
         host != "localhost" && host.contains(".") && !host.allSatisfy { $0.isNumber || $0 == "." }
     }
 
-    /// Headers that describe one hop, never forwarded. `expect` is not answered by the gateway, so it is not passed on.
+    /// Headers that describe one hop, never forwarded (lower-case). `expect` is not answered by the gateway, so it is not
+    /// passed on.
     static let hopByHop: Set<String> = ["connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade", "te", "trailer", "host",
                                         "content-length", "expect"]
 
     /// The request headers the process receives: the caller's, minus hop-by-hop ones (and, under `--private-auth
     /// edge`, minus the credential of a private application: it stops at the gateway), plus what Scaleway's edge adds
     /// (containers docs): who called, over what, and the request id.
-    func upstreamHeaders(_ fields: HTTPFields, target: GatewayService.Target, remoteIP: String?, authority: String?, requestID: String) -> HTTPHeaders {
+    func upstreamHeaders(_ fields: HTTPHeaders, target: GatewayService.Target, remoteIP: String?, authority: String?, requestID: String) -> HTTPHeaders {
         let stripToken = target.privacy == .private && gateway.mode == .edge
         var headers = HTTPHeaders()
         headers.reserveCapacity(fields.count + 5)
-        for field in fields where !Self.hopByHop.contains(field.name.canonicalName) && !Self.added.contains(field.name) {
-            if stripToken && field.name == Self.authToken { continue }
-            headers.add(name: field.name.rawName, value: field.value)
+        for (name, value) in fields {
+            let lower = name.lowercased()
+            if Self.hopByHop.contains(lower) || Self.added.contains(lower) { continue }
+            if stripToken && lower == "x-auth-token" { continue }
+            headers.add(name: name, value: Self.trimmed(value))
         }
         headers.add(name: "X-Forwarded-For", value: remoteIP ?? "127.0.0.1")
         headers.add(name: "X-Forwarded-Proto", value: "http")
@@ -92,26 +95,34 @@ public struct GatewayRouting: Sendable {
         return headers
     }
 
-    static let authToken = HTTPField.Name("X-Auth-Token")!
-    static let requestIDName = HTTPField.Name("X-Request-Id")!
-    /// The headers the gateway sets itself (a caller's own are replaced).
-    private static let added: Set<HTTPField.Name> = [HTTPField.Name("X-Forwarded-For")!, HTTPField.Name("X-Forwarded-Proto")!, requestIDName,
-                                                     HTTPField.Name("X-Forwarded-Host")!]
+    /// A header value without the spaces and tabs around it (HTTP's optional whitespace, which HTTP/1 parsing keeps at
+    /// the end): what the value is, as the API's HTTP types see it too.
+    static func trimmed(_ value: String) -> String {
+        let utf8 = value.utf8
+        func isSpace(_ byte: UInt8?) -> Bool { byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") }
+        guard isSpace(utf8.first) || isSpace(utf8.last) else { return value }
+        let bytes = utf8.drop(while: { isSpace($0) })
+        return String(decoding: bytes.reversed().drop(while: { isSpace($0) }).reversed(), as: UTF8.self)
+    }
+
+    /// The headers the gateway sets itself (a caller's own are replaced), lower-case.
+    private static let added: Set<String> = ["x-forwarded-for", "x-forwarded-proto", "x-request-id", "x-forwarded-host"]
 
     /// The response headers the caller receives: the process's, minus hop-by-hop ones (its `Content-Length` stays:
     /// the body passes unchanged) and those the gateway sets (`Server`, `Date`), plus the request id.
-    static func responseHeaders(_ fields: HTTPHeaders, requestID: String) -> HTTPFields {
-        var headers = HTTPFields()
+    static func responseHeaders(_ fields: HTTPHeaders, requestID: String) -> HTTPHeaders {
+        var headers = HTTPHeaders()
         headers.reserveCapacity(fields.count + 3)
-        for (rawName, value) in fields {
-            guard let name = HTTPField.Name(rawName), !replacedInResponses.contains(name) else { continue }
-            if name == .contentLength || !hopByHop.contains(name.canonicalName) { headers.append(HTTPField(name: name, value: value)) }
+        for (name, value) in fields {
+            let lower = name.lowercased()
+            guard !replacedInResponses.contains(lower) else { continue }
+            if lower == "content-length" || !hopByHop.contains(lower) { headers.add(name: name, value: value) }
         }
-        headers.append(HTTPField(name: requestIDName, value: requestID))
+        headers.add(name: "X-Request-Id", value: requestID)
         return headers
     }
 
-    private static let replacedInResponses: Set<HTTPField.Name> = [requestIDName, .server, .date]
+    private static let replacedInResponses: Set<String> = ["x-request-id", "server", "date"]
 }
 
 extension GatewayRouting: GatewayDecider {
@@ -128,17 +139,18 @@ extension GatewayRouting: GatewayDecider {
     /// What the gateway does with a request: the API's and refused ones pass on to Hummingbird; a call for an
     /// application is answered at once when it can be (unknown id, access denied, a ready process), else after
     /// `resolve` has waited for what is missing (a process starting or scaled to zero, a namespace key not loaded).
-    func decide(_ request: HTTPRequest, remoteIP: String?, ids: inout RequestIDs) -> GatewayDecision {
-        let raw = request.path ?? "/"
+    func decide(_ request: HTTPRequestHead, remoteIP: String?, ids: inout RequestIDs) -> GatewayDecision {
+        let raw = request.uri
         let question = raw.utf8.firstIndex(of: UInt8(ascii: "?"))
         let path = question.map { String(raw[..<$0]) } ?? raw
+        let authority = request.headers.first(name: "host").map(Self.trimmed)
         let target: GatewayService.Target, forwardPath: String
-        switch route(path: path, authority: request.authority, fields: request.headerFields) {
+        switch route(path: path, authority: authority, edgeRefusal: { edge.refusal(path: path, headers: request.headers) }) {
         case .api, .refused: return .pass  // the API, or refused by InvocationGateway with the API's headers
         case .unknown(let id): return .refuse(.unknownApplication(id: id))
         case .application(let found, let path): (target, forwardPath) = (found, path)
         }
-        let tokens = request.headerFields[values: Self.authToken]
+        let tokens = request.headers["x-auth-token"].map(Self.trimmed)
         let access = gateway.access(for: target, tokenHeaders: tokens, key: target.privacy == .private ? gateway.cachedKey(for: target) : nil)
         if case .denied(let reason) = access {
             let refusal = ErrorRenderer.EdgeRefusal.denied(reason: reason)
@@ -148,14 +160,14 @@ extension GatewayRouting: GatewayDecider {
         }
 
         let requestID: String = ids.next()
-        var headers = upstreamHeaders(request.headerFields, target: target, remoteIP: remoteIP, authority: request.authority, requestID: requestID)
+        var headers = upstreamHeaders(request.headers, target: target, remoteIP: remoteIP, authority: authority, requestID: requestID)
         // The body goes as it came: with its length, chunked, or not at all. A GET must not grow an empty chunked body
         // on the way: a process that answers without reading it (Python's http.server does) closes a socket with
         // unread bytes, the kernel resets it, and the reset can cut the response short.
-        let length = request.headerFields[.contentLength]
-        let chunked = request.headerFields[.transferEncoding] != nil
+        let length = request.headers.first(name: "content-length").map(Self.trimmed)
+        let chunked = request.headers.contains(name: "transfer-encoding")
         let replayable = !chunked && (length == nil || length == "0")
-        if replayable && ![.get, .head, .options, .delete, .trace].contains(request.method) {
+        if replayable && ![.GET, .HEAD, .OPTIONS, .DELETE, .TRACE].contains(request.method) {
             headers.add(name: "Content-Length", value: "0")
         } else if let length {
             headers.add(name: "Content-Length", value: length)
@@ -163,7 +175,7 @@ extension GatewayRouting: GatewayDecider {
             headers.add(name: "Transfer-Encoding", value: "chunked")
         }
         let query = question.map { String(raw[$0...]) } ?? ""
-        let head = HTTPRequestHead(version: .http1_1, method: HTTPMethod(request.method), uri: forwardPath + query, headers: headers)
+        let head = HTTPRequestHead(version: .http1_1, method: request.method, uri: forwardPath + query, headers: headers)
         let call = GatewayCall(head: head, requestID: requestID, kind: target.kind.rawValue, timeoutSeconds: target.timeoutSeconds,
                                replayable: replayable, applicationID: target.id)
 

@@ -38,7 +38,7 @@ enum GatewayDecision: Sendable {
 /// Decides about requests (`GatewayRouting`; tests substitute their own).
 protocol GatewayDecider: Sendable {
     /// `ids` gives the `X-Request-Id` of a call.
-    func decide(_ request: HTTPRequest, remoteIP: String?, ids: inout RequestIDs) -> GatewayDecision
+    func decide(_ request: HTTPRequestHead, remoteIP: String?, ids: inout RequestIDs) -> GatewayDecision
     /// A call was answered with `status` after `milliseconds`: the application's log says so.
     func noteAnswer(_ call: AnsweredCall, status: Int, milliseconds: Double)
 }

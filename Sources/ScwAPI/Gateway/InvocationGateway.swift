@@ -16,9 +16,12 @@ public struct InvocationGateway: RouterMiddleware {
     }
 
     public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        switch routing.route(path: request.uri.path, authority: request.head.authority, fields: request.headers) {
+        let path = request.uri.path
+        let edge = routing.edge
+        let refusal = { edge.refusal(path: path, fields: request.headers) }
+        switch routing.route(path: path, authority: request.head.authority, edgeRefusal: refusal) {
         case .api:
-            guard let refusal = routing.edge.refusal(path: request.uri.path, fields: request.headers) else { return try await next(request, context) }
+            guard let refusal = refusal() else { return try await next(request, context) }
             return Self.refusal(refusal)
         case .refused(let refusal): return Self.refusal(refusal)
         // Only without the gateway's channel handler in the pipeline (the router alone, in tests).

@@ -59,6 +59,27 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
         if budget.open.wrappingAdd(1, ordering: .relaxed).newValue > budget.limit {
             refused = true
             context.close(promise: nil)
+            return
+        }
+        armIdleDeadline(context, at: lastActive + timeout)
+    }
+
+    /// When the connection last finished an exchange (or opened): a keep-alive connection with no request in progress
+    /// for `timeout` after that is closed. Here rather than in Hummingbird's connection-state handler, which does not
+    /// see the gateway's calls.
+    private var lastActive = NIODeadline.now()
+    private var idleDeadline: Scheduled<Void>?
+
+    private func armIdleDeadline(_ context: ChannelHandlerContext, at: NIODeadline) {
+        idleDeadline = context.eventLoop.assumeIsolated().scheduleTask(deadline: at) { [self] in
+            idleDeadline = nil
+            if inFlight {
+                armIdleDeadline(context, at: NIODeadline.now() + timeout)
+            } else if NIODeadline.now() >= lastActive + timeout {
+                context.close(promise: nil)
+            } else {
+                armIdleDeadline(context, at: lastActive + timeout)
+            }
         }
     }
 
@@ -146,6 +167,7 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
             context.write(data, promise: promise)
         case .end:
             inFlight = false
+            lastActive = NIODeadline.now()
             if closeAfterResponse {
                 requestDeadline?.cancel()
                 requestDeadline = nil
@@ -184,12 +206,14 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
     func channelInactive(context: ChannelHandlerContext) {
         requestDeadline?.cancel()
         stallDeadline?.cancel()
+        idleDeadline?.cancel()
         context.fireChannelInactive()
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
         requestDeadline?.cancel()
         stallDeadline?.cancel()
+        idleDeadline?.cancel()
         if counted {
             counted = false
             budget.open.wrappingSubtract(1, ordering: .relaxed)

@@ -1,4 +1,5 @@
 import HTTPTypes
+import NIOHTTP1
 import ScwDomain
 
 /// Who may talk to the API and to `/_mock` at all, decided before any route runs (the local-server attacks of the
@@ -27,23 +28,32 @@ public struct EdgePolicy: Sendable {
         self.controlToken = controlToken
     }
 
-    static let secFetchSite = HTTPField.Name("Sec-Fetch-Site")!
     static let mockToken = HTTPField.Name("X-Mock-Token")!
 
     /// Why a request for the API or `/_mock` whose `Host` is allowed (`hosts`, checked by the routing) is refused, or
-    /// nil when it may go on. One pass over the headers, without allocating: this runs on every API call.
+    /// nil when it may go on. One pass over the headers: this runs on every API call.
     func refusal(path: String, fields: HTTPFields) -> ErrorRenderer.EdgeRefusal? {
+        refusal(path: path, headers: fields.lazy.map { ($0.name.canonicalName, $0.value) })
+    }
+
+    /// The same, for a request as HTTP/1 parsed it (the gateway reads requests before they become HTTP types).
+    func refusal(path: String, headers: HTTPHeaders) -> ErrorRenderer.EdgeRefusal? {
+        refusal(path: path, headers: headers.lazy.map { ($0.name.lowercased(), GatewayRouting.trimmed($0.value)) })
+    }
+
+    /// The check itself, over (lower-case name, value) pairs.
+    private func refusal(path: String, headers: some Sequence<(String, String)>) -> ErrorRenderer.EdgeRefusal? {
         var sawOrigin = false, crossSite = false, mockTokens = 0, mockTokenMatches = false
-        for field in fields {
-            switch field.name {
-            case .origin:
+        for (name, value) in headers {
+            switch name {
+            case "origin":
                 sawOrigin = true
-                if !hosts.allows(origin: field.value) { return .crossSite("Origin: \(field.value)") }
-            case Self.secFetchSite:
-                if field.value.lowercased() == "cross-site" { crossSite = true }
-            case Self.mockToken:
+                if !hosts.allows(origin: value) { return .crossSite("Origin: \(value)") }
+            case "sec-fetch-site":
+                if value.lowercased() == "cross-site" { crossSite = true }
+            case "x-mock-token":
                 mockTokens += 1
-                if let controlToken { mockTokenMatches = ConstantTime.equals(field.value, controlToken) }
+                if let controlToken { mockTokenMatches = ConstantTime.equals(value, controlToken) }
             default: break
             }
         }
