@@ -61,31 +61,38 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
             context.close(promise: nil)
             return
         }
-        armIdleDeadline(context, at: lastActive + timeout)
+        armDeadline(context, at: lastActive + timeout)
     }
 
     /// When the connection last finished an exchange (or opened): a keep-alive connection with no request in progress
     /// for `timeout` after that is closed. Here rather than in Hummingbird's connection-state handler, which does not
     /// see the gateway's calls.
     private var lastActive = NIODeadline.now()
-    private var idleDeadline: Scheduled<Void>?
 
-    private func armIdleDeadline(_ context: ChannelHandlerContext, at: NIODeadline) {
-        idleDeadline = context.eventLoop.assumeIsolated().scheduleTask(deadline: at) { [self] in
-            idleDeadline = nil
-            if inFlight {
-                armIdleDeadline(context, at: NIODeadline.now() + timeout)
-            } else if NIODeadline.now() >= lastActive + timeout {
+    /// The connection's one timer, pending for as long as the connection is open. It checks, when it fires, the request
+    /// in progress (it must arrive whole within `timeout` of its head) or, between requests, the idle time; then waits for
+    /// the next deadline. Requests do not arm timers of their own: most end within the read that brought their head, and
+    /// a timer per request was a measurable part of a cheap read.
+    private func armDeadline(_ context: ChannelHandlerContext, at: NIODeadline) {
+        deadline = context.eventLoop.assumeIsolated().scheduleTask(deadline: at) { [self] in
+            deadline = nil
+            let now = NIODeadline.now()
+            if let due = requestDue {
+                if now >= due { requestTookTooLong(context) } else { armDeadline(context, at: due) }
+            } else if inFlight {
+                // Answering (a client that stops reading is `stallDeadline`'s).
+                armDeadline(context, at: now + timeout)
+            } else if now >= lastActive + timeout {
                 context.close(promise: nil)
             } else {
-                armIdleDeadline(context, at: lastActive + timeout)
+                armDeadline(context, at: lastActive + timeout)
             }
         }
     }
 
     /// Refused: everything else the client sends is dropped until the connection is closed.
     private var refused = false
-    private var requestDeadline: Scheduled<Void>?
+    private var deadline: Scheduled<Void>?
     /// When the request in progress must have fully arrived; nil between requests.
     private var requestDue: NIODeadline?
     private var stallDeadline: Scheduled<Void>?
@@ -129,27 +136,14 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
             if head.version == .http1_0 && !head.headers["connection"].contains(where: { $0.lowercased().contains("keep-alive") }) {
                 closeAfterResponse = true
             }
-            // The whole request must arrive within `timeout` of its head. One timer per connection, armed when none is:
-            // most requests end within the read that brought their head, and a timer per request was a measurable part
-            // of a cheap read.
-            let due = NIODeadline.now() + timeout
-            requestDue = due
-            if requestDeadline == nil { armRequestDeadline(context, at: due) }
+            // The whole request must arrive within `timeout` of its head (checked by `deadline`).
+            requestDue = NIODeadline.now() + timeout
         case .body:
             break
         case .end:
             requestDue = nil
         }
         context.fireChannelRead(data)
-    }
-
-    /// Fires at `at`: closes the connection when the request in progress is late, else waits for its own deadline.
-    private func armRequestDeadline(_ context: ChannelHandlerContext, at: NIODeadline) {
-        requestDeadline = context.eventLoop.assumeIsolated().scheduleTask(deadline: at) { [self] in
-            requestDeadline = nil
-            guard let due = requestDue else { return }
-            if NIODeadline.now() >= due { requestTookTooLong(context) } else { armRequestDeadline(context, at: due) }
-        }
     }
 
     /// Pre-signed upload URLs (`PUT /_mock/uploads/functions/{id}`), whose bodies are code archives.
@@ -169,8 +163,8 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
             inFlight = false
             lastActive = NIODeadline.now()
             if closeAfterResponse {
-                requestDeadline?.cancel()
-                requestDeadline = nil
+                deadline?.cancel()
+                deadline = nil
                 context.writeAndFlush(data).assumeIsolated().whenComplete { _ in context.close(promise: nil) }
                 promise?.succeed()
             } else {
@@ -204,16 +198,14 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        requestDeadline?.cancel()
+        deadline?.cancel()
         stallDeadline?.cancel()
-        idleDeadline?.cancel()
         context.fireChannelInactive()
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
-        requestDeadline?.cancel()
+        deadline?.cancel()
         stallDeadline?.cancel()
-        idleDeadline?.cancel()
         if counted {
             counted = false
             budget.open.wrappingSubtract(1, ordering: .relaxed)
@@ -221,7 +213,7 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     private func requestTookTooLong(_ context: ChannelHandlerContext) {
-        requestDeadline = nil
+        deadline = nil
         requestDue = nil
         guard !refused else { return }
         if responseStarted {
@@ -233,8 +225,8 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
 
     private func refuse(_ context: ChannelHandlerContext, _ refusal: ErrorRenderer.EdgeRefusal) {
         refused = true
-        requestDeadline?.cancel()
-        requestDeadline = nil
+        deadline?.cancel()
+        deadline = nil
         let (status, bytes) = ErrorRenderer.render(refusal)
         let body = ByteBuffer(bytes: bytes)
         var headers: HTTPHeaders = ["Content-Type": "application/json", "Content-Length": String(body.readableBytes), "Connection": "close"]
