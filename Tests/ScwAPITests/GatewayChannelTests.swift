@@ -10,7 +10,7 @@ import Testing
 @testable import ScwAPI
 
 /// The gateway's channel handler on EmbeddedChannel: a client connection with the server's HTTP/1 pipeline (pipelining
-/// assistance included), and connections to the process that the test answers part by part.
+/// assistance and its read-ahead included), and connections to the process that the test answers part by part.
 @Suite struct GatewayChannelTests {
     /// The connections the gateway opened to "processes", in order.
     final class Upstreams: @unchecked Sendable {
@@ -40,6 +40,7 @@ import Testing
             })
             client = EmbeddedChannel(loop: loop)
             try client.pipeline.syncOperations.configureHTTPServerPipeline(withPipeliningAssistance: true, withErrorHandling: false)
+            try client.pipeline.syncOperations.addHandler(PipelineReadAhead(), position: .first)
             try client.pipeline.syncOperations.addHandler(GatewayHandler(decider: decider, pool: pool, connector: connector, serverName: "gw"))
             try client.pipeline.syncOperations.addHandler(HTTP1ToHTTPServerCodec(secure: false))
             try client.connect(to: SocketAddress(ipAddress: "10.0.0.1", port: 40000)).wait()

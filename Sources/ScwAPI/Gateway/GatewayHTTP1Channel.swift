@@ -38,6 +38,8 @@ public struct GatewayHTTP1Channel: HTTPChannelHandler {
                 // gateway needs (Hummingbird alone reads requests one by one from its async channel instead).
                 withPipeliningAssistance: true, withErrorHandling: false, withOutboundHeaderValidation: false,
                 withEncoderConfiguration: .init(), withDecoderLimitConfiguration: limits)
+            // In front of the HTTP/1 decoder: the socket stays in the poll set while a response is pending.
+            try channel.pipeline.syncOperations.addHandler(PipelineReadAhead(), position: .first)
             let routing = self.routing
             try channel.pipeline.syncOperations.addHandler(ConnectionGuard(
                 timeout: configuration.idleTimeout ?? .seconds(60), maxBodyBytes: WireJSON.maxBodyBytes, budget: budget,
