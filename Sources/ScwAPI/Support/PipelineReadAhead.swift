@@ -25,9 +25,16 @@ final class PipelineReadAhead: ChannelDuplexHandler, RemovableChannelHandler {
     private var ahead = 0
     /// A read request came through from the pipeline (it was not held).
     private var asked = false
+    /// Whether the channel reads by itself (looked up once: the option was a tenth of this handler's cost per request,
+    /// and nothing in the server turns automatic reads off on a connection).
+    private var autoRead = false
 
     init(limit: Int = PipelineReadAhead.defaultLimit) {
         self.limit = limit
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        autoRead = (try? context.channel.syncOptions?.getOption(.autoRead)) == true
     }
 
     func read(context: ChannelHandlerContext) {
@@ -44,7 +51,7 @@ final class PipelineReadAhead: ChannelDuplexHandler, RemovableChannelHandler {
     func channelReadComplete(context: ChannelHandlerContext) {
         context.fireChannelReadComplete()
         // What SwiftNIO does next with automatic reads (a read request from the tail), done here first to see its fate.
-        guard context.channel.isActive, (try? context.channel.syncOptions?.getOption(.autoRead)) == true else { return }
+        guard autoRead, context.channel.isActive else { return }
         asked = false
         context.pipeline.syncOperations.read()
         if !asked && ahead < limit { context.read() }
