@@ -43,21 +43,31 @@ public struct GatewayRouting: Sendable {
             }
             return .refused(.hostNotAllowed(authority ?? ""))
         }
-        if path.utf8.starts(with: Self.invokePrefix) {
-            if let refusal = edgeRefusal() { return .refused(refusal) }
-            // On every call: UTF-8 offsets, not characters.
-            let utf8 = path.utf8
-            let start = utf8.index(utf8.startIndex, offsetBy: Self.invokePrefix.count)
-            let end = utf8[start...].firstIndex(of: UInt8(ascii: "/")) ?? utf8.endIndex
-            let id = String(path[start..<end])
-            let forwardPath = end == utf8.endIndex ? "/" : String(path[end...])
-            guard let found = try? gateway.target(id: id) else { return .unknown(id) }
-            return .application(found, forwardPath: forwardPath)
+        // On every call: the path's bytes, not its characters.
+        var path = path
+        let invoke: (id: String, forwardPath: String)? = path.withUTF8 { bytes in
+            let prefix = Self.invokePrefix.count
+            guard bytes.count >= prefix, UnsafeBufferPointer(rebasing: bytes[..<prefix]).elementsEqual(Self.invokePrefix) else { return nil }
+            let rest = UnsafeBufferPointer(rebasing: bytes[prefix...])
+            let slash = rest.firstIndex(of: UInt8(ascii: "/")) ?? rest.endIndex
+            return (String(decoding: rest[..<slash], as: UTF8.self), slash == rest.endIndex ? "/" : String(decoding: rest[slash...], as: UTF8.self))
         }
-        return .api
+        guard let invoke else { return .api }
+        if let refusal = edgeRefusal() { return .refused(refusal) }
+        guard let found = try? gateway.target(id: invoke.id) else { return .unknown(invoke.id) }
+        return .application(found, forwardPath: invoke.forwardPath)
     }
 
     private static let invokePrefix = Array("/_mock/invoke/".utf8)
+
+    /// A request target split at its first `?`: the path, and the query with its `?` ("" when there is none).
+    static func splitQuery(_ target: String) -> (path: String, query: String) {
+        var target = target
+        return target.withUTF8 { bytes in
+            guard let question = bytes.firstIndex(of: UInt8(ascii: "?")) else { return nil }
+            return (String(decoding: bytes[..<question], as: UTF8.self), String(decoding: bytes[question...], as: UTF8.self))
+        } ?? (target, "")
+    }
 
     /// The host name a request was sent to, without the port.
     static func hostName(_ authority: String?) -> String? {
@@ -140,9 +150,7 @@ extension GatewayRouting: GatewayDecider {
     /// application is answered at once when it can be (unknown id, access denied, a ready process), else after
     /// `resolve` has waited for what is missing (a process starting or scaled to zero, a namespace key not loaded).
     func decide(_ request: HTTPRequestHead, remoteIP: String?, ids: inout RequestIDs) -> GatewayDecision {
-        let raw = request.uri
-        let question = raw.utf8.firstIndex(of: UInt8(ascii: "?"))
-        let path = question.map { String(raw[..<$0]) } ?? raw
+        let (path, query) = Self.splitQuery(request.uri)
         let authority = request.headers.first(name: "host").map(Self.trimmed)
         let target: GatewayService.Target, forwardPath: String
         switch route(path: path, authority: authority, edgeRefusal: { edge.refusal(path: path, headers: request.headers) }) {
@@ -174,7 +182,6 @@ extension GatewayRouting: GatewayDecider {
         } else if chunked {
             headers.add(name: "Transfer-Encoding", value: "chunked")
         }
-        let query = question.map { String(raw[$0...]) } ?? ""
         let head = HTTPRequestHead(version: .http1_1, method: request.method, uri: forwardPath + query, headers: headers)
         let call = GatewayCall(head: head, requestID: requestID, kind: target.kind.rawValue, timeoutSeconds: target.timeoutSeconds,
                                replayable: replayable, applicationID: target.id)
