@@ -131,7 +131,7 @@ final class GatewayHandler: ChannelDuplexHandler, RemovableChannelHandler {
             guard let context else { return }
             var headers = GatewayRouting.responseHeaders(head.headers, requestID: requestID)
             stamp(&headers)
-            context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: head.status, headers: headers))), promise: nil)
+            context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: head.status, headers: HTTPHeaders(headers)))), promise: nil)
             noteAnswer(status: Int(head.status.code))
         case .writeBody(let buffer):
             context?.write(wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
@@ -238,9 +238,9 @@ final class GatewayHandler: ChannelDuplexHandler, RemovableChannelHandler {
         guard let context else { return }
         let (status, body) = ErrorRenderer.render(refusal)
         let buffer = ByteBuffer(bytes: body)
-        var headers: HTTPHeaders = ["Content-Type": "application/json", "Content-Length": String(buffer.readableBytes)]
+        var headers = [("Content-Type", "application/json"), ("Content-Length", String(buffer.readableBytes))]
         stamp(&headers)
-        context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .init(statusCode: status.code), headers: headers))),
+        context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .init(statusCode: status.code), headers: HTTPHeaders(headers)))),
                       promise: nil)
         context.write(wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
         context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
@@ -248,8 +248,8 @@ final class GatewayHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     /// The headers Hummingbird adds to every response, appended: the gateway's responses never carry them already
     /// (`GatewayRouting.responseHeaders` drops the process's own). The date is formatted once a second.
-    private func stamp(_ headers: inout HTTPHeaders) {
-        if let serverName { headers.add(name: "Server", value: serverName) }
+    private func stamp(_ headers: inout [(String, String)]) {
+        if let serverName { headers.append(("Server", serverName)) }
         let now = time(nil)
         if date.second != now {
             var t = now, parts = tm()
@@ -258,7 +258,7 @@ final class GatewayHandler: ChannelDuplexHandler, RemovableChannelHandler {
             let count = strftime(&buffer, buffer.count, "%a, %d %b %Y %H:%M:%S GMT", &parts)
             date = (now, String(decoding: buffer.prefix(count).map { UInt8(bitPattern: $0) }, as: UTF8.self))
         }
-        headers.add(name: "Date", value: date.text)
+        headers.append(("Date", date.text))
     }
 
     // MARK: Events from the process's connection (`UpstreamHandler`)

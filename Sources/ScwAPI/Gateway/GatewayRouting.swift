@@ -88,20 +88,21 @@ public struct GatewayRouting: Sendable {
     /// The request headers the process receives: the caller's, minus hop-by-hop ones (and, under `--private-auth
     /// edge`, minus the credential of a private application: it stops at the gateway), plus what Scaleway's edge adds
     /// (containers docs): who called, over what, and the request id.
-    func upstreamHeaders(_ fields: HTTPHeaders, target: GatewayService.Target, remoteIP: String?, authority: String?, requestID: String) -> HTTPHeaders {
+    /// (As name-value pairs: `HTTPHeaders(_:)` takes them as they are, where `add` checks every name again.)
+    func upstreamHeaders(_ fields: HTTPHeaders, target: GatewayService.Target, remoteIP: String?, authority: String?, requestID: String) -> [(String, String)] {
         let stripToken = target.privacy == .private && gateway.mode == .edge
-        var headers = HTTPHeaders()
+        var headers: [(String, String)] = []
         headers.reserveCapacity(fields.count + 5)
         for (name, value) in fields {
             let lower = name.lowercased()
             if Self.hopByHop.contains(lower) || Self.added.contains(lower) { continue }
             if stripToken && lower == "x-auth-token" { continue }
-            headers.add(name: name, value: Self.trimmed(value))
+            headers.append((name, Self.trimmed(value)))
         }
-        headers.add(name: "X-Forwarded-For", value: remoteIP ?? "127.0.0.1")
-        headers.add(name: "X-Forwarded-Proto", value: "http")
-        headers.add(name: "X-Request-Id", value: requestID)
-        if let authority { headers.add(name: "X-Forwarded-Host", value: authority) }
+        headers.append(("X-Forwarded-For", remoteIP ?? "127.0.0.1"))
+        headers.append(("X-Forwarded-Proto", "http"))
+        headers.append(("X-Request-Id", requestID))
+        if let authority { headers.append(("X-Forwarded-Host", authority)) }
         return headers
     }
 
@@ -120,15 +121,16 @@ public struct GatewayRouting: Sendable {
 
     /// The response headers the caller receives: the process's, minus hop-by-hop ones (its `Content-Length` stays:
     /// the body passes unchanged) and those the gateway sets (`Server`, `Date`), plus the request id.
-    static func responseHeaders(_ fields: HTTPHeaders, requestID: String) -> HTTPHeaders {
-        var headers = HTTPHeaders()
+    /// (As name-value pairs, with room for the two the gateway stamps.)
+    static func responseHeaders(_ fields: HTTPHeaders, requestID: String) -> [(String, String)] {
+        var headers: [(String, String)] = []
         headers.reserveCapacity(fields.count + 3)
         for (name, value) in fields {
             let lower = name.lowercased()
             guard !replacedInResponses.contains(lower) else { continue }
-            if lower == "content-length" || !hopByHop.contains(lower) { headers.add(name: name, value: value) }
+            if lower == "content-length" || !hopByHop.contains(lower) { headers.append((name, value)) }
         }
-        headers.add(name: "X-Request-Id", value: requestID)
+        headers.append(("X-Request-Id", requestID))
         return headers
     }
 
@@ -176,13 +178,13 @@ extension GatewayRouting: GatewayDecider {
         let chunked = request.headers.contains(name: "transfer-encoding")
         let replayable = !chunked && (length == nil || length == "0")
         if replayable && ![.GET, .HEAD, .OPTIONS, .DELETE, .TRACE].contains(request.method) {
-            headers.add(name: "Content-Length", value: "0")
+            headers.append(("Content-Length", "0"))
         } else if let length {
-            headers.add(name: "Content-Length", value: length)
+            headers.append(("Content-Length", length))
         } else if chunked {
-            headers.add(name: "Transfer-Encoding", value: "chunked")
+            headers.append(("Transfer-Encoding", "chunked"))
         }
-        let head = HTTPRequestHead(version: .http1_1, method: request.method, uri: forwardPath + query, headers: headers)
+        let head = HTTPRequestHead(version: .http1_1, method: request.method, uri: forwardPath + query, headers: HTTPHeaders(headers))
         let call = GatewayCall(head: head, requestID: requestID, kind: target.kind.rawValue, timeoutSeconds: target.timeoutSeconds,
                                replayable: replayable, applicationID: target.id)
 
