@@ -160,7 +160,8 @@ extension GatewayRouting: GatewayDecider {
         case .unknown(let id): return .refuse(.unknownApplication(id: id))
         case .application(let found, let path): (target, forwardPath) = (found, path)
         }
-        let tokens = request.headers["x-auth-token"].map(Self.trimmed)
+        // Only a private application's access reads the caller's credential.
+        let tokens = target.privacy == .private ? request.headers["x-auth-token"].map(Self.trimmed) : []
         let access = gateway.access(for: target, tokenHeaders: tokens, key: target.privacy == .private ? gateway.cachedKey(for: target) : nil)
         if case .denied(let reason) = access {
             let refusal = ErrorRenderer.EdgeRefusal.denied(reason: reason)
