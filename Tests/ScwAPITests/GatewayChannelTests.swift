@@ -17,11 +17,22 @@ import Testing
         var opened: [EmbeddedChannel] = []
     }
 
+    /// The end of the caller's input, as what is behind the gateway (Hummingbird) sees it.
+    final class InputClosedEvents: ChannelInboundHandler, @unchecked Sendable {
+        typealias InboundIn = HTTPRequestPart
+        var count = 0
+        func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+            if case .inputClosed? = event as? ChannelEvent { count += 1 }
+            context.fireUserInboundEventTriggered(event)
+        }
+    }
+
     /// A client connection whose requests all go to the process on port 8080 (or as `decide` says).
     struct Harness {
         let client: EmbeddedChannel
         let upstreams: Upstreams
         let pool: UpstreamPool
+        let inputClosed = InputClosedEvents()
 
         init(timeout: Int = 30, decide: (@Sendable (HTTPRequestHead) -> GatewayDecision)? = nil) throws {
             let loop = EmbeddedEventLoop()
@@ -43,6 +54,7 @@ import Testing
             try client.pipeline.syncOperations.addHandler(PipelineReadAhead(), position: .first)
             try client.pipeline.syncOperations.addHandler(GatewayHandler(decider: decider, pool: pool, connector: connector, serverName: "gw"))
             try client.pipeline.syncOperations.addHandler(HTTP1ToHTTPServerCodec(secure: false))
+            try client.pipeline.syncOperations.addHandler(inputClosed)
             try client.connect(to: SocketAddress(ipAddress: "10.0.0.1", port: 40000)).wait()
             self.upstreams = upstreams
             self.pool = pool
@@ -103,6 +115,25 @@ import Testing
         #expect(text.components(separatedBy: "HTTP/1.1 200 OK").count == 3)
         #expect(text.contains("X-Request-Id: req") && text.contains("Server: gw"))
         #expect(h.client.isActive)
+    }
+
+    @Test func aCallerThatClosesItsSideAfterACallGetsTheAnswerBeforeTheAPISeesTheEnd() throws {
+        let h = try Harness()
+        try h.send("GET /a HTTP/1.1\r\nHost: x\r\n\r\n")
+        h.client.pipeline.fireUserInboundEventTriggered(ChannelEvent.inputClosed)
+        // Passed on now, it would end Hummingbird's side, which closes the output under the call.
+        #expect(h.inputClosed.count == 0)
+        try h.answer(0, "answered")
+        #expect(try h.received().contains("answered"))
+        #expect(h.inputClosed.count == 1)
+    }
+
+    @Test func theEndOfAnIdleCallersInputIsPassedOnAtOnce() throws {
+        let h = try Harness()
+        try h.send("GET /a HTTP/1.1\r\nHost: x\r\n\r\n")
+        try h.answer(0, "answered")
+        h.client.pipeline.fireUserInboundEventTriggered(ChannelEvent.inputClosed)
+        #expect(h.inputClosed.count == 1)
     }
 
     @Test func connectionCloseEndsTheConnectionAfterTheResponse() throws {

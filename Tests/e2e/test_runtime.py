@@ -619,14 +619,17 @@ def test_a_daemon_that_survived_server_and_watchdog_is_removed_at_the_next_start
         assert m2.stop() == 0
 
 
-def raw_exchange(url, data, expect_responses, deadline=10.0):
-    """Sends raw bytes on one connection and reads until `expect_responses` complete responses arrived (each with a
-    Content-Length or chunked body) or the server closed; returns (responses, closed)."""
+def raw_exchange(url, data, expect_responses, deadline=10.0, half_close=False):
+    """Sends raw bytes on one connection (then ends its side of it when `half_close`) and reads until
+    `expect_responses` complete responses arrived (each with a Content-Length or chunked body) or the server closed;
+    returns (responses, closed)."""
     import socket
     port = int(url.rsplit(":", 1)[1])
     with socket.create_connection(("127.0.0.1", port)) as s:
         s.settimeout(deadline)
         s.sendall(data)
+        if half_close:
+            s.shutdown(socket.SHUT_WR)
         buffer, responses, closed = b"", [], False
         while len(responses) < expect_responses:
             while b"\r\n\r\n" in buffer:
@@ -699,6 +702,21 @@ def test_gateway_pipelining_mixes_calls_and_api_requests_in_order(mock):
     ids = {r[1]["x-request-id"] for r in responses if "x-request-id" in r[1]}
     assert len(ids) >= 4
     assert responses[0][1]["server"] == "Scaleway API Gateway (scw-mock)" and "date" in responses[0][1]
+
+
+def test_a_caller_that_ends_its_side_after_sending_still_gets_every_answer(mock):
+    # As `printf 'GET …' | nc -N` does: the requests, then the end of the caller's output. Calls are answered as API
+    # requests are, in order, and then the connection ends.
+    ns = mock.namespace("rt-half")
+    cid = mock.container(ns, "h")
+    assert mock.wait_status(cid)["status"] == "ready"
+    call = f"GET /_mock/invoke/{cid}/half HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".encode()
+    api = f"GET {C1}/namespaces/{ns} HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Auth-Token: {KEY}\r\n\r\n".encode()
+    for data, count in ((call, 1), (api, 1), (call + api + call, 3)):
+        responses, closed = raw_exchange(mock.url, data, count, half_close=True)
+        assert [r[0].split(" ")[1] for r in responses] == ["200"] * count, (data, responses)
+        assert closed, data
+    assert json.loads(responses[0][2])["path"] == "/half" and json.loads(responses[1][2])["id"] == ns
 
 
 def test_gateway_connection_close_and_chunked_uploads(mock):

@@ -47,6 +47,8 @@ final class GatewayHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private lazy var ids = RequestIDs()
     private var resolution: (@Sendable () async -> GatewayResolution)?
     private var readHeld = false
+    /// The caller closed its side during a call: passed on once the call has been answered.
+    private var inputClosedHeld = false
     /// The call being answered and when it arrived, for its line in the application's log.
     private var answering: (call: AnsweredCall, since: NIODeadline)?
     private var date = (second: 0, text: "")
@@ -61,6 +63,17 @@ final class GatewayHandler: ChannelDuplexHandler, RemovableChannelHandler {
     func channelInactive(context: ChannelHandlerContext) {
         perform(machine.clientClosed())
         context.fireChannelInactive()
+    }
+
+    /// A caller that closes its side after sending a call still gets the answer: the end of its input waits for the
+    /// call's response, as NIO's pipelining handler makes a pipelined request wait. Passed on at once, it would end
+    /// Hummingbird's side of the connection, which then closes the output under the call.
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if case .inputClosed? = event as? ChannelEvent, machine.answerPending {
+            inputClosedHeld = true
+            return
+        }
+        context.fireUserInboundEventTriggered(event)
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -156,6 +169,10 @@ final class GatewayHandler: ChannelDuplexHandler, RemovableChannelHandler {
         if readHeld, !machine.holdsReads, machine.phase != .proxying || upstream?.isWritable != false, let context {
             readHeld = false
             context.read()
+        }
+        if inputClosedHeld, !machine.answerPending, let context {
+            inputClosedHeld = false
+            context.fireUserInboundEventTriggered(ChannelEvent.inputClosed)
         }
     }
 

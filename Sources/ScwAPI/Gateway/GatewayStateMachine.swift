@@ -142,6 +142,14 @@ struct GatewayStateMachine {
     /// Whether the caller's reads should wait: a call whose resolution is pending holds its body back.
     var holdsReads: Bool { phase == .resolving }
 
+    /// A call's answer is still to come (or still coming).
+    var answerPending: Bool {
+        switch phase {
+        case .resolving, .connecting, .proxying: true
+        case .idle, .passing, .draining, .closed: false
+        }
+    }
+
     // MARK: The caller's side
 
     mutating func requestHead(_ decision: GatewayDecision, closeAfterResponse: Bool) -> Action {
