@@ -62,6 +62,46 @@ import Testing
         #expect(!Self.isLive(descendant))
     }
 
+    @Test func aStopDuringTheLastReadinessProbeEndsTheProcess() async throws {
+        let events = Mutex<[WorkloadEvent]>([])
+        let supervisor = ProcessSupervisor(logger: Logger(label: "test"), graceSeconds: 0.5, now: Self.clock) { _, event in
+            events.withLock { $0.append(event) }
+        }
+        let probed = FileManager.default.temporaryDirectory.appendingPathComponent("probed-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: probed) }
+        // Answers its probe path 200, but only 0.8 s after noting that the probe arrived.
+        let server = """
+            import http.server, os, time
+            class H(http.server.BaseHTTPRequestHandler):
+                def do_GET(self):
+                    if self.path == "/ready":
+                        open(os.environ["PROBED"], "w").close()
+                        time.sleep(0.8)
+                    self.send_response(200)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                def log_message(self, *args):
+                    pass
+            http.server.HTTPServer(("127.0.0.1", int(os.environ["PORT"])), H).serve_forever()
+            """
+        await supervisor.deploy(WorkloadSpec(id: "slow-probe", command: ["python3", "-c", server],
+                                             environment: ["PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin", "PROBED": probed],
+                                             workingDirectory: nil, readyTimeoutSeconds: 20, httpProbePath: "/ready"))
+        for _ in 0..<2000 where !FileManager.default.fileExists(atPath: probed) { try await Task.sleep(for: .milliseconds(10)) }
+        try #require(FileManager.default.fileExists(atPath: probed), "the probe never arrived")
+        let pid = try #require(await supervisor.logLines(of: "slow-probe")?.lines.compactMap { line -> Int32? in
+            guard line.line.hasPrefix("started pid ") else { return nil }
+            return Int32(line.line.split(separator: " ")[2])
+        }.first)
+        // DELETE while the probe is out: the probe then succeeds, but the process must not be published, nor left running.
+        await supervisor.stop("slow-probe")
+        for _ in 0..<500 where Self.isLive(pid) { try await Task.sleep(for: .milliseconds(10)) }
+        #expect(!Self.isLive(pid))
+        #expect(await supervisor.port(of: "slow-probe") == nil)
+        #expect(!events.withLock { $0.contains { if case .ready = $0 { true } else { false } } })
+        await supervisor.stopAll()
+    }
+
     @Test func aProcessThatClosedItsOutputIsStillStopped() async throws {
         let events = Mutex<[WorkloadEvent]>([])
         let supervisor = ProcessSupervisor(logger: Logger(label: "test"), graceSeconds: 0.5, now: Self.clock) { _, event in

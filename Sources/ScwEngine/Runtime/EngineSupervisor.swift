@@ -356,6 +356,11 @@ public actor EngineSupervisor {
             try? await Task.sleep(for: .milliseconds(25))
         }
         if starting[spec.id] === instance { starting[spec.id] = nil }
+        // A stop or a newer deploy may have come during the last probe: the container is not published.
+        if specs[spec.id] != spec || stopped {
+            await remove(instance)
+            return
+        }
         instance.ready = true
         let previous = current[spec.id]
         current[spec.id] = instance

@@ -314,6 +314,12 @@ public actor ProcessSupervisor {
             }
             try? await Task.sleep(for: .milliseconds(15))
         }
+        // A stop (DELETE) or a newer deploy may have come during the last probe: it did not see this process, which is
+        // not in `current` yet, so it is ended here rather than published.
+        if specs[spec.id] != spec || stopped {
+            await terminate(instance)
+            return
+        }
         instance.ready = true
         let previous = current[spec.id]
         current[spec.id] = instance
