@@ -123,7 +123,7 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
                 return refuse(context, .badFraming("HTTP/1.0 requests cannot use Transfer-Encoding"))
             }
             if let length = declaredLength.flatMap(Int.init), length > maxBodyBytes {
-                let path = String(head.uri.prefix { $0 != "?" })
+                let path = GatewayRouting.splitQuery(head.uri).path
                 // A PUT to a pre-signed upload URL may carry what the URL grants (up to 100 MiB, streamed to disk).
                 let limit = Self.isUpload(head.method, path) ? FunctionService.maxArchiveBytes : maxBodyBytes
                 if length > limit, !isGatewayCall(path, head.headers.first(name: "host")) {

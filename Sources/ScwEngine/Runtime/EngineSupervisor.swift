@@ -320,12 +320,16 @@ public actor EngineSupervisor {
             return
         }
         let deadline = ContinuousClock.now + .milliseconds(Int(spec.readyTimeoutSeconds * 1000))
+        var ready = false
         while true {
+            // Checked after every wait, the last probe included: a stop or a newer deploy that came meanwhile ends the
+            // container instead of letting it be published.
             if specs[spec.id] != spec || stopped {
                 if starting[spec.id] === instance { starting[spec.id] = nil }
                 await remove(instance)
                 return
             }
+            if ready { break }
             if let code = instance.exitCode {
                 // The log stream ends right after the exit: wait a moment for its last lines.
                 for _ in 0..<25 where !(instance.streams.first?.hasEnded ?? true) { try? await Task.sleep(for: .milliseconds(20)) }
@@ -339,7 +343,8 @@ public actor EngineSupervisor {
                 }
                 return
             }
-            if await isReady(instance, spec: spec) { break }
+            ready = await isReady(instance, spec: spec)
+            if ready { continue }
             if ContinuousClock.now >= deadline {
                 let message = spec.httpProbePath.map {
                     "did not answer HTTP requests on PORT \(spec.declaredPort) and path \($0) within \(Int(spec.readyTimeoutSeconds))s"
@@ -356,11 +361,6 @@ public actor EngineSupervisor {
             try? await Task.sleep(for: .milliseconds(25))
         }
         if starting[spec.id] === instance { starting[spec.id] = nil }
-        // A stop or a newer deploy may have come during the last probe: the container is not published.
-        if specs[spec.id] != spec || stopped {
-            await remove(instance)
-            return
-        }
         instance.ready = true
         let previous = current[spec.id]
         current[spec.id] = instance

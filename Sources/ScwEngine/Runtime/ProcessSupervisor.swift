@@ -282,11 +282,15 @@ public actor ProcessSupervisor {
         }
         buffer.note("started pid \(instance.child.pid) on port \(instance.port)", time: now())
         let deadline = ContinuousClock.now + .milliseconds(Int(spec.readyTimeoutSeconds * 1000))
+        var ready = false
         while true {
+            // Checked after every wait, the last probe included: a stop (DELETE) or a newer deploy that came meanwhile
+            // did not see this process, which is not in `current` yet, so it is ended here rather than published.
             if specs[spec.id] != spec || stopped {
                 await terminate(instance)
                 return
             }
+            if ready { break }
             if let code = instance.child.terminationStatus {
                 // The status is set once the output has been read to its end: the message quotes its last lines.
                 let detail = instance.logs.lastErrorLines(5).joined(separator: "\n")
@@ -300,7 +304,8 @@ public actor ProcessSupervisor {
                 }
                 return
             }
-            if await Self.isReady(port: instance.port, marker: instance.marker, httpProbePath: spec.httpProbePath) { break }
+            ready = await Self.isReady(port: instance.port, marker: instance.marker, httpProbePath: spec.httpProbePath)
+            if ready { continue }
             if ContinuousClock.now >= deadline {
                 let message = spec.httpProbePath.map { "did not answer HTTP requests on PORT \(instance.port) and path \($0) within \(Int(spec.readyTimeoutSeconds))s" }
                     ?? "did not listen on PORT \(instance.port) within \(Int(spec.readyTimeoutSeconds))s"
@@ -313,12 +318,6 @@ public actor ProcessSupervisor {
                 return
             }
             try? await Task.sleep(for: .milliseconds(15))
-        }
-        // A stop (DELETE) or a newer deploy may have come during the last probe: it did not see this process, which is
-        // not in `current` yet, so it is ended here rather than published.
-        if specs[spec.id] != spec || stopped {
-            await terminate(instance)
-            return
         }
         instance.ready = true
         let previous = current[spec.id]
