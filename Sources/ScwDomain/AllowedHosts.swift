@@ -45,8 +45,42 @@ public struct AllowedHosts: Sendable, Equatable {
     /// (an HTTP/1.0 client) is allowed: no browser sends a request without one.
     public func allows(authority: String?) -> Bool {
         guard let authority, !authority.isEmpty else { return true }
+        if Self.isIPv4Authority(authority) { return true }  // the common case (`127.0.0.1:8080`), from its bytes
         guard let host = Self.hostName(authority) else { return false }
         return allows(host: host)
+    }
+
+    /// Whether an authority is a dotted-quad IPv4 literal (each part 0–255, one to three digits), with or without a
+    /// `:port` of ASCII digits: what `isIPLiteral(hostName(authority))` answers for such a value, without building
+    /// strings. Anything else (names, IPv6, malformed values) is false and goes the long way.
+    static func isIPv4Authority(_ authority: String) -> Bool {
+        var authority = authority
+        return authority.withUTF8 { bytes in
+            var parts = 0, digits = 0, value = 0, i = 0
+            while i < bytes.count {
+                let b = bytes[i]
+                if b >= UInt8(ascii: "0") && b <= UInt8(ascii: "9") {
+                    digits += 1
+                    value = value * 10 + Int(b - UInt8(ascii: "0"))
+                    guard digits <= 3, value <= 255 else { return false }
+                } else if b == UInt8(ascii: ".") || b == UInt8(ascii: ":") {
+                    guard digits > 0 else { return false }
+                    parts += 1
+                    (digits, value) = (0, 0)
+                    if b == UInt8(ascii: ":") { break }
+                } else {
+                    return false
+                }
+                i += 1
+            }
+            if i == bytes.count {  // no port: the last part ends the value
+                guard digits > 0 else { return false }
+                parts += 1
+            }
+            guard parts == 4 else { return false }
+            // After the colon: the port, digits only (empty is fine: `host:` is a valid authority).
+            return bytes[Swift.min(i + 1, bytes.count)...].allSatisfy { $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }
+        }
     }
 
     /// Whether an `Origin` header value (`scheme://host[:port]`) names this server. `null` (sandboxed frames, files,

@@ -1,5 +1,6 @@
-import ScwDomain
 import Testing
+
+@testable import ScwDomain
 
 /// Which `Host` and `Origin` values name this server (the DNS-rebinding defence): a table of values a browser or a
 /// client can send, with the answer for the defaults plus `--host 10.0.0.5 --allowed-host scw-mock --allowed-host .ci.test`.
@@ -15,11 +16,23 @@ import Testing
         ("scw-mock.evil", false), ("evilci.test", false), ("256.0.0.1", false), ("1.2.3", false), ("x", false),
         ("localhost:80:80", false), ("localhost:http", false), ("[::1", false), ("[::1]x", false), (":7290", false),
         ("١٢٧.0.0.1", false),  // digits of another script are no IP literal
+        // Dotted quads, which the byte-level check answers (`isIPv4Authority`), and values it leaves to the long way.
+        ("0.0.0.0:1", true), ("01.002.3.4", true), ("1.2.3.4:", true), ("1.2.3.4.", true), ("1.2.3.4.5", false),
+        ("1.2.3.4:8a", false), ("1.2.3.4:80:90", false), ("1.2.3.256:80", false), ("1..2.3", false), ("1.2.3.4444", false),
+        ("1.2.3.:80", false), (".1.2.3", false),
     ]
 
     @Test(arguments: authorities)
     func authority(_ value: String?, allowed: Bool) {
         #expect(Self.hosts.allows(authority: value) == allowed)
+    }
+
+    /// The byte-level check never allows what the long way (host name, then IP literal) would not.
+    @Test(arguments: authorities.compactMap(\.0))
+    func theDottedQuadShortcutAgreesWithTheLongWay(_ value: String) {
+        if AllowedHosts.isIPv4Authority(value) {
+            #expect(AllowedHosts.hostName(value).map(AllowedHosts.isIPLiteral) == true)
+        }
     }
 
     static let origins: [(String, Bool)] = [

@@ -80,11 +80,6 @@ public struct GatewayRouting: Sendable {
         host != "localhost" && host.contains(".") && !host.allSatisfy { $0.isNumber || $0 == "." }
     }
 
-    /// Headers that describe one hop, never forwarded (lower-case). `expect` is not answered by the gateway, so it is not
-    /// passed on.
-    static let hopByHop: Set<String> = ["connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade", "te", "trailer", "host",
-                                        "content-length", "expect"]
-
     /// The request headers the process receives: the caller's, minus hop-by-hop ones (and, under `--private-auth
     /// edge`, minus the credential of a private application: it stops at the gateway), plus what Scaleway's edge adds
     /// (containers docs): who called, over what, and the request id.
@@ -94,10 +89,11 @@ public struct GatewayRouting: Sendable {
         var headers: [(String, String)] = []
         headers.reserveCapacity(fields.count + 5)
         for (name, value) in fields {
-            let lower = name.lowercased()
-            if Self.hopByHop.contains(lower) || Self.added.contains(lower) { continue }
-            if stripToken && lower == "x-auth-token" { continue }
-            headers.append((name, Self.trimmed(value)))
+            switch HeaderName.role(of: name) {
+            case .hopByHop, .contentLength, .forwarded, .requestID: continue
+            case .authToken where stripToken: continue
+            case .authToken, .stamped, .other: headers.append((name, Self.trimmed(value)))
+            }
         }
         headers.append(("X-Forwarded-For", remoteIP ?? "127.0.0.1"))
         headers.append(("X-Forwarded-Proto", "http"))
@@ -116,9 +112,6 @@ public struct GatewayRouting: Sendable {
         return String(decoding: bytes.reversed().drop(while: { isSpace($0) }).reversed(), as: UTF8.self)
     }
 
-    /// The headers the gateway sets itself (a caller's own are replaced), lower-case.
-    private static let added: Set<String> = ["x-forwarded-for", "x-forwarded-proto", "x-request-id", "x-forwarded-host"]
-
     /// The response headers the caller receives: the process's, minus hop-by-hop ones (its `Content-Length` stays:
     /// the body passes unchanged) and those the gateway sets (`Server`, `Date`), plus the request id.
     /// (As name-value pairs, with room for the two the gateway stamps.)
@@ -126,15 +119,14 @@ public struct GatewayRouting: Sendable {
         var headers: [(String, String)] = []
         headers.reserveCapacity(fields.count + 3)
         for (name, value) in fields {
-            let lower = name.lowercased()
-            guard !replacedInResponses.contains(lower) else { continue }
-            if lower == "content-length" || !hopByHop.contains(lower) { headers.append((name, value)) }
+            switch HeaderName.role(of: name) {
+            case .hopByHop, .requestID, .stamped: continue
+            case .contentLength, .forwarded, .authToken, .other: headers.append((name, value))
+            }
         }
         headers.append(("X-Request-Id", requestID))
         return headers
     }
-
-    private static let replacedInResponses: Set<String> = ["x-request-id", "server", "date"]
 }
 
 extension GatewayRouting: GatewayDecider {

@@ -108,10 +108,10 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
             // One pass over the headers: the Host fields and the first Content-Length.
             var hostFields = 0, hostValue = "", declaredLength: String?
             for (name, value) in head.headers {
-                if name.utf8.count == 4, name.lowercased() == "host" {
+                if HeaderName.equals(name, "host") {
                     hostFields += 1
                     hostValue = value
-                } else if declaredLength == nil, name.utf8.count == 14, name.lowercased() == "content-length" {
+                } else if declaredLength == nil, HeaderName.equals(name, "content-length") {
                     declaredLength = value
                 }
             }
