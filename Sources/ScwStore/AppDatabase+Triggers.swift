@@ -148,6 +148,22 @@ struct DomainRecord: Codable, FetchableRecord, PersistableRecord, Sendable {
     }
 }
 
+/// A stored trigger or custom domain: a row that renders one domain value and is built back from it. Both hang off a
+/// container or a function, and are read, changed, deleted and listed the same way (`AppDatabase.attachment…`).
+protocol AttachmentRecord: FetchableRecord, PersistableRecord, Sendable {
+    associatedtype Model: Sendable
+    init(_ model: Model)
+    var model: Model { get }
+}
+
+extension TriggerRecord: AttachmentRecord {
+    var model: Trigger { trigger }
+}
+
+extension DomainRecord: AttachmentRecord {
+    var model: CustomDomain { domain }
+}
+
 extension AppDatabase {
     /// Stores a trigger, unless its container or function was deleted meanwhile.
     public func createTrigger(_ trigger: Trigger) throws(ScwError) {
@@ -158,43 +174,26 @@ extension AppDatabase {
     }
 
     /// A trigger by id.
-    public func trigger(id: TriggerID) throws(ScwError) -> Trigger? {
-        try read { db in try TriggerRecord.fetchOne(db, key: id.rawValue)?.trigger }
-    }
+    public func trigger(id: TriggerID) throws(ScwError) -> Trigger? { try attachment(TriggerRecord.self, id: id.rawValue) }
 
     /// Reads, changes and writes one trigger in a transaction.
     public func updateTrigger(id: TriggerID, _ change: @Sendable (inout Trigger) throws -> Void) throws(ScwError) -> Trigger? {
-        try write { db in
-            guard var t = try TriggerRecord.fetchOne(db, key: id.rawValue)?.trigger else { return nil }
-            try change(&t)
-            try TriggerRecord(t).update(db)
-            return t
-        }
+        try updateAttachment(TriggerRecord.self, id: id.rawValue, change)
     }
 
     /// Deletes a trigger; returns it.
     public func deleteTrigger(id: TriggerID, _ check: @Sendable (Trigger) throws -> Void) throws(ScwError) -> Trigger? {
-        try write { db in
-            guard let record = try TriggerRecord.fetchOne(db, key: id.rawValue) else { return nil }
-            try check(record.trigger)
-            try record.delete(db)
-            return record.trigger
-        }
+        try deleteAttachment(TriggerRecord.self, id: id.rawValue, check)
     }
 
     /// One page of triggers.
     public func triggers(matching q: AttachmentQuery) throws(ScwError) -> Page<Trigger> {
         try read { db in
-            var r = TriggerRecord.filter(Column("region") == q.region.rawValue && Column("organization_id") == q.organizationID.rawValue)
-            r = r.filter(Column(q.product.applicationArgument) != nil)
+            var r = TriggerRecord.all()
             if let crons = q.cronsOnly { r = r.filter(crons ? Column("source_type") == "cron" : Column("source_type") != "cron") }
-            if let app = q.application { r = r.filter(Column(q.product.applicationArgument) == app) }
-            if let ns = q.namespaceID { r = r.filter(Column("namespace_id") == ns.rawValue) }
             // v1 renders v1beta1 `scw_sqs` / `scw_nats` triggers as `sqs` / `nats`, so its filter matches them too.
             if let type = q.sourceType { r = r.filter([type, "scw_\(type)"].contains(Column("source_type"))) }
-            if let projects = q.projectIDs { r = r.filter(projects.map(\.rawValue).contains(Column("project_id"))) }
-            let (rows, total) = try Self.page(r, q.page, nameColumn: q.orderColumn, in: db)
-            return Page(items: rows.map(\.trigger), totalCount: total)
+            return try Self.attachments(r, matching: q, in: db)
         }
     }
 
@@ -210,41 +209,56 @@ extension AppDatabase {
     }
 
     /// A domain by id.
-    public func domain(id: DomainID) throws(ScwError) -> CustomDomain? {
-        try read { db in try DomainRecord.fetchOne(db, key: id.rawValue)?.domain }
-    }
+    public func domain(id: DomainID) throws(ScwError) -> CustomDomain? { try attachment(DomainRecord.self, id: id.rawValue) }
 
     /// Reads, changes and writes one domain in a transaction.
     public func updateDomain(id: DomainID, _ change: @Sendable (inout CustomDomain) throws -> Void) throws(ScwError) -> CustomDomain? {
-        try write { db in
-            guard var d = try DomainRecord.fetchOne(db, key: id.rawValue)?.domain else { return nil }
-            try change(&d)
-            try DomainRecord(d).update(db)
-            return d
-        }
+        try updateAttachment(DomainRecord.self, id: id.rawValue, change)
     }
 
     /// Deletes a domain; returns it.
     public func deleteDomain(id: DomainID, _ check: @Sendable (CustomDomain) throws -> Void) throws(ScwError) -> CustomDomain? {
-        try write { db in
-            guard let record = try DomainRecord.fetchOne(db, key: id.rawValue) else { return nil }
-            try check(record.domain)
-            try record.delete(db)
-            return record.domain
-        }
+        try deleteAttachment(DomainRecord.self, id: id.rawValue, check)
     }
 
     /// One page of domains.
     public func domains(matching q: AttachmentQuery) throws(ScwError) -> Page<CustomDomain> {
-        try read { db in
-            var r = DomainRecord.filter(Column("region") == q.region.rawValue && Column("organization_id") == q.organizationID.rawValue)
-            r = r.filter(Column(q.product.applicationArgument) != nil)
-            if let app = q.application { r = r.filter(Column(q.product.applicationArgument) == app) }
-            if let ns = q.namespaceID { r = r.filter(Column("namespace_id") == ns.rawValue) }
-            if let projects = q.projectIDs { r = r.filter(projects.map(\.rawValue).contains(Column("project_id"))) }
-            let (rows, total) = try Self.page(r, q.page, nameColumn: q.orderColumn, in: db)
-            return Page(items: rows.map(\.domain), totalCount: total)
+        try read { db in try Self.attachments(DomainRecord.all(), matching: q, in: db) }
+    }
+
+    // MARK: Triggers and domains alike
+
+    private func attachment<R: AttachmentRecord>(_: R.Type, id: String) throws(ScwError) -> R.Model? {
+        try read { db in try R.fetchOne(db, key: id)?.model }
+    }
+
+    private func updateAttachment<R: AttachmentRecord>(_: R.Type, id: String, _ change: @Sendable (inout R.Model) throws -> Void) throws(ScwError) -> R.Model? {
+        try write { db in
+            guard var model = try R.fetchOne(db, key: id)?.model else { return nil }
+            try change(&model)
+            try R(model).update(db)
+            return model
         }
+    }
+
+    private func deleteAttachment<R: AttachmentRecord>(_: R.Type, id: String, _ check: @Sendable (R.Model) throws -> Void) throws(ScwError) -> R.Model? {
+        try write { db in
+            guard let record = try R.fetchOne(db, key: id) else { return nil }
+            try check(record.model)
+            try record.delete(db)
+            return record.model
+        }
+    }
+
+    /// One page of `request` narrowed to the query's region, organization, product, application, namespace and projects.
+    private static func attachments<R: AttachmentRecord>(_ request: QueryInterfaceRequest<R>, matching q: AttachmentQuery, in db: Database) throws -> Page<R.Model> {
+        var r = request.filter(Column("region") == q.region.rawValue && Column("organization_id") == q.organizationID.rawValue)
+        r = r.filter(Column(q.product.applicationArgument) != nil)
+        if let app = q.application { r = r.filter(Column(q.product.applicationArgument) == app) }
+        if let ns = q.namespaceID { r = r.filter(Column("namespace_id") == ns.rawValue) }
+        if let projects = q.projectIDs { r = r.filter(projects.map(\.rawValue).contains(Column("project_id"))) }
+        let (rows, total) = try page(r, q.page, nameColumn: q.orderColumn, in: db)
+        return Page(items: rows.map(\.model), totalCount: total)
     }
 
     private static func requireApplication(_ app: ApplicationRef, _ db: Database) throws {
