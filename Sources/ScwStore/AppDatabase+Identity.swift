@@ -84,7 +84,7 @@ extension AppDatabase {
                 functions: try ApplicationRow<Function>.order(Column("created_at"), Column("id")).fetchAll(db).map(\.value),
                 functionArchives: Dictionary(try Row.fetchAll(db, sql: "SELECT function_id, archive FROM function_code")
                     .map { (FunctionID(trusted: $0["function_id"]), $0["archive"] as Data) }, uniquingKeysWith: { a, _ in a }),
-                triggers: try TriggerRecord.order(Column("created_at"), Column("id")).fetchAll(db).map(\.trigger),
+                triggers: try TriggerRecord.order(Column("created_at"), Column("id")).fetchAll(db).map(\.model),
                 tokens: try TokenRecord.order(Column("created_at"), Column("id")).fetchAll(db).map(\.token))
         }
     }

@@ -95,7 +95,7 @@ struct TriggerRecord: Codable, FetchableRecord, PersistableRecord, Sendable {
         updated_at = t.updatedAt.nanoseconds
     }
 
-    var trigger: Trigger {
+    var model: Trigger {
         Trigger(id: TriggerID(trusted: id), region: Region(rawValue: region) ?? .frPar, namespaceID: NamespaceID(trusted: namespace_id),
                 application: ApplicationRef(containerID: container_id, functionID: function_id),
                 projectID: ProjectID(trusted: project_id), organizationID: OrganizationID(trusted: organization_id), name: name,
@@ -138,7 +138,7 @@ struct DomainRecord: Codable, FetchableRecord, PersistableRecord, Sendable {
         updated_at = d.updatedAt.nanoseconds
     }
 
-    var domain: CustomDomain {
+    var model: CustomDomain {
         CustomDomain(id: DomainID(trusted: id), hostname: hostname, region: Region(rawValue: region) ?? .frPar,
                      namespaceID: NamespaceID(trusted: namespace_id),
                      application: ApplicationRef(containerID: container_id, functionID: function_id),
@@ -156,13 +156,9 @@ protocol AttachmentRecord: FetchableRecord, PersistableRecord, Sendable {
     var model: Model { get }
 }
 
-extension TriggerRecord: AttachmentRecord {
-    var model: Trigger { trigger }
-}
+extension TriggerRecord: AttachmentRecord {}
 
-extension DomainRecord: AttachmentRecord {
-    var model: CustomDomain { domain }
-}
+extension DomainRecord: AttachmentRecord {}
 
 extension AppDatabase {
     /// Stores a trigger, unless its container or function was deleted meanwhile.
@@ -269,6 +265,6 @@ extension AppDatabase {
 extension AppDatabase {
     /// Every cron trigger that is ready (the scheduler's work list).
     public func cronTriggers() throws(ScwError) -> [Trigger] {
-        try read { db in try TriggerRecord.filter(Column("source_type") == "cron").fetchAll(db).map(\.trigger) }
+        try read { db in try TriggerRecord.filter(Column("source_type") == "cron").fetchAll(db).map(\.model) }
     }
 }
