@@ -130,4 +130,59 @@ import Testing
         #expect(!Self.isLive(pid))
         await supervisor.stopAll()
     }
+
+    /// Workloads deployed together each get a port of their own, even where the kernel hands the same free port out
+    /// twice before the first process listens on it (nothing holds the port in between, so it may).
+    @Test func workloadsDeployedTogetherNeverShareAPort() async throws {
+        // The kernel's free ports, each handed out a second time while it is still free.
+        let handedOut = Mutex<(last: Int?, repeated: Bool)>((nil, false))
+        let freePorts: @Sendable () throws -> Int = {
+            try handedOut.withLock { state in
+                if let last = state.last, !state.repeated, Self.isFree(last) {
+                    state.repeated = true
+                    return last
+                }
+                let port = try ProcessSupervisor.freePort()
+                state = (port, false)
+                return port
+            }
+        }
+        let events = Mutex<[String: WorkloadEvent]>([:])
+        let supervisor = ProcessSupervisor(logger: Logger(label: "test"), graceSeconds: 0.5, freePorts: freePorts, now: Self.clock) { id, event in
+            events.withLock { $0[id] = event }
+        }
+        let listener = "import os, socket, time; s = socket.socket(); s.bind(('127.0.0.1', int(os.environ['PORT']))); s.listen(8); time.sleep(60)"
+        let ids = (1...6).map { "together-\($0)" }
+        for id in ids {
+            await supervisor.deploy(WorkloadSpec(id: id, command: ["python3", "-c", listener],
+                                                 environment: ["PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"],
+                                                 workingDirectory: nil, readyTimeoutSeconds: 20))
+        }
+        for _ in 0..<2000 where events.withLock({ $0.count < ids.count }) { try await Task.sleep(for: .milliseconds(10)) }
+        var ports: [Int] = []
+        for id in ids {
+            let event = events.withLock { $0[id] }
+            guard case .ready(let port) = event else {
+                Issue.record("\(id): \(String(describing: event)); \(await supervisor.logLines(of: id)?.lines.map(\.line) ?? [])")
+                continue
+            }
+            ports.append(port)
+        }
+        #expect(Set(ports).count == ids.count, "\(ports)")
+        await supervisor.stopAll()
+    }
+
+    /// Whether nothing is bound to `port` on 127.0.0.1.
+    static func isFree(_ port: Int) -> Bool {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        return withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        } == 0
+    }
 }

@@ -107,11 +107,18 @@ public actor ProcessSupervisor {
     private var watchdog: (process: ChildProcess?, writer: Int32)?
     /// Markers this supervisor issued and has not swept yet (kept in the marker file by `sweepLeftovers`).
     private var issuedMarkers: Set<String> = []
+    /// Where a process's port comes from (`freePort` unless the creator gives another).
+    let freePorts: @Sendable () throws -> Int
+    /// Ports handed to processes that have not listened on them yet. The kernel may hand such a port out again, and
+    /// launches interleave at their awaits: two workloads deployed together (a seed, a fixture) could get the same
+    /// port, and the second would exit with "Address already in use".
+    private var portsBeingBound: Set<Int> = []
 
     /// Creates a supervisor; `onEvent` receives ready/failed reports.
     public init(logger: Logger, graceSeconds: Double = 2, markerFile: String? = nil, watchdogCommand: [String]? = nil,
-                launcherCommand: [String]? = nil,
+                launcherCommand: [String]? = nil, freePorts: (@Sendable () throws -> Int)? = nil,
                 now: @escaping @Sendable () -> String, onEvent: @escaping @Sendable (String, WorkloadEvent) async -> Void) {
+        self.freePorts = freePorts ?? { try ProcessSupervisor.freePort() }
         self.markerFile = markerFile
         self.watchdogCommand = watchdogCommand
         self.launcherCommand = launcherCommand
@@ -280,6 +287,8 @@ public actor ProcessSupervisor {
             await onEvent(spec.id, .failed("launch failed: \(error)"))
             return
         }
+        // Until this launch ends (ready, failed or stopped), no other launch gets the port.
+        defer { portsBeingBound.remove(instance.port) }
         buffer.note("started pid \(instance.child.pid) on port \(instance.port)", time: now())
         let deadline = ContinuousClock.now + .milliseconds(Int(spec.readyTimeoutSeconds * 1000))
         var ready = false
@@ -353,7 +362,9 @@ public actor ProcessSupervisor {
     private func start(_ spec: WorkloadSpec, generation gen: Int, logs buffer: LogBuffer) async throws -> Instance {
         guard let program = spec.command.first else { throw LaunchError(message: "no command to run") }
         guard let executable = Self.resolve(program) else { throw LaunchError(message: "command not found: \(program)") }
-        let port = try Self.freePort()
+        let port = try reservePort()
+        var started = false
+        defer { if !started { portsBeingBound.remove(port) } }
         let marker = UUID().uuidString.lowercased()
         issuedMarkers.insert(marker)
         await tellWatchdog(marker)
@@ -398,7 +409,17 @@ public actor ProcessSupervisor {
         } catch {
             throw LaunchError(message: "cannot start \(program): \(error)")
         }
+        started = true
         return Instance(child: child, port: port, marker: marker, logs: buffer, generation: gen)
+    }
+
+    /// A free port that no launch in progress holds, held from now until this launch ends (`portsBeingBound`).
+    func reservePort() throws -> Int {
+        for _ in 0..<32 {
+            let port = try freePorts()
+            if portsBeingBound.insert(port).inserted { return port }
+        }
+        throw LaunchError(message: "cannot find a free port")
     }
 
     /// How a process is stopped. Under a launcher: SIGTERM to the launcher alone (it passes it on to every
