@@ -122,6 +122,8 @@ public actor EngineSupervisor {
     }
     /// Containers created and not ready yet (removed by stop and shutdown as well).
     private var starting: [String: Instance] = [:]
+    /// Host ports of launches in progress.
+    private var ports = PortReservations()
     private nonisolated let readyPorts = Mutex<[String: Int]>([:])
     /// When each container was last called (scale to zero), written without entering the actor.
     private nonisolated let activity = Mutex<[String: ContinuousClock.Instant]>([:])
@@ -319,6 +321,8 @@ public actor EngineSupervisor {
             }
             return
         }
+        // Until this launch ends (ready, failed or stopped), no other launch gets the host port.
+        defer { ports.release(instance.port) }
         let deadline = ContinuousClock.now + .milliseconds(Int(spec.readyTimeoutSeconds * 1000))
         var ready = false
         while true {
@@ -450,7 +454,12 @@ public actor EngineSupervisor {
     /// Creates and starts the container, and follows its output and its exit.
     private func create(_ spec: EngineWorkload, generation gen: Int, logs buffer: LogBuffer) async throws(EngineError) -> Instance {
         let port: Int
-        do { port = try ProcessSupervisor.freePort() } catch { throw EngineError("cannot find a free port") }
+        do {
+            guard let free = try ports.reserve(from: ProcessSupervisor.freePort) else { throw EngineError("cannot find a free port") }
+            port = free
+        } catch { throw EngineError("cannot find a free port") }
+        var handedOver = false
+        defer { if !handedOver { ports.release(port) } }
         var environment = spec.environment
         environment["PORT"] = String(spec.declaredPort)
         let exposed = "\(spec.declaredPort)/tcp"
@@ -497,6 +506,7 @@ public actor EngineSupervisor {
                                                timeout: .hours(24 * 365)))?.StatusCode
             await self.exited(id, instance: instance, code: code ?? -1)
         }
+        handedOver = true
         return instance
     }
 

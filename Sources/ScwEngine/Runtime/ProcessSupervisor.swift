@@ -109,10 +109,8 @@ public actor ProcessSupervisor {
     private var issuedMarkers: Set<String> = []
     /// Where a process's port comes from (`freePort` unless the creator gives another).
     let freePorts: @Sendable () throws -> Int
-    /// Ports handed to processes that have not listened on them yet. The kernel may hand such a port out again, and
-    /// launches interleave at their awaits: two workloads deployed together (a seed, a fixture) could get the same
-    /// port, and the second would exit with "Address already in use".
-    private var portsBeingBound: Set<Int> = []
+    /// Ports of launches in progress.
+    private var ports = PortReservations()
 
     /// Creates a supervisor; `onEvent` receives ready/failed reports.
     public init(logger: Logger, graceSeconds: Double = 2, markerFile: String? = nil, watchdogCommand: [String]? = nil,
@@ -288,7 +286,7 @@ public actor ProcessSupervisor {
             return
         }
         // Until this launch ends (ready, failed or stopped), no other launch gets the port.
-        defer { portsBeingBound.remove(instance.port) }
+        defer { ports.release(instance.port) }
         buffer.note("started pid \(instance.child.pid) on port \(instance.port)", time: now())
         let deadline = ContinuousClock.now + .milliseconds(Int(spec.readyTimeoutSeconds * 1000))
         var ready = false
@@ -362,9 +360,9 @@ public actor ProcessSupervisor {
     private func start(_ spec: WorkloadSpec, generation gen: Int, logs buffer: LogBuffer) async throws -> Instance {
         guard let program = spec.command.first else { throw LaunchError(message: "no command to run") }
         guard let executable = Self.resolve(program) else { throw LaunchError(message: "command not found: \(program)") }
-        let port = try reservePort()
+        guard let port = try ports.reserve(from: freePorts) else { throw LaunchError(message: "cannot find a free port") }
         var started = false
-        defer { if !started { portsBeingBound.remove(port) } }
+        defer { if !started { ports.release(port) } }
         let marker = UUID().uuidString.lowercased()
         issuedMarkers.insert(marker)
         await tellWatchdog(marker)
@@ -411,15 +409,6 @@ public actor ProcessSupervisor {
         }
         started = true
         return Instance(child: child, port: port, marker: marker, logs: buffer, generation: gen)
-    }
-
-    /// A free port that no launch in progress holds, held from now until this launch ends (`portsBeingBound`).
-    func reservePort() throws -> Int {
-        for _ in 0..<32 {
-            let port = try freePorts()
-            if portsBeingBound.insert(port).inserted { return port }
-        }
-        throw LaunchError(message: "cannot find a free port")
     }
 
     /// How a process is stopped. Under a launcher: SIGTERM to the launcher alone (it passes it on to every
