@@ -50,9 +50,9 @@ public struct AllowedHosts: Sendable, Equatable {
         return allows(host: host)
     }
 
-    /// Whether an authority is a dotted-quad IPv4 literal (each part 0–255, one to three digits), with or without a
-    /// `:port` of ASCII digits: what `isIPLiteral(hostName(authority))` answers for such a value, without building
-    /// strings. Anything else (names, IPv6, malformed values) is false and goes the long way.
+    /// Whether an authority is a dotted-quad IPv4 literal (each part 0–255, one to three ASCII digits), with or without
+    /// a `:port` of ASCII digits, read from its bytes. Anything else (names, IPv6, malformed values) is false: for an
+    /// authority, it then goes the long way (`hostName`, then `allows(host:)`).
     static func isIPv4Authority(_ authority: String) -> Bool {
         var authority = authority
         return authority.withUTF8 { bytes in
@@ -113,12 +113,10 @@ public struct AllowedHosts: Sendable, Equatable {
         text.utf8.allSatisfy { $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }
     }
 
-    /// An IPv4 dotted quad or an IPv6 address (hex digits, colons, and an optional embedded IPv4 or zone).
+    /// An IPv4 dotted quad (`isIPv4Authority`'s rule) or an IPv6 address (hex digits, colons, and an optional embedded
+    /// IPv4 or zone).
     public static func isIPLiteral(_ host: String) -> Bool {
-        let quads = host.split(separator: ".", omittingEmptySubsequences: false)
-        if quads.count == 4, quads.allSatisfy({ q in (1...3).contains(q.count) && q.allSatisfy { ("0"..."9").contains($0) } && (Int(q) ?? 256) <= 255 }) {
-            return true
-        }
+        if isIPv4Authority(host) { return true }
         guard host.contains(":") else { return false }
         let address = host.split(separator: "%", maxSplits: 1).first ?? ""
         return !address.isEmpty && address.allSatisfy { $0.isASCII && ($0.isHexDigit || $0 == ":" || $0 == ".") }

@@ -591,16 +591,20 @@ public actor ProcessSupervisor {
     }
 
     /// A free TCP port on loopback (bound then released; the process binds it right after).
-    static func freePort() throws -> Int {
+    static func freePort() throws -> Int { try bindLoopback(port: 0) }
+
+    /// Binds a TCP socket to `127.0.0.1:port` (0: any free port), releases it, and returns the port it had; throws when
+    /// the port cannot be bound (taken).
+    static func bindLoopback(port: Int) throws -> Int {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw LaunchError(message: "no socket available") }
         defer { close(fd) }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = 0
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
         let bound = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
-        guard bound == 0 else { throw LaunchError(message: "cannot find a free port") }
+        guard bound == 0 else { throw LaunchError(message: port == 0 ? "cannot find a free port" : "port \(port) is taken") }
         var length = socklen_t(MemoryLayout<sockaddr_in>.size)
         _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
         return Int(UInt16(bigEndian: address.sin_port))
